@@ -1,0 +1,132 @@
+//! Start-up as a library function: build the app from settings, then serve it on a listener
+//! until a shutdown future resolves. `main` only wires signals; tests start real servers on
+//! port 0 and stop them.
+
+use std::future::{Future, IntoFuture};
+use std::sync::Arc;
+
+use anyhow::Context;
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+
+use crate::config::Settings;
+use crate::graphql::{self, RegistrySchema};
+use crate::http::{self, AppState};
+use crate::metrics::Metrics;
+use crate::pii::{KeyOrigin, KeyRing};
+use crate::service::Services;
+
+/// A built service: its database pool, schema and metrics.
+#[derive(Clone, Debug)]
+pub struct App {
+    state: AppState,
+}
+
+impl App {
+    /// Loads keys, connects, migrates unless told not to, and assembles the schema.
+    ///
+    /// # Errors
+    /// Unusable keys, an unreachable database, or a failed migration.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let keys = KeyRing::load(&settings).context("loading personal-data keys")?;
+        match &keys.origin {
+            KeyOrigin::Configured => tracing::info!(field_key = keys.cipher.active_key_id(), "personal-data keys from configuration"),
+            KeyOrigin::Generated(path) => {
+                tracing::warn!(path = %path.display(), "development profile: generated personal-data keys; keep this file with the data");
+            }
+            KeyOrigin::Kept(path) => tracing::warn!(path = %path.display(), "development profile: using kept personal-data keys"),
+        }
+        let metrics = Arc::new(Metrics::new());
+        let db = crate::db::connect(&settings, Arc::clone(&metrics)).await.context("connecting to the database")?;
+        if settings.database.migrate_on_start {
+            crate::db::migrate(&db).await.context("applying migrations")?;
+        }
+        let schema = graphql::build(&settings, Services::new(db.clone(), keys), Arc::clone(&metrics));
+        Ok(Self {
+            state: AppState {
+                schema,
+                db,
+                metrics,
+                settings: Arc::new(settings),
+            },
+        })
+    }
+
+    #[must_use]
+    pub fn schema(&self) -> &RegistrySchema {
+        &self.state.schema
+    }
+
+    #[must_use]
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.state.db
+    }
+
+    #[must_use]
+    pub fn metrics(&self) -> &Metrics {
+        &self.state.metrics
+    }
+
+    #[must_use]
+    pub fn settings(&self) -> &Settings {
+        &self.state.settings
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting, lets in-flight requests finish
+    /// within the configured grace period, and closes the pool.
+    ///
+    /// # Errors
+    /// The listener failed.
+    pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let grace = self.state.settings.http.shutdown_grace();
+        let db = self.state.db.clone();
+        let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
+        let server = axum::serve(listener, http::router(self.state)).with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: no new connections; finishing requests in flight");
+            let _ = signalled.send(());
+        });
+        let mut server = std::pin::pin!(server.into_future());
+        tokio::select! {
+            result = &mut server => result?,
+            _ = on_signal => {
+                if let Ok(result) = tokio::time::timeout(grace, &mut server).await {
+                    result?;
+                } else {
+                    tracing::warn!(grace_ms = grace.as_millis(), "requests still in flight after the grace period were dropped");
+                }
+            }
+        }
+        db.close_by_ref().await.context("closing the database pool")?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}

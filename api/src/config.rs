@@ -1,0 +1,337 @@
+//! Typed, layered configuration: built-in defaults, then an optional TOML file, then
+//! `REGISTRY_`-prefixed environment variables (`REGISTRY_HTTP__ADDR` sets `http.addr`).
+//!
+//! The file is `registry.toml` in the working directory when present, or the path in
+//! `REGISTRY_CONFIG`. Secrets are [`SecretString`]s, which print as `[REDACTED]` in `Debug`.
+//! The production profile refuses to start on development conveniences (generated keys, the
+//! embedded database) and lists every problem at once, so an operator fixes them in one pass.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// Which safety net applies. Development favours a first run with nothing installed;
+/// production refuses anything that would be unsafe with real volunteers' data.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    #[default]
+    Development,
+    Production,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub profile: Profile,
+    /// Where the embedded database and the development keys live.
+    pub data_dir: PathBuf,
+    pub http: HttpSettings,
+    pub database: DatabaseSettings,
+    pub graphql: GraphqlSettings,
+    pub log: LogSettings,
+    pub keys: KeySettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpSettings {
+    pub addr: SocketAddr,
+    /// Longest a request may run before it is answered SERVICE_UNAVAILABLE.
+    pub request_timeout_ms: u64,
+    /// Largest accepted request body.
+    pub body_limit_bytes: usize,
+    /// How long in-flight requests may take to finish after a shutdown signal.
+    pub shutdown_grace_ms: u64,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            request_timeout_ms: 10_000,
+            body_limit_bytes: 64 * 1024,
+            shutdown_grace_ms: 20_000,
+        }
+    }
+}
+
+impl HttpSettings {
+    #[must_use]
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms)
+    }
+
+    #[must_use]
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_millis(self.shutdown_grace_ms)
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `postgres://…` selects PostgreSQL; unset means the SQLite file `<data_dir>/registry.db`.
+    /// A secret, because a URL may carry a password.
+    pub url: Option<SecretString>,
+    pub max_connections: u32,
+    /// How long a request waits for a pooled connection before failing fast.
+    pub acquire_timeout_ms: u64,
+    /// PostgreSQL `statement_timeout`: the server aborts a statement that runs longer.
+    pub statement_timeout_ms: u64,
+    /// Apply pending migrations at start-up. Turn off where DDL is a separate deployment step.
+    pub migrate_on_start: bool,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: None,
+            max_connections: 16,
+            acquire_timeout_ms: 3_000,
+            statement_timeout_ms: 5_000,
+            migrate_on_start: true,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GraphqlSettings {
+    pub max_depth: usize,
+    /// Cost limit: list fields cost `first × child`.
+    pub max_complexity: usize,
+    pub max_aliases: usize,
+    /// Longest accepted query document, in characters.
+    pub max_query_chars: usize,
+}
+
+impl Default for GraphqlSettings {
+    fn default() -> Self {
+        Self {
+            max_depth: 10,
+            max_complexity: 1_000,
+            max_aliases: 30,
+            max_query_chars: 15_000,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    /// A `tracing` filter. SQL statements are logged at debug by `sea_orm` and `sqlx`: quiet by default.
+    pub filter: String,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            filter: "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn".into(),
+        }
+    }
+}
+
+/// Keys for personal data at rest. Values are base64 of 32 random bytes.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KeySettings {
+    /// Id of the field-encryption key new values are encrypted with.
+    pub field_active: Option<String>,
+    /// Field-encryption keys by id; old ids stay until every value is re-encrypted.
+    pub field: BTreeMap<String, SecretString>,
+    /// The HMAC key of the blind index used for exact lookup.
+    pub blind_index: Option<SecretString>,
+}
+
+impl KeySettings {
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.field_active.is_none() && self.field.is_empty() && self.blind_index.is_none()
+    }
+}
+
+/// Key ids that the development profile generates. Production refuses them.
+pub const DEVELOPMENT_KEY_PREFIX: &str = "dev-";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration could not be read: {0}")]
+    Read(#[from] Box<figment::Error>),
+    #[error("the production profile refuses to start:\n  - {}", .0.join("\n  - "))]
+    Unsafe(Vec<String>),
+}
+
+impl Settings {
+    /// Reads defaults, then the optional file, then the environment.
+    ///
+    /// # Errors
+    /// A value of the wrong type, an unknown key, or an unsafe production setting.
+    pub fn load() -> Result<Self, ConfigError> {
+        let file = std::env::var_os("REGISTRY_CONFIG").map_or_else(|| PathBuf::from("registry.toml"), PathBuf::from);
+        let settings: Self = Figment::new()
+            .merge(Toml::file(file))
+            .merge(Env::prefixed("REGISTRY_").ignore(&["config"]).split("__"))
+            .extract()
+            .map_err(Box::new)?;
+        settings.check_profile()?;
+        Ok(settings)
+    }
+
+    /// The production profile's refusals. Development accepts anything that parses.
+    ///
+    /// # Errors
+    /// [`ConfigError::Unsafe`] listing every problem.
+    pub fn check_profile(&self) -> Result<(), ConfigError> {
+        if self.profile == Profile::Development {
+            return Ok(());
+        }
+        let mut problems = Vec::new();
+        if self.database.url.is_none() {
+            problems.push("database.url is not set: production does not fall back to the embedded SQLite file".to_owned());
+        }
+        match &self.keys.field_active {
+            None => problems.push("keys.field_active is not set".to_owned()),
+            Some(id) if !self.keys.field.contains_key(id) => {
+                problems.push(format!("keys.field has no key with the active id {id:?}"));
+            }
+            Some(_) => {}
+        }
+        for (id, key) in &self.keys.field {
+            if id.starts_with(DEVELOPMENT_KEY_PREFIX) {
+                problems.push(format!("keys.field.{id} is a generated development key"));
+            }
+            if let Err(reason) = decode_key(key) {
+                problems.push(format!("keys.field.{id} {reason}"));
+            }
+        }
+        match &self.keys.blind_index {
+            None => problems.push("keys.blind_index is not set".to_owned()),
+            Some(key) => {
+                if let Err(reason) = decode_key(key) {
+                    problems.push(format!("keys.blind_index {reason}"));
+                }
+            }
+        }
+        if problems.is_empty() { Ok(()) } else { Err(ConfigError::Unsafe(problems)) }
+    }
+
+    /// The database URL in force: the configured one, or the embedded SQLite file.
+    #[must_use]
+    pub fn database_url(&self) -> SecretString {
+        self.database.url.clone().unwrap_or_else(|| {
+            let path = self.data_dir().join("registry.db");
+            SecretString::from(format!("sqlite://{}?mode=rwc", path.display()))
+        })
+    }
+
+    #[must_use]
+    pub fn data_dir(&self) -> &Path {
+        if self.data_dir.as_os_str().is_empty() { Path::new("data") } else { &self.data_dir }
+    }
+
+    #[must_use]
+    pub fn is_production(&self) -> bool {
+        self.profile == Profile::Production
+    }
+}
+
+/// Decodes a base64 key of exactly 32 bytes.
+///
+/// # Errors
+/// A reason that names the rule, never the key.
+pub fn decode_key(key: &SecretString) -> Result<[u8; 32], &'static str> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(key.expose_secret().trim())
+        .map_err(|_| "is not valid base64")?;
+    bytes.try_into().map_err(|_| "must be 32 bytes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn production() -> Settings {
+        Settings {
+            profile: Profile::Production,
+            ..Settings::default()
+        }
+    }
+
+    #[test]
+    fn production_lists_every_missing_secret() {
+        let Err(ConfigError::Unsafe(problems)) = production().check_profile() else {
+            panic!("production must refuse missing secrets");
+        };
+        let text = problems.join("\n");
+        for expected in ["database.url", "keys.field_active", "keys.blind_index"] {
+            assert!(text.contains(expected), "{text}");
+        }
+    }
+
+    #[test]
+    fn production_refuses_generated_development_keys_and_short_keys() {
+        let mut settings = production();
+        settings.database.url = Some("postgres://registry@db/registry".into());
+        settings.keys.field_active = Some("dev-1".into());
+        settings.keys.field.insert("dev-1".into(), "AAAA".into());
+        settings.keys.blind_index = Some("AAAA".into());
+        let Err(ConfigError::Unsafe(problems)) = settings.check_profile() else {
+            panic!("production must refuse development keys");
+        };
+        let text = problems.join("\n");
+        assert!(text.contains("keys.field.dev-1 is a generated development key"), "{text}");
+        assert!(text.contains("keys.blind_index must be 32 bytes"), "{text}");
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug_output() {
+        let mut settings = Settings::default();
+        settings.database.url = Some("postgres://u:hunter2@db/registry".into());
+        settings.keys.blind_index = Some("c2VjcmV0LWtleS1tYXRlcmlhbA==".into());
+        let text = format!("{settings:?}");
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(!text.contains("c2VjcmV0"), "{text}");
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail dictates the closure's error type
+    fn environment_overrides_the_file_which_overrides_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("registry.toml", "[http]\naddr = \"0.0.0.0:9000\"\nrequest_timeout_ms = 1234\n")?;
+            jail.set_env("REGISTRY_HTTP__ADDR", "127.0.0.1:9100");
+            let settings = Settings::load().map_err(|err| format!("{err}"))?;
+            assert_eq!(settings.http.addr, SocketAddr::from(([127, 0, 0, 1], 9100)));
+            assert_eq!(settings.http.request_timeout_ms, 1234);
+            assert_eq!(settings.graphql.max_depth, 10);
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail dictates the closure's error type
+    fn an_unknown_key_is_an_error_not_a_silent_default() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("REGISTRY_HTTP__ADRESS", "127.0.0.1:9100");
+            assert!(Settings::load().is_err());
+            Ok(())
+        });
+    }
+}

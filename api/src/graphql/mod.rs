@@ -1,0 +1,52 @@
+//! The GraphQL transport: schema assembly, thin resolvers, output types and extensions.
+//!
+//! Resolvers authorise, call one service, and convert; they hold no SQL and no rules.
+
+mod extensions;
+mod query;
+mod types;
+
+use std::sync::Arc;
+
+use async_graphql::{Context, EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
+
+pub use extensions::HttpGet;
+
+use crate::config::{GraphqlSettings, Settings};
+use crate::error::{AppError, AppResult};
+use crate::metrics::Metrics;
+use crate::service::Services;
+
+pub type RegistrySchema = Schema<query::Query, EmptyMutation, EmptySubscription>;
+
+/// The schema the service runs: limits from configuration, services as schema data, and
+/// introspection and suggestions off in production (staff and partners get `schema.graphql`).
+#[must_use]
+pub fn build(settings: &Settings, services: Services, metrics: Arc<Metrics>) -> RegistrySchema {
+    let mut builder = builder(&settings.graphql)
+        .data(services)
+        .extension(extensions::Observe::new(metrics));
+    if settings.is_production() {
+        builder = builder.disable_introspection().disable_suggestions();
+    }
+    builder.finish()
+}
+
+/// The SDL of the contract, built without a database.
+#[must_use]
+pub fn sdl() -> String {
+    builder(&GraphqlSettings::default()).finish().sdl()
+}
+
+fn builder(limits: &GraphqlSettings) -> SchemaBuilder<query::Query, EmptyMutation, EmptySubscription> {
+    Schema::build(query::Query::default(), EmptyMutation, EmptySubscription)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .extension(extensions::Admission::new(limits.max_query_chars, limits.max_aliases))
+}
+
+/// The services, from schema data.
+fn services<'a>(ctx: &Context<'a>) -> AppResult<&'a Services> {
+    ctx.data::<Services>()
+        .map_err(|_| AppError::internal(anyhow::anyhow!("schema built without services")))
+}

@@ -1,0 +1,6 @@
+//! GraphQL output types. They are built from service results, never derived on entities,
+//! so the contract changes only when this module does.
+
+mod branch;
+
+pub use branch::Branch;

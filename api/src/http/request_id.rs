@@ -1,0 +1,47 @@
+//! The `x-request-id` of every request: kept from the client when it is usable, generated
+//! otherwise, put in the request's span (so in every log line) and in every error.
+
+use axum::extract::{FromRequestParts, Request};
+use axum::http::HeaderValue;
+use axum::http::request::Parts;
+
+const HEADER: &str = "x-request-id";
+
+/// The request id, as an extractor.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestId {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(of(parts.headers.get(HEADER))))
+    }
+}
+
+/// A client's id is logged and echoed, so only short ids of safe characters are kept; any
+/// other is replaced by a generated one.
+pub async fn discard_unusable(mut request: Request) -> Request {
+    let usable = request.headers().get(HEADER).and_then(|value| value.to_str().ok()).is_some_and(|id| {
+        !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+    });
+    if !usable {
+        request.headers_mut().remove(HEADER);
+    }
+    request
+}
+
+/// The span of one HTTP request. The path is logged without its query string, which may carry
+/// GraphQL variables with personal data.
+pub fn span(request: &Request) -> tracing::Span {
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id = %of(request.headers().get(HEADER)),
+    )
+}
+
+fn of(value: Option<&HeaderValue>) -> String {
+    value.and_then(|value| value.to_str().ok()).unwrap_or("-").to_owned()
+}

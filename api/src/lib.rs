@@ -1,0 +1,21 @@
+//! The marrow donor registry's GraphQL service.
+//!
+//! Layers, from the outside in: [`http`] (routes, limits, negotiation) and [`graphql`] (thin
+//! resolvers) call [`service`] (use cases and their rules), which uses [`domain`] (the
+//! registry's vocabulary as checked types), [`pii`] (encryption and blind indexes) and the
+//! `entity` crate (tables). Nothing inside depends on anything outside it.
+
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod metrics;
+pub mod pii;
+pub mod service;
+pub mod telemetry;
+
+mod app;
+
+pub use app::{App, shutdown_signal};

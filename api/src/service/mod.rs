@@ -1,0 +1,33 @@
+//! Use cases. Each service takes the acting [`Principal`] and checked input, owns the rules,
+//! and returns domain values or an [`AppError`](crate::error::AppError). Transports (GraphQL,
+//! HTTP) call services; services never know which transport called them.
+
+mod branches;
+mod principal;
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+pub use branches::BranchService;
+pub use principal::Principal;
+
+use crate::pii::KeyRing;
+
+/// Every service, built once at start-up and shared by all requests.
+#[derive(Clone, Debug)]
+pub struct Services {
+    pub branches: BranchService,
+    /// Personal-data keys, for the services of later tables.
+    pub keys: Arc<KeyRing>,
+}
+
+impl Services {
+    #[must_use]
+    pub fn new(db: DatabaseConnection, keys: KeyRing) -> Self {
+        Self {
+            branches: BranchService::new(db),
+            keys: Arc::new(keys),
+        }
+    }
+}
