@@ -30,18 +30,31 @@ impl App {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let keys = KeyRing::load(&settings).context("loading personal-data keys")?;
         match &keys.origin {
-            KeyOrigin::Configured => tracing::info!(field_key = keys.cipher.active_key_id(), "personal-data keys from configuration"),
+            KeyOrigin::Configured => tracing::info!(
+                field_key = keys.cipher.active_key_id(),
+                "personal-data keys from configuration"
+            ),
             KeyOrigin::Generated(path) => {
                 tracing::warn!(path = %path.display(), "development profile: generated personal-data keys; keep this file with the data");
             }
-            KeyOrigin::Kept(path) => tracing::warn!(path = %path.display(), "development profile: using kept personal-data keys"),
+            KeyOrigin::Kept(path) => {
+                tracing::warn!(path = %path.display(), "development profile: using kept personal-data keys")
+            }
         }
         let metrics = Arc::new(Metrics::new());
-        let db = crate::db::connect(&settings, Arc::clone(&metrics)).await.context("connecting to the database")?;
+        let db = crate::db::connect(&settings, Arc::clone(&metrics))
+            .await
+            .context("connecting to the database")?;
         if settings.database.migrate_on_start {
-            crate::db::migrate(&db).await.context("applying migrations")?;
+            crate::db::migrate(&db)
+                .await
+                .context("applying migrations")?;
         }
-        let schema = graphql::build(&settings, Services::new(db.clone(), keys), Arc::clone(&metrics));
+        let schema = graphql::build(
+            &settings,
+            Services::new(db.clone(), keys),
+            Arc::clone(&metrics),
+        );
         Ok(Self {
             state: AppState {
                 schema,
@@ -77,15 +90,20 @@ impl App {
     ///
     /// # Errors
     /// The listener failed.
-    pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let grace = self.state.settings.http.shutdown_grace();
         let db = self.state.db.clone();
         let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
-        let server = axum::serve(listener, http::router(self.state)).with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down: no new connections; finishing requests in flight");
-            let _ = signalled.send(());
-        });
+        let server =
+            axum::serve(listener, http::router(self.state)).with_graceful_shutdown(async move {
+                shutdown.await;
+                tracing::info!("shutting down: no new connections; finishing requests in flight");
+                let _ = signalled.send(());
+            });
         let mut server = std::pin::pin!(server.into_future());
         tokio::select! {
             result = &mut server => result?,
@@ -97,7 +115,9 @@ impl App {
                 }
             }
         }
-        db.close_by_ref().await.context("closing the database pool")?;
+        db.close_by_ref()
+            .await
+            .context("closing the database pool")?;
         tracing::info!("stopped");
         Ok(())
     }

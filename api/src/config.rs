@@ -184,7 +184,8 @@ impl Settings {
     /// # Errors
     /// A value of the wrong type, an unknown key, or an unsafe production setting.
     pub fn load() -> Result<Self, ConfigError> {
-        let file = std::env::var_os("REGISTRY_CONFIG").map_or_else(|| PathBuf::from("registry.toml"), PathBuf::from);
+        let file = std::env::var_os("REGISTRY_CONFIG")
+            .map_or_else(|| PathBuf::from("registry.toml"), PathBuf::from);
         let settings: Self = Figment::new()
             .merge(Toml::file(file))
             .merge(Env::prefixed("REGISTRY_").ignore(&["config"]).split("__"))
@@ -229,7 +230,11 @@ impl Settings {
                 }
             }
         }
-        if problems.is_empty() { Ok(()) } else { Err(ConfigError::Unsafe(problems)) }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::Unsafe(problems))
+        }
     }
 
     /// The database URL in force: the configured one, or the embedded SQLite file.
@@ -243,7 +248,11 @@ impl Settings {
 
     #[must_use]
     pub fn data_dir(&self) -> &Path {
-        if self.data_dir.as_os_str().is_empty() { Path::new("data") } else { &self.data_dir }
+        if self.data_dir.as_os_str().is_empty() {
+            Path::new("data")
+        } else {
+            &self.data_dir
+        }
     }
 
     #[must_use]
@@ -297,7 +306,10 @@ mod tests {
             panic!("production must refuse development keys");
         };
         let text = problems.join("\n");
-        assert!(text.contains("keys.field.dev-1 is a generated development key"), "{text}");
+        assert!(
+            text.contains("keys.field.dev-1 is a generated development key"),
+            "{text}"
+        );
         assert!(text.contains("keys.blind_index must be 32 bytes"), "{text}");
     }
 
@@ -315,7 +327,10 @@ mod tests {
     #[allow(clippy::result_large_err)] // figment's Jail dictates the closure's error type
     fn environment_overrides_the_file_which_overrides_defaults() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("registry.toml", "[http]\naddr = \"0.0.0.0:9000\"\nrequest_timeout_ms = 1234\n")?;
+            jail.create_file(
+                "registry.toml",
+                "[http]\naddr = \"0.0.0.0:9000\"\nrequest_timeout_ms = 1234\n",
+            )?;
             jail.set_env("REGISTRY_HTTP__ADDR", "127.0.0.1:9100");
             let settings = Settings::load().map_err(|err| format!("{err}"))?;
             assert_eq!(settings.http.addr, SocketAddr::from(([127, 0, 0, 1], 9100)));

@@ -84,11 +84,21 @@ impl fmt::Display for ErrorCode {
 pub enum AppError {
     Unauthenticated,
     Forbidden,
-    NotFound { resource: &'static str },
+    NotFound {
+        resource: &'static str,
+    },
     /// `field` is the GraphQL name of the offending input, e.g. `nationalId` or `input.phone`.
-    BadUserInput { field: String, message: String },
-    Conflict { field: String, message: String },
-    RateLimited { retry_after_secs: u64 },
+    BadUserInput {
+        field: String,
+        message: String,
+    },
+    Conflict {
+        field: String,
+        message: String,
+    },
+    RateLimited {
+        retry_after_secs: u64,
+    },
     ServiceUnavailable,
     /// Anything unexpected. The cause is logged, never returned.
     Internal(anyhow::Error),
@@ -238,14 +248,23 @@ mod tests {
         let err: async_graphql::Error =
             AppError::internal(anyhow::anyhow!("SELECT secret FROM volunteer")).into();
         assert_eq!(err.message, "internal error");
-        let code = err.extensions.as_ref().and_then(|ext| ext.get("code")).cloned();
+        let code = err
+            .extensions
+            .as_ref()
+            .and_then(|ext| ext.get("code"))
+            .cloned();
         assert_eq!(code, Some(async_graphql::Value::from("INTERNAL")));
     }
 
     #[test]
     fn bad_input_names_the_field() {
-        let err: async_graphql::Error = AppError::invalid("nationalId", "checksum does not match").into();
-        let field = err.extensions.as_ref().and_then(|ext| ext.get("field")).cloned();
+        let err: async_graphql::Error =
+            AppError::invalid("nationalId", "checksum does not match").into();
+        let field = err
+            .extensions
+            .as_ref()
+            .and_then(|ext| ext.get("field"))
+            .cloned();
         assert_eq!(field, Some(async_graphql::Value::from("nationalId")));
         assert_eq!(err.message, "nationalId: checksum does not match");
     }

@@ -20,7 +20,10 @@ async fn main() -> ExitCode {
     match run(settings).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            tracing::error!(error = format!("{err:#}"), "registry-api stopped on an error");
+            tracing::error!(
+                error = format!("{err:#}"),
+                "registry-api stopped on an error"
+            );
             ExitCode::FAILURE
         }
     }

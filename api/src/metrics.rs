@@ -57,17 +57,43 @@ impl Metrics {
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("registry");
         let requests = Family::<OperationLabel, Counter>::default();
-        let latency = Family::<OperationLabel, Histogram>::new_with_constructor(latency_histogram as fn() -> Histogram);
+        let latency = Family::<OperationLabel, Histogram>::new_with_constructor(
+            latency_histogram as fn() -> Histogram,
+        );
         let errors = Family::<CodeLabel, Counter>::default();
         let statements = Counter::default();
         let failed_statements = Counter::default();
         let pool = Family::<PoolLabel, Gauge>::default();
-        registry.register("graphql_requests", "GraphQL requests by operation name", requests.clone());
-        registry.register("graphql_request_duration_seconds", "GraphQL request latency by operation name", latency.clone());
-        registry.register("graphql_errors", "GraphQL errors by extensions.code", errors.clone());
-        registry.register("db_statements", "SQL statements executed", statements.clone());
-        registry.register("db_statement_failures", "SQL statements that failed", failed_statements.clone());
-        registry.register("db_pool_connections", "Database pool connections by state", pool.clone());
+        registry.register(
+            "graphql_requests",
+            "GraphQL requests by operation name",
+            requests.clone(),
+        );
+        registry.register(
+            "graphql_request_duration_seconds",
+            "GraphQL request latency by operation name",
+            latency.clone(),
+        );
+        registry.register(
+            "graphql_errors",
+            "GraphQL errors by extensions.code",
+            errors.clone(),
+        );
+        registry.register(
+            "db_statements",
+            "SQL statements executed",
+            statements.clone(),
+        );
+        registry.register(
+            "db_statement_failures",
+            "SQL statements that failed",
+            failed_statements.clone(),
+        );
+        registry.register(
+            "db_pool_connections",
+            "Database pool connections by state",
+            pool.clone(),
+        );
         Self {
             registry,
             requests,
@@ -86,11 +112,17 @@ impl Metrics {
             operation: self.operation_label(operation),
         };
         self.requests.get_or_create(&label).inc();
-        self.latency.get_or_create(&label).observe(elapsed.as_secs_f64());
+        self.latency
+            .get_or_create(&label)
+            .observe(elapsed.as_secs_f64());
     }
 
     pub fn observe_error(&self, code: ErrorCode) {
-        self.errors.get_or_create(&CodeLabel { code: code.as_str() }).inc();
+        self.errors
+            .get_or_create(&CodeLabel {
+                code: code.as_str(),
+            })
+            .inc();
     }
 
     pub fn observe_statement(&self, failed: bool) {
@@ -108,7 +140,9 @@ impl Metrics {
 
     pub fn set_pool(&self, in_use: u32, idle: u32, max: u32) {
         for (state, value) in [("in_use", in_use), ("idle", idle), ("max", max)] {
-            self.pool.get_or_create(&PoolLabel { state }).set(i64::from(value));
+            self.pool
+                .get_or_create(&PoolLabel { state })
+                .set(i64::from(value));
         }
     }
 
@@ -125,7 +159,10 @@ impl Metrics {
         let Some(name) = operation else {
             return "-".into();
         };
-        let mut known = self.operation_names.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut known = self
+            .operation_names
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if known.contains(name) {
             name.to_owned()
         } else if known.len() < MAX_OPERATION_NAMES {

@@ -24,7 +24,12 @@ pub fn init(settings: &LogSettings) -> anyhow::Result<()> {
             .with(tracing_subscriber::fmt::layer().with_ansi(std::io::stdout().is_terminal()))
             .try_init()?,
         LogFormat::Json => registry
-            .with(tracing_subscriber::fmt::layer().json().with_current_span(true).with_span_list(true))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_current_span(true)
+                    .with_span_list(true),
+            )
             .try_init()?,
     }
     Ok(())

@@ -62,8 +62,14 @@ impl MigrationTrait for Migration {
                     .col(string_len(Branch::Code, 2).primary_key())
                     .col(string(Branch::NameZh))
                     .col(string(Branch::NameEn))
-                    .col(timestamp_with_time_zone(Branch::CreatedAt).default(Expr::current_timestamp()))
-                    .col(timestamp_with_time_zone(Branch::UpdatedAt).default(Expr::current_timestamp()))
+                    .col(
+                        timestamp_with_time_zone(Branch::CreatedAt)
+                            .default(Expr::current_timestamp()),
+                    )
+                    .col(
+                        timestamp_with_time_zone(Branch::UpdatedAt)
+                            .default(Expr::current_timestamp()),
+                    )
                     .to_owned(),
             )
             .await?;

@@ -42,7 +42,9 @@ impl NationalId {
         if bytes.len() != 18 {
             return Err(Invalid("must be 18 characters"));
         }
-        if !bytes[..17].iter().all(u8::is_ascii_digit) || !(bytes[17].is_ascii_digit() || bytes[17] == b'X') {
+        if !bytes[..17].iter().all(u8::is_ascii_digit)
+            || !(bytes[17].is_ascii_digit() || bytes[17] == b'X')
+        {
             return Err(Invalid("must be 17 digits followed by a digit or X"));
         }
         if !PROVINCES.contains(&&id[..2]) {
@@ -115,7 +117,10 @@ mod tests {
     #[test]
     fn accepts_the_standard_example_and_derives_birth_date_and_sex() {
         let id = NationalId::parse(VALID).unwrap();
-        assert_eq!(id.birth_date(), NaiveDate::from_ymd_opt(1949, 12, 31).unwrap());
+        assert_eq!(
+            id.birth_date(),
+            NaiveDate::from_ymd_opt(1949, 12, 31).unwrap()
+        );
         assert_eq!(id.sex(), Sex::Female);
         assert_eq!(id.province_code(), "11");
         assert_eq!(id.masked(), "110105********002X");
@@ -123,7 +128,10 @@ mod tests {
 
     #[test]
     fn normalises_a_lower_case_check_character_and_whitespace() {
-        assert_eq!(NationalId::parse(" 11010519491231002x ").unwrap().expose(), VALID);
+        assert_eq!(
+            NationalId::parse(" 11010519491231002x ").unwrap().expose(),
+            VALID
+        );
     }
 
     #[test]
@@ -137,10 +145,19 @@ mod tests {
     fn refuses_each_broken_rule_with_its_own_reason() {
         let cases = [
             ("11010519491231002", "must be 18 characters"),
-            ("1101051949123100AX", "must be 17 digits followed by a digit or X"),
-            ("99010519491231002X", "does not start with a known province code"),
+            (
+                "1101051949123100AX",
+                "must be 17 digits followed by a digit or X",
+            ),
+            (
+                "99010519491231002X",
+                "does not start with a known province code",
+            ),
             ("110105194902300028", "does not contain a valid birth date"),
-            ("110105189912310020", "does not contain a plausible birth date"),
+            (
+                "110105189912310020",
+                "does not contain a plausible birth date",
+            ),
             ("110105194912310021", "check character does not match"),
         ];
         for (raw, reason) in cases {

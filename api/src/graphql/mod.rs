@@ -23,10 +23,11 @@ pub type RegistrySchema = Schema<query::Query, EmptyMutation, EmptySubscription>
 /// introspection and suggestions off in production (staff and partners get `schema.graphql`).
 #[must_use]
 pub fn build(settings: &Settings, services: Services, metrics: Arc<Metrics>) -> RegistrySchema {
-    let mut builder = builder(&settings.graphql)
+    let production = settings.is_production();
+    let mut builder = builder(&settings.graphql, !production)
         .data(services)
         .extension(extensions::Observe::new(metrics));
-    if settings.is_production() {
+    if production {
         builder = builder.disable_introspection().disable_suggestions();
     }
     builder.finish()
@@ -35,14 +36,21 @@ pub fn build(settings: &Settings, services: Services, metrics: Arc<Metrics>) -> 
 /// The SDL of the contract, built without a database.
 #[must_use]
 pub fn sdl() -> String {
-    builder(&GraphqlSettings::default()).finish().sdl()
+    builder(&GraphqlSettings::default(), true).finish().sdl()
 }
 
-fn builder(limits: &GraphqlSettings) -> SchemaBuilder<query::Query, EmptyMutation, EmptySubscription> {
+fn builder(
+    limits: &GraphqlSettings,
+    introspection: bool,
+) -> SchemaBuilder<query::Query, EmptyMutation, EmptySubscription> {
     Schema::build(query::Query::default(), EmptyMutation, EmptySubscription)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
-        .extension(extensions::Admission::new(limits.max_query_chars, limits.max_aliases))
+        .extension(extensions::Admission {
+            max_chars: limits.max_query_chars,
+            max_aliases: limits.max_aliases,
+            introspection,
+        })
 }
 
 /// The services, from schema data.

@@ -35,7 +35,8 @@ impl BlindIndex {
     #[must_use]
     pub fn digest(&self, domain: &str, normalised: &str) -> Vec<u8> {
         // HMAC accepts keys of any length; 32 bytes cannot fail.
-        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.key).unwrap_or_else(|_| unreachable!());
+        let mut mac =
+            <HmacSha256 as Mac>::new_from_slice(&self.key).unwrap_or_else(|_| unreachable!());
         mac.update(domain.as_bytes());
         mac.update(&[0]);
         mac.update(normalised.as_bytes());
@@ -72,7 +73,10 @@ mod tests {
     fn digests_depend_on_the_key_and_the_domain() {
         let a = BlindIndex::new([1; 32]);
         let b = BlindIndex::new([2; 32]);
-        assert_ne!(a.digest("phone", "+8613800000001"), b.digest("phone", "+8613800000001"));
+        assert_ne!(
+            a.digest("phone", "+8613800000001"),
+            b.digest("phone", "+8613800000001")
+        );
         assert_ne!(a.digest("phone", "x"), a.digest("national_id", "x"));
         assert_eq!(a.digest("phone", "x").len(), 32);
     }

@@ -92,7 +92,13 @@ impl FieldCipher {
         let aad = binding.associated_data();
         #[allow(clippy::expect_used)]
         let sealed = cipher
-            .encrypt(&nonce, Payload { msg: plaintext.as_bytes(), aad: &aad })
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plaintext.as_bytes(),
+                    aad: &aad,
+                },
+            )
             .expect("XChaCha20-Poly1305 encryption is infallible below 256 GiB");
         let mut out = Vec::with_capacity(2 + self.active.len() + NONCE_LEN + sealed.len());
         out.push(FORMAT_V1);
@@ -109,10 +115,19 @@ impl FieldCipher {
     /// belong to this binding.
     pub fn decrypt(&self, stored: &[u8], binding: Binding<'_>) -> Result<String, CipherError> {
         let (key_id, nonce, sealed) = split(stored)?;
-        let cipher = self.keys.get(key_id).ok_or_else(|| CipherError::UnknownKey(key_id.to_owned()))?;
+        let cipher = self
+            .keys
+            .get(key_id)
+            .ok_or_else(|| CipherError::UnknownKey(key_id.to_owned()))?;
         let aad = binding.associated_data();
         let plain = cipher
-            .decrypt(XNonce::from_slice(nonce), Payload { msg: sealed, aad: &aad })
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: sealed,
+                    aad: &aad,
+                },
+            )
             .map_err(|_| CipherError::Forged)?;
         String::from_utf8(plain).map_err(|_| CipherError::Malformed)
     }
@@ -145,12 +160,19 @@ mod tests {
     use super::*;
 
     fn cipher(active: &str, ids: &[(&str, u8)]) -> FieldCipher {
-        let keys = ids.iter().map(|(id, byte)| ((*id).to_owned(), [*byte; 32])).collect();
+        let keys = ids
+            .iter()
+            .map(|(id, byte)| ((*id).to_owned(), [*byte; 32]))
+            .collect();
         FieldCipher::new(active, &keys).unwrap()
     }
 
     fn row(id: u128, column: &str) -> Binding<'_> {
-        Binding { table: "volunteer", column, row: Uuid::from_u128(id) }
+        Binding {
+            table: "volunteer",
+            column,
+            row: Uuid::from_u128(id),
+        }
     }
 
     #[test]
@@ -158,21 +180,33 @@ mod tests {
         let cipher = cipher("k1", &[("k1", 1)]);
         let stored = cipher.encrypt("+8613800000001", row(1, "phone"));
         assert!(!stored.windows(5).any(|w| w == b"13800"));
-        assert_eq!(cipher.decrypt(&stored, row(1, "phone")).unwrap(), "+8613800000001");
+        assert_eq!(
+            cipher.decrypt(&stored, row(1, "phone")).unwrap(),
+            "+8613800000001"
+        );
     }
 
     #[test]
     fn two_encryptions_of_one_value_differ() {
         let cipher = cipher("k1", &[("k1", 1)]);
-        assert_ne!(cipher.encrypt("x", row(1, "phone")), cipher.encrypt("x", row(1, "phone")));
+        assert_ne!(
+            cipher.encrypt("x", row(1, "phone")),
+            cipher.encrypt("x", row(1, "phone"))
+        );
     }
 
     #[test]
     fn a_value_moved_to_another_row_or_column_does_not_decrypt() {
         let cipher = cipher("k1", &[("k1", 1)]);
         let stored = cipher.encrypt("+8613800000001", row(1, "phone"));
-        assert_eq!(cipher.decrypt(&stored, row(2, "phone")), Err(CipherError::Forged));
-        assert_eq!(cipher.decrypt(&stored, row(1, "backup_phone")), Err(CipherError::Forged));
+        assert_eq!(
+            cipher.decrypt(&stored, row(2, "phone")),
+            Err(CipherError::Forged)
+        );
+        assert_eq!(
+            cipher.decrypt(&stored, row(1, "backup_phone")),
+            Err(CipherError::Forged)
+        );
     }
 
     #[test]
@@ -181,7 +215,10 @@ mod tests {
         let stored = old.encrypt("11010519491231002X", row(1, "national_id"));
         let rotated = cipher("k2", &[("k1", 1), ("k2", 2)]);
         assert!(rotated.needs_rotation(&stored).unwrap());
-        assert_eq!(rotated.decrypt(&stored, row(1, "national_id")).unwrap(), "11010519491231002X");
+        assert_eq!(
+            rotated.decrypt(&stored, row(1, "national_id")).unwrap(),
+            "11010519491231002X"
+        );
         let fresh = rotated.encrypt("11010519491231002X", row(1, "national_id"));
         assert!(!rotated.needs_rotation(&fresh).unwrap());
         let retired = cipher("k2", &[("k2", 2)]);
@@ -197,8 +234,17 @@ mod tests {
         let mut stored = cipher.encrypt("x", row(1, "phone"));
         let last = stored.len() - 1;
         stored[last] ^= 1;
-        assert_eq!(cipher.decrypt(&stored, row(1, "phone")), Err(CipherError::Forged));
-        assert_eq!(cipher.decrypt(&stored[..10], row(1, "phone")), Err(CipherError::Malformed));
-        assert_eq!(cipher.decrypt(&[], row(1, "phone")), Err(CipherError::Malformed));
+        assert_eq!(
+            cipher.decrypt(&stored, row(1, "phone")),
+            Err(CipherError::Forged)
+        );
+        assert_eq!(
+            cipher.decrypt(&stored[..10], row(1, "phone")),
+            Err(CipherError::Malformed)
+        );
+        assert_eq!(
+            cipher.decrypt(&[], row(1, "phone")),
+            Err(CipherError::Malformed)
+        );
     }
 }

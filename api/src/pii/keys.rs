@@ -49,15 +49,28 @@ impl KeyRing {
     /// # Errors
     /// A missing or malformed key.
     pub fn from_settings(keys: &KeySettings, origin: KeyOrigin) -> anyhow::Result<Self> {
-        let active = keys.field_active.as_deref().ok_or_else(|| anyhow!("keys.field_active is not set"))?;
+        let active = keys
+            .field_active
+            .as_deref()
+            .ok_or_else(|| anyhow!("keys.field_active is not set"))?;
         let field = keys
             .field
             .iter()
-            .map(|(id, key)| decode_key(key).map(|key| (id.clone(), key)).map_err(|reason| anyhow!("keys.field.{id} {reason}")))
+            .map(|(id, key)| {
+                decode_key(key)
+                    .map(|key| (id.clone(), key))
+                    .map_err(|reason| anyhow!("keys.field.{id} {reason}"))
+            })
             .collect::<anyhow::Result<BTreeMap<_, _>>>()?;
-        let cipher = FieldCipher::new(active, &field).map_err(|reason| anyhow!("keys.field: {reason}"))?;
-        let blind = keys.blind_index.as_ref().ok_or_else(|| anyhow!("keys.blind_index is not set"))?;
-        let blind_index = BlindIndex::new(decode_key(blind).map_err(|reason| anyhow!("keys.blind_index {reason}"))?);
+        let cipher =
+            FieldCipher::new(active, &field).map_err(|reason| anyhow!("keys.field: {reason}"))?;
+        let blind = keys
+            .blind_index
+            .as_ref()
+            .ok_or_else(|| anyhow!("keys.blind_index is not set"))?;
+        let blind_index = BlindIndex::new(
+            decode_key(blind).map_err(|reason| anyhow!("keys.blind_index {reason}"))?,
+        );
         Ok(Self {
             cipher,
             blind_index,
@@ -67,7 +80,8 @@ impl KeyRing {
 }
 
 fn read_key_file(path: &Path) -> anyhow::Result<KeySettings> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
@@ -106,7 +120,8 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
         .mode(0o600)
         .open(path)
         .with_context(|| format!("creating {}", path.display()))?;
-    file.write_all(text.as_bytes()).with_context(|| format!("writing {}", path.display()))
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 #[cfg(not(unix))]
@@ -128,7 +143,11 @@ mod tests {
         };
         let first = KeyRing::load(&settings).unwrap();
         assert!(matches!(first.origin, KeyOrigin::Generated(_)));
-        let binding = Binding { table: "t", column: "c", row: uuid::Uuid::nil() };
+        let binding = Binding {
+            table: "t",
+            column: "c",
+            row: uuid::Uuid::nil(),
+        };
         let stored = first.cipher.encrypt("kept", binding);
         let second = KeyRing::load(&settings).unwrap();
         assert!(matches!(second.origin, KeyOrigin::Kept(_)));

@@ -27,8 +27,13 @@ impl BranchService {
     /// One branch by its GB/T 2260 code, or `None`.
     pub async fn find(&self, code: &str) -> AppResult<Option<branch::Model>> {
         if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(AppError::invalid("code", "must be a two-digit GB/T 2260 province code"));
+            return Err(AppError::invalid(
+                "code",
+                "must be a two-digit GB/T 2260 province code",
+            ));
         }
-        Ok(branch::Entity::find_by_id(code.to_owned()).one(&self.db).await?)
+        Ok(branch::Entity::find_by_id(code.to_owned())
+            .one(&self.db)
+            .await?)
     }
 }

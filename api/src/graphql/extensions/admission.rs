@@ -1,6 +1,8 @@
-//! Rules a document must pass before it is validated or run: size, aliases, and no mutation
-//! over GET. async-graphql limits depth and cost, but not aliases or size, and an alias costs
-//! nothing in its complexity count although each one runs its resolver again.
+//! Rules a document must pass before it is validated or run: size, aliases, no mutation over
+//! GET, and no introspection where it is off. async-graphql limits depth and cost, but not
+//! aliases or size, and an alias costs nothing in its complexity count although each one runs
+//! its resolver again. With introspection off, async-graphql answers `__schema` with a silent
+//! null; refusing it says plainly that the published `schema.graphql` is the way in.
 
 use std::sync::Arc;
 
@@ -19,25 +21,16 @@ pub struct HttpGet {
     pub operation_name: Option<String>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Admission {
-    max_chars: usize,
-    max_aliases: usize,
-}
-
-impl Admission {
-    #[must_use]
-    pub fn new(max_chars: usize, max_aliases: usize) -> Self {
-        Self { max_chars, max_aliases }
-    }
+    pub max_chars: usize,
+    pub max_aliases: usize,
+    pub introspection: bool,
 }
 
 impl ExtensionFactory for Admission {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Self {
-            max_chars: self.max_chars,
-            max_aliases: self.max_aliases,
-        })
+        Arc::new(self.clone())
     }
 }
 
@@ -65,11 +58,21 @@ impl Extension for Admission {
         if aliases > self.max_aliases {
             return Err(server_error(
                 ErrorCode::GraphqlValidationFailed,
-                format!("the query uses {aliases} aliases; at most {} are allowed", self.max_aliases),
+                format!(
+                    "the query uses {aliases} aliases; at most {} are allowed",
+                    self.max_aliases
+                ),
+            ));
+        }
+        if !self.introspection && introspects(&document) {
+            return Err(server_error(
+                ErrorCode::GraphqlValidationFailed,
+                "introspection is disabled; use the published schema.graphql",
             ));
         }
         if let Some(get) = ctx.data_opt::<HttpGet>()
-            && selected_operation(&document, get.operation_name.as_deref()) != Some(OperationType::Query)
+            && selected_operation(&document, get.operation_name.as_deref())
+                != Some(OperationType::Query)
         {
             return Err(server_error(
                 ErrorCode::MethodNotAllowed,
@@ -80,13 +83,50 @@ impl Extension for Admission {
     }
 }
 
-fn count_aliases(document: &ExecutableDocument) -> usize {
-    let operations: Vec<&SelectionSet> = match &document.operations {
+fn root_selections(document: &ExecutableDocument) -> Vec<&SelectionSet> {
+    match &document.operations {
         DocumentOperations::Single(op) => vec![&op.node.selection_set.node],
-        DocumentOperations::Multiple(ops) => ops.values().map(|op| &op.node.selection_set.node).collect(),
-    };
-    let fragments = document.fragments.values().map(|fragment| &fragment.node.selection_set.node);
-    operations.into_iter().chain(fragments).map(aliases_in).sum()
+        DocumentOperations::Multiple(ops) => {
+            ops.values().map(|op| &op.node.selection_set.node).collect()
+        }
+    }
+}
+
+fn count_aliases(document: &ExecutableDocument) -> usize {
+    let fragments = document
+        .fragments
+        .values()
+        .map(|fragment| &fragment.node.selection_set.node);
+    root_selections(document)
+        .into_iter()
+        .chain(fragments)
+        .map(aliases_in)
+        .sum()
+}
+
+/// Whether any operation asks for `__schema` or `__type` at its root, directly or through
+/// fragments. (`__typename` is not introspection of the schema and stays allowed.)
+fn introspects(document: &ExecutableDocument) -> bool {
+    fn at_root(set: &SelectionSet, document: &ExecutableDocument, depth: usize) -> bool {
+        depth < 16
+            && set.items.iter().any(|item| match &item.node {
+                Selection::Field(field) => {
+                    matches!(field.node.name.node.as_str(), "__schema" | "__type")
+                }
+                Selection::InlineFragment(fragment) => {
+                    at_root(&fragment.node.selection_set.node, document, depth + 1)
+                }
+                Selection::FragmentSpread(spread) => document
+                    .fragments
+                    .get(&spread.node.fragment_name.node)
+                    .is_some_and(|fragment| {
+                        at_root(&fragment.node.selection_set.node, document, depth + 1)
+                    }),
+            })
+    }
+    root_selections(document)
+        .into_iter()
+        .any(|set| at_root(set, document, 0))
 }
 
 fn aliases_in(set: &SelectionSet) -> usize {
@@ -108,7 +148,9 @@ fn selected_operation(document: &ExecutableDocument, name: Option<&str>) -> Opti
     match (&document.operations, name) {
         (DocumentOperations::Single(op), _) => Some(op.node.ty),
         (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
+            ops.values().next().map(|op| op.node.ty)
+        }
         (DocumentOperations::Multiple(_), None) => None,
     }
 }
@@ -128,11 +170,29 @@ mod tests {
     }
 
     #[test]
+    fn finds_introspection_at_the_root_even_through_fragments() {
+        assert!(introspects(&parse("{ __schema { types { name } } }")));
+        assert!(introspects(&parse(
+            "{ ...F } fragment F on Query { __type(name: \"Q\") { name } }"
+        )));
+        assert!(!introspects(&parse("{ __typename branches { code } }")));
+    }
+
+    #[test]
     fn selects_the_named_or_only_operation() {
         let doc = parse("query A { x } mutation B { y }");
-        assert_eq!(selected_operation(&doc, Some("A")), Some(OperationType::Query));
-        assert_eq!(selected_operation(&doc, Some("B")), Some(OperationType::Mutation));
+        assert_eq!(
+            selected_operation(&doc, Some("A")),
+            Some(OperationType::Query)
+        );
+        assert_eq!(
+            selected_operation(&doc, Some("B")),
+            Some(OperationType::Mutation)
+        );
         assert_eq!(selected_operation(&doc, None), None);
-        assert_eq!(selected_operation(&parse("mutation { y }"), None), Some(OperationType::Mutation));
+        assert_eq!(
+            selected_operation(&parse("mutation { y }"), None),
+            Some(OperationType::Mutation)
+        );
     }
 }

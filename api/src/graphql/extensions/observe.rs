@@ -50,8 +50,13 @@ impl Extension for ObserveRequest {
             let code = ensure_code(err, ErrorCode::BadUserInput);
             self.metrics.observe_error(code);
         }
-        let operation = self.operation.lock().unwrap_or_else(PoisonError::into_inner).take();
-        self.metrics.observe_request(operation.as_deref(), started.elapsed());
+        let operation = self
+            .operation
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        self.metrics
+            .observe_request(operation.as_deref(), started.elapsed());
         response
     }
 
@@ -68,10 +73,18 @@ impl Extension for ObserveRequest {
         })
     }
 
-    async fn execute(&self, ctx: &ExtensionContext<'_>, operation_name: Option<&str>, next: NextExecute<'_>) -> Response {
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
         // `-` in the metrics is a document that never ran; `anonymous` ran without a name.
         let name = operation_name.unwrap_or("anonymous");
-        *self.operation.lock().unwrap_or_else(PoisonError::into_inner) = Some(name.to_owned());
+        *self
+            .operation
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(name.to_owned());
         let span = tracing::info_span!("graphql", operation = name);
         next.run(ctx, operation_name).instrument(span).await
     }

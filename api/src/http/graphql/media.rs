@@ -45,7 +45,12 @@ impl Media {
             // On equal quality the spec's own type wins over the legacy one.
             let better = match best {
                 None => true,
-                Some((held, q)) => quality > q || (quality == q && media == Self::GraphqlResponseJson && held == Self::Json),
+                Some((held, q)) => {
+                    quality > q
+                        || (quality == q
+                            && media == Self::GraphqlResponseJson
+                            && held == Self::Json)
+                }
             };
             if quality > 0 && better {
                 best = Some((media, quality));
@@ -65,7 +70,12 @@ pub fn prefers_html(headers: &HeaderMap) -> bool {
     headers
         .get(ACCEPT)
         .and_then(|accept| accept.to_str().ok())
-        .is_some_and(|accept| accept.split(',').next().is_some_and(|first| first.trim().starts_with("text/html")))
+        .is_some_and(|accept| {
+            accept
+                .split(',')
+                .next()
+                .is_some_and(|first| first.trim().starts_with("text/html"))
+        })
 }
 
 /// A POST body must be JSON in UTF-8. A missing Content-Type is read as JSON; a browser cannot
@@ -79,7 +89,9 @@ pub fn is_json_body(headers: &HeaderMap) -> bool {
         return false;
     };
     let mut parts = value.split(';').map(str::trim);
-    let essence_ok = parts.next().is_some_and(|essence| essence.eq_ignore_ascii_case("application/json"));
+    let essence_ok = parts
+        .next()
+        .is_some_and(|essence| essence.eq_ignore_ascii_case("application/json"));
     let charset_ok = parts.all(|param| {
         param
             .strip_prefix("charset=")
@@ -104,8 +116,14 @@ mod tests {
     fn negotiates_by_quality_and_prefers_the_spec_type_on_ties() {
         assert_eq!(Media::negotiate(&HeaderMap::new()), Some(Media::Json));
         assert_eq!(accept("*/*"), Some(Media::Json));
-        assert_eq!(accept("application/json, application/graphql-response+json"), Some(Media::GraphqlResponseJson));
-        assert_eq!(accept("application/graphql-response+json;q=0.5, application/json"), Some(Media::Json));
+        assert_eq!(
+            accept("application/json, application/graphql-response+json"),
+            Some(Media::GraphqlResponseJson)
+        );
+        assert_eq!(
+            accept("application/graphql-response+json;q=0.5, application/json"),
+            Some(Media::Json)
+        );
         assert_eq!(accept("application/json;q=0"), None);
         assert_eq!(accept("text/csv"), None);
     }

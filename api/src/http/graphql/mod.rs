@@ -23,22 +23,40 @@ use crate::error::{ErrorCode, code_of, server_error};
 use crate::graphql::HttpGet;
 use crate::service::Principal;
 
-pub async fn post(State(state): State<AppState>, RequestId(request_id): RequestId, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn post(
+    State(state): State<AppState>,
+    RequestId(request_id): RequestId,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let Some(media) = Media::negotiate(&headers) else {
         return not_acceptable(&state, &request_id);
     };
     if !media::is_json_body(&headers) {
-        return refuse(&state, media, &request_id, StatusCode::UNSUPPORTED_MEDIA_TYPE, "send the request as application/json");
+        return refuse(
+            &state,
+            media,
+            &request_id,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the request as application/json",
+        );
     }
     match Params::from_json_body(&body) {
         Ok(params) => execute(&state, media, &request_id, params.into_request()).await,
-        Err(Malformed(reason)) => refuse(&state, media, &request_id, StatusCode::BAD_REQUEST, &reason),
+        Err(Malformed(reason)) => {
+            refuse(&state, media, &request_id, StatusCode::BAD_REQUEST, &reason)
+        }
     }
 }
 
 /// GET runs queries from the query string; a browser asking for a page gets GraphiQL, except in
 /// production, where introspection is off.
-pub async fn get(State(state): State<AppState>, RequestId(request_id): RequestId, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+pub async fn get(
+    State(state): State<AppState>,
+    RequestId(request_id): RequestId,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let raw = raw.unwrap_or_default();
     if raw.is_empty() && media::prefers_html(&headers) && !state.settings.is_production() {
         return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
@@ -53,43 +71,76 @@ pub async fn get(State(state): State<AppState>, RequestId(request_id): RequestId
             };
             execute(&state, media, &request_id, params.into_request().data(get)).await
         }
-        Err(Malformed(reason)) => refuse(&state, media, &request_id, StatusCode::BAD_REQUEST, &reason),
+        Err(Malformed(reason)) => {
+            refuse(&state, media, &request_id, StatusCode::BAD_REQUEST, &reason)
+        }
     }
 }
 
-async fn execute(state: &AppState, media: Media, request_id: &str, request: async_graphql::Request) -> Response {
+async fn execute(
+    state: &AppState,
+    media: Media,
+    request_id: &str,
+    request: async_graphql::Request,
+) -> Response {
     let request = request.data(Principal::Anonymous);
     let timeout = state.settings.http.request_timeout();
-    let response = if let Ok(response) = tokio::time::timeout(timeout, state.schema.execute(request)).await {
-        response
-    } else {
-        tracing::warn!(timeout_ms = timeout.as_millis(), "GraphQL request timed out");
-        state.metrics.observe_error(ErrorCode::ServiceUnavailable);
-        async_graphql::Response::from_errors(vec![server_error(ErrorCode::ServiceUnavailable, "the request took too long and was stopped")])
-    };
+    let response =
+        if let Ok(response) = tokio::time::timeout(timeout, state.schema.execute(request)).await {
+            response
+        } else {
+            tracing::warn!(
+                timeout_ms = timeout.as_millis(),
+                "GraphQL request timed out"
+            );
+            state.metrics.observe_error(ErrorCode::ServiceUnavailable);
+            async_graphql::Response::from_errors(vec![server_error(
+                ErrorCode::ServiceUnavailable,
+                "the request took too long and was stopped",
+            )])
+        };
     render(media, request_id, response)
 }
 
 /// Writes a GraphQL response. A request that failed before execution has no `data` and, for
 /// `application/graphql-response+json`, a 4xx status chosen by its error code.
 fn render(media: Media, request_id: &str, mut response: async_graphql::Response) -> Response {
-    let failed_before_execution =
-        response.data == async_graphql::Value::Null && !response.errors.is_empty() && response.errors.iter().all(|err| err.path.is_empty());
+    let failed_before_execution = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|err| err.path.is_empty());
     for err in &mut response.errors {
-        err.extensions.get_or_insert_with(Default::default).set("requestId", request_id);
+        err.extensions
+            .get_or_insert_with(Default::default)
+            .set("requestId", request_id);
     }
     let mut body = Map::new();
     if !failed_before_execution {
-        body.insert("data".into(), serde_json::to_value(&response.data).unwrap_or(Value::Null));
+        body.insert(
+            "data".into(),
+            serde_json::to_value(&response.data).unwrap_or(Value::Null),
+        );
     }
     if !response.errors.is_empty() {
-        body.insert("errors".into(), serde_json::to_value(&response.errors).unwrap_or(Value::Null));
+        body.insert(
+            "errors".into(),
+            serde_json::to_value(&response.errors).unwrap_or(Value::Null),
+        );
     }
     let code = response.errors.first().and_then(code_of);
-    let status = if failed_before_execution { status_before_execution(media, code) } else { StatusCode::OK };
-    let mut http = (status, [(CONTENT_TYPE, HeaderValue::from_static(media.content_type()))], axum::Json(Value::Object(body))).into_response();
+    let status = if failed_before_execution {
+        status_before_execution(media, code)
+    } else {
+        StatusCode::OK
+    };
+    let mut http = (
+        status,
+        [(CONTENT_TYPE, HeaderValue::from_static(media.content_type()))],
+        axum::Json(Value::Object(body)),
+    )
+        .into_response();
     if status == StatusCode::METHOD_NOT_ALLOWED {
-        http.headers_mut().insert(ALLOW, HeaderValue::from_static("POST"));
+        http.headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("POST"));
     }
     http
 }
@@ -106,9 +157,19 @@ fn status_before_execution(media: Media, code: Option<ErrorCode>) -> StatusCode 
 }
 
 /// Refuses a request GraphQL never saw, in the GraphQL error shape.
-fn refuse(state: &AppState, media: Media, request_id: &str, status: StatusCode, reason: &str) -> Response {
+fn refuse(
+    state: &AppState,
+    media: Media,
+    request_id: &str,
+    status: StatusCode,
+    reason: &str,
+) -> Response {
     state.metrics.observe_error(ErrorCode::BadRequest);
-    let mut response = render(media, request_id, async_graphql::Response::from_errors(vec![server_error(ErrorCode::BadRequest, reason)]));
+    let mut response = render(
+        media,
+        request_id,
+        async_graphql::Response::from_errors(vec![server_error(ErrorCode::BadRequest, reason)]),
+    );
     *response.status_mut() = status;
     response
 }
