@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, the GraphQL-over-HTTP audit against a running
+# server, and every test on SQLite and PostgreSQL. `.ci/run` calls this.
+#
+# PostgreSQL: TEST_DATABASE_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export TEST_DATABASE_ADMIN_URL="${TEST_DATABASE_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "formatting"
+cargo fmt --all -- --check
+
+step "clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "graphql-http audit"
+scripts/audit.sh
+
+step "tests on SQLite and PostgreSQL (includes the schema drift check)"
+cargo test --workspace --locked
