@@ -19,4 +19,9 @@ step "graphql-http audit"
 scripts/audit.sh
 
 step "tests on SQLite and PostgreSQL (includes the schema drift check)"
-cargo test --workspace --locked
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --workspace --locked 2>&1 | tee "$log"
+# One closing line for the whole suite, summed over every test binary.
+awk '/^test result:/ { passed += $4; failed += $6; ignored += $8 }
+     END { printf "\n%d passed, %d failed, %d skipped\n", passed, failed, ignored }' "$log"

@@ -13,7 +13,7 @@ use crate::config::Settings;
 use crate::graphql::{self, RegistrySchema};
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
-use crate::pii::{KeyOrigin, KeyRing};
+use crate::pii::KeyRing;
 use crate::service::Services;
 
 /// A built service: its database pool, schema and metrics.
@@ -29,18 +29,7 @@ impl App {
     /// Unusable keys, an unreachable database, or a failed migration.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let keys = KeyRing::load(&settings).context("loading personal-data keys")?;
-        match &keys.origin {
-            KeyOrigin::Configured => tracing::info!(
-                field_key = keys.cipher.active_key_id(),
-                "personal-data keys from configuration"
-            ),
-            KeyOrigin::Generated(path) => {
-                tracing::warn!(path = %path.display(), "development profile: generated personal-data keys; keep this file with the data");
-            }
-            KeyOrigin::Kept(path) => {
-                tracing::warn!(path = %path.display(), "development profile: using kept personal-data keys")
-            }
-        }
+        keys.announce();
         let metrics = Arc::new(Metrics::new());
         let db = crate::db::connect(&settings, Arc::clone(&metrics))
             .await

@@ -1,5 +1,7 @@
 //! The registry's branches: the first real data, served to anyone.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is the failure report
+
 use registry_tests::both_backends;
 
 both_backends! {

@@ -1,6 +1,8 @@
 //! The contract: `schema.graphql` matches the code, and the app's operation documents in
 //! `tests/operations/` are valid and run.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is the failure report
+
 use std::path::Path;
 
 use registry_tests::both_backends;

@@ -1,5 +1,7 @@
 //! Error masking and the production profile.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is the failure report
+
 use registry_tests::{Profile, both_backends, error_codes};
 use sea_orm::ConnectionTrait;
 use serde_json::Value;

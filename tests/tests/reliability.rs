@@ -1,5 +1,7 @@
 //! Readiness through a database outage, and graceful shutdown with requests in flight.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is the failure report
+
 use std::time::{Duration, Instant};
 
 use registry_tests::{Backend, TcpProxy, both_backends, run};
@@ -12,8 +14,7 @@ async fn wait_for_status(client: &reqwest::Client, url: &str, want: u16) -> Dura
             .get(url)
             .send()
             .await
-            .map(|r| r.status().as_u16())
-            .unwrap_or(0);
+            .map_or(0, |r| r.status().as_u16());
         if status == want {
             return started.elapsed();
         }

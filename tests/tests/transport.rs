@@ -1,14 +1,16 @@
 //! GraphQL over HTTP: limits, negotiation, request ids, GET rules and observability, against a
 //! real server on a loopback port.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is the failure report
+
 use registry_tests::{both_backends, error_codes};
 use serde_json::{Value, json};
 
 const DEEP: &str = "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } }";
 
 fn aliases(count: usize) -> String {
-    let fields: String = (0..count).map(|i| format!("a{i}: __typename ")).collect();
-    format!("{{ {fields}}}")
+    let fields: Vec<String> = (0..count).map(|i| format!("a{i}: __typename")).collect();
+    format!("{{ {} }}", fields.join(" "))
 }
 
 both_backends! {

@@ -46,6 +46,25 @@ impl KeyRing {
         Self::from_settings(&keys, KeyOrigin::Generated(path))
     }
 
+    /// Says at start-up where the keys came from; development keys get a warning, because data
+    /// written with them is unreadable without the file.
+    pub fn announce(&self) {
+        match &self.origin {
+            KeyOrigin::Configured => {
+                tracing::info!(
+                    field_key = self.cipher.active_key_id(),
+                    "personal-data keys from configuration"
+                );
+            }
+            KeyOrigin::Generated(path) => {
+                tracing::warn!(path = %path.display(), "development profile: generated personal-data keys; keep this file with the data");
+            }
+            KeyOrigin::Kept(path) => {
+                tracing::warn!(path = %path.display(), "development profile: using the kept personal-data keys");
+            }
+        }
+    }
+
     /// # Errors
     /// A missing or malformed key.
     pub fn from_settings(keys: &KeySettings, origin: KeyOrigin) -> anyhow::Result<Self> {
