@@ -164,17 +164,30 @@ impl fmt::Debug for AppError {
 }
 
 impl From<sea_orm::DbErr> for AppError {
-    /// Database failures are internal unless they are one of the few a caller can cause and fix.
-    /// Pool exhaustion is reported as SERVICE_UNAVAILABLE so clients back off instead of failing hard.
+    /// Database failures are internal, except those that mean "busy, retry": no pooled
+    /// connection within the acquire timeout, or a statement stopped by `statement_timeout`.
+    /// Those are SERVICE_UNAVAILABLE, so clients back off instead of reporting a fault.
     fn from(err: sea_orm::DbErr) -> Self {
-        match err {
-            sea_orm::DbErr::ConnectionAcquire(_) => {
-                tracing::warn!(error = %err, "database connection unavailable");
-                Self::ServiceUnavailable
-            }
-            other => Self::Internal(other.into()),
+        if matches!(err, sea_orm::DbErr::ConnectionAcquire(_)) || is_statement_timeout(&err) {
+            tracing::warn!(error = %err, "database busy");
+            return Self::ServiceUnavailable;
         }
+        Self::Internal(err.into())
     }
+}
+
+/// PostgreSQL's `query_canceled` (57014), which `statement_timeout` raises.
+fn is_statement_timeout(err: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr};
+    let (DbErr::Query(RuntimeErr::SqlxError(cause)) | DbErr::Exec(RuntimeErr::SqlxError(cause))) =
+        err
+    else {
+        return false;
+    };
+    cause
+        .as_database_error()
+        .and_then(sea_orm::sqlx::error::DatabaseError::code)
+        .is_some_and(|code| code == "57014")
 }
 
 impl From<AppError> for async_graphql::Error {

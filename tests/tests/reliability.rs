@@ -91,3 +91,61 @@ both_backends! {
         server.finished().await.unwrap();
     }
 }
+
+/// Holds an exclusive lock on `branch` from another session, so reads of it block.
+async fn lock_branches(db: &registry_tests::TestDb) -> sea_orm::DatabaseTransaction {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let url = db.settings().database_url();
+    let other = sea_orm::Database::connect(secrecy::ExposeSecret::expose_secret(&url))
+        .await
+        .unwrap();
+    let tx = other.begin().await.unwrap();
+    tx.execute_unprepared("LOCK TABLE branch IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    tx
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_request_is_stopped_with_a_clear_error_and_frees_its_connection() {
+    run(Backend::Postgres, |db| async move {
+        let server = db
+            .app_with(|s| {
+                s.http.request_timeout_ms = 500;
+                s.database.max_connections = 1;
+            })
+            .await
+            .serve()
+            .await;
+        let lock = lock_branches(&db).await;
+        let started = Instant::now();
+        let (status, body) = server.query("{ branches { code } }").await;
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(registry_tests::error_codes(&body), ["SERVICE_UNAVAILABLE"]);
+        assert!(started.elapsed() < Duration::from_secs(3));
+        lock.rollback().await.unwrap();
+        // The only pooled connection is usable again.
+        let (status, body) = server.query("{ branches { code } }").await;
+        assert_eq!(status, 200, "{body}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_statement_over_the_database_timeout_is_service_unavailable() {
+    run(Backend::Postgres, |db| async move {
+        let server = db
+            .app_with(|s| s.database.statement_timeout_ms = 300)
+            .await
+            .serve()
+            .await;
+        let lock = lock_branches(&db).await;
+        let (status, body) = server.query("{ branches { code } }").await;
+        assert_eq!(status, 200, "a field error is an execution result: {body}");
+        assert_eq!(registry_tests::error_codes(&body), ["SERVICE_UNAVAILABLE"]);
+        lock.rollback().await.unwrap();
+        let (_, body) = server.query("{ branches { code } }").await;
+        assert_eq!(body["data"]["branches"].as_array().unwrap().len(), 31);
+    })
+    .await;
+}
