@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 use crate::config::Settings;
 use crate::graphql::{self, RegistrySchema};
 use crate::http::{self, AppState};
+use crate::messaging::Messaging;
 use crate::metrics::Metrics;
 use crate::pii::KeyRing;
 use crate::service::Services;
@@ -31,27 +32,16 @@ impl App {
         let keys = KeyRing::load(&settings).context("loading personal-data keys")?;
         keys.announce();
         let metrics = Arc::new(Metrics::new());
-        let db = crate::db::connect(&settings, Arc::clone(&metrics))
-            .await
-            .context("connecting to the database")?;
+        let db = crate::db::connect(&settings, Arc::clone(&metrics)).await.context("connecting to the database")?;
         if settings.database.migrate_on_start {
-            crate::db::migrate(&db)
-                .await
-                .context("applying migrations")?;
+            crate::db::migrate(&db).await.context("applying migrations")?;
         }
-        let schema = graphql::build(
-            &settings,
-            Services::new(db.clone(), keys),
-            Arc::clone(&metrics),
-        );
-        Ok(Self {
-            state: AppState {
-                schema,
-                db,
-                metrics,
-                settings: Arc::new(settings),
-            },
-        })
+        let keys = Arc::new(keys);
+        let messaging = Messaging::new(db.clone(), Arc::clone(&keys), settings.messaging.clone(), Arc::clone(&metrics))
+            .context("configuring messaging")?;
+        let services = Services::new(db.clone(), keys, messaging);
+        let schema = graphql::build(&settings, services.clone(), Arc::clone(&metrics));
+        Ok(Self { state: AppState { schema, db, services, metrics, settings: Arc::new(settings) } })
     }
 
     #[must_use]
@@ -65,6 +55,11 @@ impl App {
     }
 
     #[must_use]
+    pub fn messaging(&self) -> &Messaging {
+        &self.state.services.messaging
+    }
+
+    #[must_use]
     pub fn metrics(&self) -> &Metrics {
         &self.state.metrics
     }
@@ -74,8 +69,9 @@ impl App {
         &self.state.settings
     }
 
-    /// Serves until `shutdown` resolves, then stops accepting, lets in-flight requests finish
-    /// within the configured grace period, and closes the pool.
+    /// Serves, with this process's delivery workers, until `shutdown` resolves; then stops
+    /// accepting, stops the workers claiming, lets requests and sends in flight finish within
+    /// the configured grace period, and closes the pool.
     ///
     /// # Errors
     /// The listener failed.
@@ -85,14 +81,15 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let grace = self.state.settings.http.shutdown_grace();
+        let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
+        let mut workers = self.state.services.messaging.start_workers(&workers_stop);
         let db = self.state.db.clone();
         let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
-        let server =
-            axum::serve(listener, http::router(self.state)).with_graceful_shutdown(async move {
-                shutdown.await;
-                tracing::info!("shutting down: no new connections; finishing requests in flight");
-                let _ = signalled.send(());
-            });
+        let server = axum::serve(listener, http::router(self.state)).with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: no new connections; finishing requests in flight");
+            let _ = signalled.send(());
+        });
         let mut server = std::pin::pin!(server.into_future());
         tokio::select! {
             result = &mut server => result?,
@@ -104,9 +101,13 @@ impl App {
                 }
             }
         }
-        db.close_by_ref()
-            .await
-            .context("closing the database pool")?;
+        let _ = stop_workers.send(true);
+        let drained = tokio::time::timeout(grace, async { while workers.join_next().await.is_some() {} }).await;
+        if drained.is_err() {
+            tracing::warn!("delivery workers still busy after the grace period were stopped");
+            workers.abort_all();
+        }
+        db.close_by_ref().await.context("closing the database pool")?;
         tracing::info!("stopped");
         Ok(())
     }

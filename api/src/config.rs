@@ -37,6 +37,7 @@ pub struct Settings {
     pub graphql: GraphqlSettings,
     pub log: LogSettings,
     pub keys: KeySettings,
+    pub messaging: MessagingSettings,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -114,12 +115,7 @@ pub struct GraphqlSettings {
 
 impl Default for GraphqlSettings {
     fn default() -> Self {
-        Self {
-            max_depth: 10,
-            max_complexity: 1_000,
-            max_aliases: 30,
-            max_query_chars: 15_000,
-        }
+        Self { max_depth: 10, max_complexity: 1_000, max_aliases: 30, max_query_chars: 15_000 }
     }
 }
 
@@ -141,9 +137,85 @@ pub struct LogSettings {
 
 impl Default for LogSettings {
     fn default() -> Self {
+        Self { format: LogFormat::Text, filter: "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn".into() }
+    }
+}
+
+/// Which SMS gateway carries the registry's messages.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmsProviderKind {
+    /// Keeps messages in the process for developers and tests; nothing leaves the machine.
+    #[default]
+    Development,
+    /// Tencent Cloud SMS, API 3.0 `SendSms` with TC3-HMAC-SHA256 signing.
+    Tencent,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MessagingSettings {
+    /// Delivery workers in this process; 0 leaves delivery to dedicated worker processes.
+    pub workers: usize,
+    /// Messages one worker claims at a time.
+    pub batch_size: u64,
+    /// How often an idle worker looks for due messages.
+    pub poll_interval_ms: u64,
+    /// A claim not turned into a send within this time is taken back by another worker.
+    pub claim_timeout_ms: u64,
+    /// Sends tried before a message fails for good.
+    pub max_attempts: u32,
+    /// Retry backoff: doubles from the base, with jitter, up to the maximum.
+    pub backoff_base_ms: u64,
+    pub backoff_max_ms: u64,
+    /// The provider's send rate limit, per process.
+    pub send_rate_per_second: u32,
+    pub provider: SmsProviderKind,
+    pub tencent: TencentSettings,
+    /// Shared secret of the delivery-report and reply callbacks (HMAC-SHA256 signatures).
+    pub callback_secret: Option<SecretString>,
+}
+
+impl Default for MessagingSettings {
+    fn default() -> Self {
         Self {
-            format: LogFormat::Text,
-            filter: "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn".into(),
+            workers: 2,
+            batch_size: 50,
+            poll_interval_ms: 250,
+            claim_timeout_ms: 30_000,
+            max_attempts: 6,
+            backoff_base_ms: 2_000,
+            backoff_max_ms: 600_000,
+            send_rate_per_second: 1_000,
+            provider: SmsProviderKind::Development,
+            tencent: TencentSettings::default(),
+            callback_secret: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TencentSettings {
+    pub endpoint: String,
+    pub region: String,
+    pub secret_id: Option<String>,
+    pub secret_key: Option<SecretString>,
+    /// The `SmsSdkAppId` of the SMS application.
+    pub sdk_app_id: Option<String>,
+    /// Registered template ids by `<key>.<locale>`, e.g. `login_code.zh-CN = "449739"`.
+    pub templates: BTreeMap<String, String>,
+}
+
+impl Default for TencentSettings {
+    fn default() -> Self {
+        Self {
+            endpoint: "https://sms.tencentcloudapi.com".into(),
+            region: "ap-guangzhou".into(),
+            secret_id: None,
+            secret_key: None,
+            sdk_app_id: None,
+            templates: BTreeMap::new(),
         }
     }
 }
@@ -184,8 +256,7 @@ impl Settings {
     /// # Errors
     /// A value of the wrong type, an unknown key, or an unsafe production setting.
     pub fn load() -> Result<Self, ConfigError> {
-        let file = std::env::var_os("REGISTRY_CONFIG")
-            .map_or_else(|| PathBuf::from("registry.toml"), PathBuf::from);
+        let file = std::env::var_os("REGISTRY_CONFIG").map_or_else(|| PathBuf::from("registry.toml"), PathBuf::from);
         let settings: Self = Figment::new()
             .merge(Toml::file(file))
             .merge(Env::prefixed("REGISTRY_").ignore(&["config"]).split("__"))
@@ -205,7 +276,8 @@ impl Settings {
         }
         let mut problems = Vec::new();
         if self.database.url.is_none() {
-            problems.push("database.url is not set: production does not fall back to the embedded SQLite file".to_owned());
+            problems
+                .push("database.url is not set: production does not fall back to the embedded SQLite file".to_owned());
         }
         match &self.keys.field_active {
             None => problems.push("keys.field_active is not set".to_owned()),
@@ -230,10 +302,28 @@ impl Settings {
                 }
             }
         }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(ConfigError::Unsafe(problems))
+        self.check_messaging(&mut problems);
+        if problems.is_empty() { Ok(()) } else { Err(ConfigError::Unsafe(problems)) }
+    }
+
+    fn check_messaging(&self, problems: &mut Vec<String>) {
+        let messaging = &self.messaging;
+        if messaging.provider == SmsProviderKind::Development {
+            problems.push("messaging.provider is development: no message would leave the process".to_owned());
+        }
+        if messaging.provider == SmsProviderKind::Tencent {
+            for (name, missing) in [
+                ("secret_id", messaging.tencent.secret_id.is_none()),
+                ("secret_key", messaging.tencent.secret_key.is_none()),
+                ("sdk_app_id", messaging.tencent.sdk_app_id.is_none()),
+            ] {
+                if missing {
+                    problems.push(format!("messaging.tencent.{name} is not set"));
+                }
+            }
+        }
+        if messaging.callback_secret.is_none() {
+            problems.push("messaging.callback_secret is not set: delivery reports could be forged".to_owned());
         }
     }
 
@@ -248,11 +338,7 @@ impl Settings {
 
     #[must_use]
     pub fn data_dir(&self) -> &Path {
-        if self.data_dir.as_os_str().is_empty() {
-            Path::new("data")
-        } else {
-            &self.data_dir
-        }
+        if self.data_dir.as_os_str().is_empty() { Path::new("data") } else { &self.data_dir }
     }
 
     #[must_use]
@@ -278,10 +364,7 @@ mod tests {
     use super::*;
 
     fn production() -> Settings {
-        Settings {
-            profile: Profile::Production,
-            ..Settings::default()
-        }
+        Settings { profile: Profile::Production, ..Settings::default() }
     }
 
     #[test]
@@ -306,10 +389,7 @@ mod tests {
             panic!("production must refuse development keys");
         };
         let text = problems.join("\n");
-        assert!(
-            text.contains("keys.field.dev-1 is a generated development key"),
-            "{text}"
-        );
+        assert!(text.contains("keys.field.dev-1 is a generated development key"), "{text}");
         assert!(text.contains("keys.blind_index must be 32 bytes"), "{text}");
     }
 
@@ -327,10 +407,7 @@ mod tests {
     #[allow(clippy::result_large_err)] // figment's Jail dictates the closure's error type
     fn environment_overrides_the_file_which_overrides_defaults() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file(
-                "registry.toml",
-                "[http]\naddr = \"0.0.0.0:9000\"\nrequest_timeout_ms = 1234\n",
-            )?;
+            jail.create_file("registry.toml", "[http]\naddr = \"0.0.0.0:9000\"\nrequest_timeout_ms = 1234\n")?;
             jail.set_env("REGISTRY_HTTP__ADDR", "127.0.0.1:9100");
             let settings = Settings::load().map_err(|err| format!("{err}"))?;
             assert_eq!(settings.http.addr, SocketAddr::from(([127, 0, 0, 1], 9100)));

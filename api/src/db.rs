@@ -15,10 +15,7 @@ use crate::metrics::Metrics;
 ///
 /// # Errors
 /// The database is unreachable, or the data directory cannot be created.
-pub async fn connect(
-    settings: &Settings,
-    metrics: Arc<Metrics>,
-) -> anyhow::Result<DatabaseConnection> {
+pub async fn connect(settings: &Settings, metrics: Arc<Metrics>) -> anyhow::Result<DatabaseConnection> {
     let url = settings.database_url();
     let url = url.expose_secret();
     if url.starts_with("sqlite:") {

@@ -107,10 +107,7 @@ pub enum AppError {
 impl AppError {
     /// A refusal of one input field. The message must not repeat the value.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::BadUserInput {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self::BadUserInput { field: field.into(), message: message.into() }
     }
 
     /// Adapts a domain refusal (which knows the rule, not the field) for `map_err`.
@@ -179,15 +176,10 @@ impl From<sea_orm::DbErr> for AppError {
 /// PostgreSQL's `query_canceled` (57014), which `statement_timeout` raises.
 fn is_statement_timeout(err: &sea_orm::DbErr) -> bool {
     use sea_orm::{DbErr, RuntimeErr};
-    let (DbErr::Query(RuntimeErr::SqlxError(cause)) | DbErr::Exec(RuntimeErr::SqlxError(cause))) =
-        err
-    else {
+    let (DbErr::Query(RuntimeErr::SqlxError(cause)) | DbErr::Exec(RuntimeErr::SqlxError(cause))) = err else {
         return false;
     };
-    cause
-        .as_database_error()
-        .and_then(sea_orm::sqlx::error::DatabaseError::code)
-        .is_some_and(|code| code == "57014")
+    cause.as_database_error().and_then(sea_orm::sqlx::error::DatabaseError::code).is_some_and(|code| code == "57014")
 }
 
 impl From<AppError> for async_graphql::Error {
@@ -217,9 +209,7 @@ pub type AppResult<T> = Result<T, AppError>;
 #[must_use]
 pub fn server_error(code: ErrorCode, message: impl Into<String>) -> async_graphql::ServerError {
     let mut err = async_graphql::ServerError::new(message, None);
-    err.extensions
-        .get_or_insert_with(Default::default)
-        .set("code", code.as_str());
+    err.extensions.get_or_insert_with(Default::default).set("code", code.as_str());
     err
 }
 
@@ -238,9 +228,7 @@ pub fn ensure_code(err: &mut async_graphql::ServerError, fallback: ErrorCode) ->
     if let Some(code) = code_of(err) {
         return code;
     }
-    err.extensions
-        .get_or_insert_with(Default::default)
-        .set("code", fallback.as_str());
+    err.extensions.get_or_insert_with(Default::default).set("code", fallback.as_str());
     fallback
 }
 
@@ -258,26 +246,16 @@ mod tests {
 
     #[test]
     fn internal_errors_reach_the_client_as_a_generic_message() {
-        let err: async_graphql::Error =
-            AppError::internal(anyhow::anyhow!("SELECT secret FROM volunteer")).into();
+        let err: async_graphql::Error = AppError::internal(anyhow::anyhow!("SELECT secret FROM volunteer")).into();
         assert_eq!(err.message, "internal error");
-        let code = err
-            .extensions
-            .as_ref()
-            .and_then(|ext| ext.get("code"))
-            .cloned();
+        let code = err.extensions.as_ref().and_then(|ext| ext.get("code")).cloned();
         assert_eq!(code, Some(async_graphql::Value::from("INTERNAL")));
     }
 
     #[test]
     fn bad_input_names_the_field() {
-        let err: async_graphql::Error =
-            AppError::invalid("nationalId", "checksum does not match").into();
-        let field = err
-            .extensions
-            .as_ref()
-            .and_then(|ext| ext.get("field"))
-            .cloned();
+        let err: async_graphql::Error = AppError::invalid("nationalId", "checksum does not match").into();
+        let field = err.extensions.as_ref().and_then(|ext| ext.get("field")).cloned();
         assert_eq!(field, Some(async_graphql::Value::from("nationalId")));
         assert_eq!(err.message, "nationalId: checksum does not match");
     }

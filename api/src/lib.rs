@@ -7,10 +7,12 @@
 
 pub mod config;
 pub mod db;
+pub mod digest;
 pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod messaging;
 pub mod metrics;
 pub mod pii;
 pub mod service;

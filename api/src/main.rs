@@ -20,10 +20,7 @@ async fn main() -> ExitCode {
     match run(settings).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            tracing::error!(
-                error = format!("{err:#}"),
-                "registry-api stopped on an error"
-            );
+            tracing::error!(error = format!("{err:#}"), "registry-api stopped on an error");
             ExitCode::FAILURE
         }
     }

@@ -30,6 +30,12 @@ struct CodeLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct MessageLabel {
+    channel: &'static str,
+    event: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PoolLabel {
     state: &'static str,
 }
@@ -43,6 +49,8 @@ pub struct Metrics {
     statements: Counter,
     failed_statements: Counter,
     pool: Family<PoolLabel, Gauge>,
+    messages: Family<MessageLabel, Counter>,
+    queue_age: Gauge<f64, std::sync::atomic::AtomicU64>,
     operation_names: Mutex<HashSet<String>>,
 }
 
@@ -57,42 +65,32 @@ impl Metrics {
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("registry");
         let requests = Family::<OperationLabel, Counter>::default();
-        let latency = Family::<OperationLabel, Histogram>::new_with_constructor(
-            latency_histogram as fn() -> Histogram,
-        );
+        let latency = Family::<OperationLabel, Histogram>::new_with_constructor(latency_histogram as fn() -> Histogram);
         let errors = Family::<CodeLabel, Counter>::default();
         let statements = Counter::default();
         let failed_statements = Counter::default();
         let pool = Family::<PoolLabel, Gauge>::default();
-        registry.register(
-            "graphql_requests",
-            "GraphQL requests by operation name",
-            requests.clone(),
-        );
+        let messages = Family::<MessageLabel, Counter>::default();
+        let queue_age = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+        registry.register("graphql_requests", "GraphQL requests by operation name", requests.clone());
         registry.register(
             "graphql_request_duration_seconds",
             "GraphQL request latency by operation name",
             latency.clone(),
         );
+        registry.register("graphql_errors", "GraphQL errors by extensions.code", errors.clone());
+        registry.register("db_statements", "SQL statements executed", statements.clone());
+        registry.register("db_statement_failures", "SQL statements that failed", failed_statements.clone());
+        registry.register("db_pool_connections", "Database pool connections by state", pool.clone());
         registry.register(
-            "graphql_errors",
-            "GraphQL errors by extensions.code",
-            errors.clone(),
+            "messages",
+            "Outbound messages by channel and event (queued, sent, retried, failed, held, cancelled, delivered, undelivered)",
+            messages.clone(),
         );
         registry.register(
-            "db_statements",
-            "SQL statements executed",
-            statements.clone(),
-        );
-        registry.register(
-            "db_statement_failures",
-            "SQL statements that failed",
-            failed_statements.clone(),
-        );
-        registry.register(
-            "db_pool_connections",
-            "Database pool connections by state",
-            pool.clone(),
+            "messaging_queue_age_seconds",
+            "How long the oldest due message has waited",
+            queue_age.clone(),
         );
         Self {
             registry,
@@ -102,27 +100,21 @@ impl Metrics {
             statements,
             failed_statements,
             pool,
+            messages,
+            queue_age,
             operation_names: Mutex::new(HashSet::new()),
         }
     }
 
     /// Records one GraphQL request. `operation` is `None` for documents that never reached execution.
     pub fn observe_request(&self, operation: Option<&str>, elapsed: Duration) {
-        let label = OperationLabel {
-            operation: self.operation_label(operation),
-        };
+        let label = OperationLabel { operation: self.operation_label(operation) };
         self.requests.get_or_create(&label).inc();
-        self.latency
-            .get_or_create(&label)
-            .observe(elapsed.as_secs_f64());
+        self.latency.get_or_create(&label).observe(elapsed.as_secs_f64());
     }
 
     pub fn observe_error(&self, code: ErrorCode) {
-        self.errors
-            .get_or_create(&CodeLabel {
-                code: code.as_str(),
-            })
-            .inc();
+        self.errors.get_or_create(&CodeLabel { code: code.as_str() }).inc();
     }
 
     pub fn observe_statement(&self, failed: bool) {
@@ -138,11 +130,21 @@ impl Metrics {
         self.statements.get()
     }
 
+    pub fn observe_message(&self, channel: entity::outbound_message::Channel, event: &'static str) {
+        let channel = match channel {
+            entity::outbound_message::Channel::Sms => "sms",
+            entity::outbound_message::Channel::AppInbox => "app_inbox",
+        };
+        self.messages.get_or_create(&MessageLabel { channel, event }).inc();
+    }
+
+    pub fn set_queue_age(&self, age: Duration) {
+        self.queue_age.set(age.as_secs_f64());
+    }
+
     pub fn set_pool(&self, in_use: u32, idle: u32, max: u32) {
         for (state, value) in [("in_use", in_use), ("idle", idle), ("max", max)] {
-            self.pool
-                .get_or_create(&PoolLabel { state })
-                .set(i64::from(value));
+            self.pool.get_or_create(&PoolLabel { state }).set(i64::from(value));
         }
     }
 
@@ -159,10 +161,7 @@ impl Metrics {
         let Some(name) = operation else {
             return "-".into();
         };
-        let mut known = self
-            .operation_names
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut known = self.operation_names.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if known.contains(name) {
             name.to_owned()
         } else if known.len() < MAX_OPERATION_NAMES {

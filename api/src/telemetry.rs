@@ -19,18 +19,14 @@ use crate::config::{LogFormat, LogSettings};
 pub fn init(settings: &LogSettings) -> anyhow::Result<()> {
     let filter = EnvFilter::try_new(&settings.filter)?;
     let registry = tracing_subscriber::registry().with(filter);
-    match settings.format {
-        LogFormat::Text => registry
-            .with(tracing_subscriber::fmt::layer().with_ansi(std::io::stdout().is_terminal()))
-            .try_init()?,
+    let installed = match settings.format {
+        LogFormat::Text => {
+            registry.with(tracing_subscriber::fmt::layer().with_ansi(std::io::stdout().is_terminal())).try_init()
+        }
         LogFormat::Json => registry
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .json()
-                    .with_current_span(true)
-                    .with_span_list(true),
-            )
-            .try_init()?,
-    }
+            .with(tracing_subscriber::fmt::layer().json().with_current_span(true).with_span_list(true))
+            .try_init(),
+    };
+    installed?;
     Ok(())
 }

@@ -14,20 +14,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 fn free_port() -> u16 {
-    StdListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    StdListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 async fn wait_until_serving(port: u16) {
     let started = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the service did not start"
-        );
+        assert!(started.elapsed() < Duration::from_secs(30), "the service did not start");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -57,10 +50,7 @@ async fn sigterm_lets_requests_in_flight_finish_and_exits_zero() {
     stream.write_all(first).await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &service.id().to_string()])
-        .status()
-        .unwrap();
+    let killed = Command::new("kill").args(["-TERM", &service.id().to_string()]).status().unwrap();
     assert!(killed.success());
     tokio::time::sleep(Duration::from_millis(300)).await;
 
@@ -75,10 +65,7 @@ async fn sigterm_lets_requests_in_flight_finish_and_exits_zero() {
         if let Some(status) = service.try_wait().unwrap() {
             break status;
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the service did not exit"
-        );
+        assert!(started.elapsed() < Duration::from_secs(10), "the service did not exit");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert_eq!(status.code(), Some(0));

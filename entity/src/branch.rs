@@ -13,6 +13,15 @@ pub struct Model {
     pub name_en: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The SMS sign name, shown as 【…】 at the head of every SMS.
+    pub sms_sign_name: Option<String>,
+    /// The branch's offset from UTC; every mainland branch keeps Beijing time (+480).
+    pub utc_offset_minutes: i32,
+    /// Quiet hours for non-essential SMS, in minutes after local midnight.
+    pub quiet_hours_start: i32,
+    pub quiet_hours_end: i32,
+    /// Most non-essential SMS one phone gets per local day.
+    pub daily_non_essential_cap: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

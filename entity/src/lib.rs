@@ -1,6 +1,13 @@
 //! SeaORM entities of the marrow donor registry, one module per table.
 //!
 //! Entities are storage shapes only: the GraphQL types and the domain rules live in `api`,
-//! so a column can change without the public contract noticing.
+//! so a column can change without the public contract noticing. Columns that hold personal
+//! data are ciphertexts (`Vec<u8>`) written by `api::pii`, with a blind index beside them
+//! where exact lookup is needed.
 
 pub mod branch;
+pub mod inbound_reply;
+pub mod inbox_notification;
+pub mod message_template;
+pub mod messaging_opt_out;
+pub mod outbound_message;

@@ -9,6 +9,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_create_branch;
+mod m20261125_000002_create_messaging;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -16,6 +17,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261125_000001_create_branch::Migration)]
+        vec![
+            Box::new(m20261125_000001_create_branch::Migration),
+            Box::new(m20261125_000002_create_messaging::Migration),
+        ]
     }
 }

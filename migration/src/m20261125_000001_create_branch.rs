@@ -62,21 +62,14 @@ impl MigrationTrait for Migration {
                     .col(string_len(Branch::Code, 2).primary_key())
                     .col(string(Branch::NameZh))
                     .col(string(Branch::NameEn))
-                    .col(
-                        timestamp_with_time_zone(Branch::CreatedAt)
-                            .default(Expr::current_timestamp()),
-                    )
-                    .col(
-                        timestamp_with_time_zone(Branch::UpdatedAt)
-                            .default(Expr::current_timestamp()),
-                    )
+                    .col(timestamp_with_time_zone(Branch::CreatedAt).default(Expr::current_timestamp()))
+                    .col(timestamp_with_time_zone(Branch::UpdatedAt).default(Expr::current_timestamp()))
                     .to_owned(),
             )
             .await?;
 
         let mut seed = Query::insert();
-        seed.into_table(Branch::Table)
-            .columns([Branch::Code, Branch::NameZh, Branch::NameEn]);
+        seed.into_table(Branch::Table).columns([Branch::Code, Branch::NameZh, Branch::NameEn]);
         for (code, name_zh, name_en) in BRANCHES {
             seed.values([code.into(), name_zh.into(), name_en.into()])
                 .map_err(|err| DbErr::Migration(err.to_string()))?;
@@ -85,8 +78,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(Branch::Table).to_owned())
-            .await
+        manager.drop_table(Table::drop().table(Branch::Table).to_owned()).await
     }
 }

@@ -35,10 +35,7 @@ struct PostgresDb {
 impl PostgresDb {
     /// The admin URL split around its host: `("postgres://user@", "host:port")`.
     fn parts(&self) -> (&str, &str) {
-        let (base, _) = self
-            .admin_url
-            .rsplit_once('/')
-            .expect("the admin URL names a database");
+        let (base, _) = self.admin_url.rsplit_once('/').expect("the admin URL names a database");
         let split = base.rfind('@').map_or("postgres://".len(), |at| at + 1);
         base.split_at(split)
     }
@@ -59,10 +56,7 @@ impl TestDb {
     /// Settings of an app over this database: development profile, its own data directory.
     #[must_use]
     pub fn settings(&self) -> Settings {
-        let mut settings = Settings {
-            data_dir: self.dir.path().to_owned(),
-            ..Settings::default()
-        };
+        let mut settings = Settings { data_dir: self.dir.path().to_owned(), ..Settings::default() };
         settings.database.url = self.postgres.as_ref().map(|pg| pg.url(None).into());
         settings
     }
@@ -71,10 +65,7 @@ impl TestDb {
     #[must_use]
     pub fn settings_via(&self, host_port: &str) -> Settings {
         let mut settings = self.settings();
-        settings.database.url = self
-            .postgres
-            .as_ref()
-            .map(|pg| pg.url(Some(host_port)).into());
+        settings.database.url = self.postgres.as_ref().map(|pg| pg.url(Some(host_port)).into());
         settings
     }
 
@@ -82,11 +73,7 @@ impl TestDb {
     #[must_use]
     pub fn postgres_host_port(&self) -> Option<String> {
         let (_, host) = self.postgres.as_ref()?.parts();
-        Some(if host.contains(':') {
-            host.to_owned()
-        } else {
-            format!("{host}:5432")
-        })
+        Some(if host.contains(':') { host.to_owned() } else { format!("{host}:5432") })
     }
 
     pub async fn app(&self) -> TestApp {
@@ -96,11 +83,7 @@ impl TestDb {
     pub async fn app_with(&self, configure: impl FnOnce(&mut Settings)) -> TestApp {
         let mut settings = self.settings();
         configure(&mut settings);
-        TestApp {
-            app: api::App::build(settings)
-                .await
-                .expect("the app builds over the test database"),
-        }
+        TestApp { app: api::App::build(settings).await.expect("the app builds over the test database") }
     }
 
     async fn create(backend: Backend) -> Option<Self> {
@@ -109,23 +92,14 @@ impl TestDb {
             Backend::Sqlite => None,
             Backend::Postgres => Some(create_postgres().await?),
         };
-        Some(Self {
-            backend,
-            dir,
-            postgres,
-        })
+        Some(Self { backend, dir, postgres })
     }
 
     async fn drop_database(&self) {
         if let Some(pg) = &self.postgres {
-            let admin = Database::connect(pg.admin_url.as_str())
-                .await
-                .expect("PostgreSQL admin connection");
+            let admin = Database::connect(pg.admin_url.as_str()).await.expect("PostgreSQL admin connection");
             admin
-                .execute_unprepared(&format!(
-                    "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-                    pg.name
-                ))
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", pg.name))
                 .await
                 .expect("dropping the test database");
             let _ = admin.close().await;
@@ -142,16 +116,12 @@ async fn create_postgres() -> Option<PostgresDb> {
         eprintln!("SKIPPED: PostgreSQL half of this test (TEST_POSTGRES=skip)");
         return None;
     }
-    let admin_url =
-        std::env::var("TEST_DATABASE_ADMIN_URL").unwrap_or_else(|_| DEFAULT_ADMIN_URL.to_owned());
+    let admin_url = std::env::var("TEST_DATABASE_ADMIN_URL").unwrap_or_else(|_| DEFAULT_ADMIN_URL.to_owned());
     let admin = Database::connect(admin_url.as_str()).await.unwrap_or_else(|err| {
         panic!("PostgreSQL is not reachable at TEST_DATABASE_ADMIN_URL ({err}); start it, or set TEST_POSTGRES=skip outside CI")
     });
     let name = format!("registry_test_{}", uuid::Uuid::new_v4().simple());
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-        .await
-        .expect("creating the test database");
+    admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("creating the test database");
     let _ = admin.close().await;
     Some(PostgresDb { admin_url, name })
 }

@@ -12,6 +12,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::missing_panics_doc)] // a panic is a test failure
 
 mod database;
+pub mod gateway;
 mod proxy;
 mod server;
 
@@ -61,18 +62,11 @@ pub struct TestApp {
 impl TestApp {
     /// Runs an operation in-process, as an anonymous caller.
     pub async fn execute(&self, query: &str) -> async_graphql::Response {
-        self.execute_request(async_graphql::Request::new(query))
-            .await
+        self.execute_request(async_graphql::Request::new(query)).await
     }
 
-    pub async fn execute_request(
-        &self,
-        request: async_graphql::Request,
-    ) -> async_graphql::Response {
-        self.app
-            .schema()
-            .execute(request.data(api::service::Principal::Anonymous))
-            .await
+    pub async fn execute_request(&self, request: async_graphql::Request) -> async_graphql::Response {
+        self.app.schema().execute(request.data(api::service::Principal::Anonymous)).await
     }
 
     /// Runs `work` and counts the SQL statements the app ran meanwhile.
@@ -93,11 +87,6 @@ impl TestApp {
 pub fn error_codes(response: &serde_json::Value) -> Vec<String> {
     response["errors"]
         .as_array()
-        .map(|errors| {
-            errors
-                .iter()
-                .filter_map(|err| err["extensions"]["code"].as_str().map(str::to_owned))
-                .collect()
-        })
+        .map(|errors| errors.iter().filter_map(|err| err["extensions"]["code"].as_str().map(str::to_owned)).collect())
         .unwrap_or_default()
 }

@@ -18,11 +18,7 @@ impl TcpProxy {
     pub async fn start(upstream: &str) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let addr = listener.local_addr().expect("bound address");
-        let proxy = Self {
-            addr,
-            upstream: upstream.to_owned(),
-            task: Mutex::new(None),
-        };
+        let proxy = Self { addr, upstream: upstream.to_owned(), task: Mutex::new(None) };
         proxy.run(listener);
         proxy
     }
@@ -42,9 +38,7 @@ impl TcpProxy {
 
     /// Opens the port again: the database is back.
     pub async fn restore(&self) {
-        let listener = TcpListener::bind(self.addr)
-            .await
-            .expect("the proxy's port is free again");
+        let listener = TcpListener::bind(self.addr).await.expect("the proxy's port is free again");
         self.run(listener);
     }
 

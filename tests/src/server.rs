@@ -19,20 +19,13 @@ pub const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
 impl Server {
     pub(crate) async fn start(app: api::App) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a free port");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let addr = listener.local_addr().expect("bound address");
         let (stop, stopped) = oneshot::channel::<()>();
         let handle = tokio::spawn(app.serve(listener, async move {
             let _ = stopped.await;
         }));
-        Self {
-            addr,
-            client: reqwest::Client::new(),
-            stop: Some(stop),
-            handle: Some(handle),
-        }
+        Self { addr, client: reqwest::Client::new(), stop: Some(stop), handle: Some(handle) }
     }
 
     #[must_use]

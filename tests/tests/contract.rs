@@ -27,9 +27,7 @@ fn operations() -> Vec<(String, String, serde_json::Value)> {
         .map(|path| {
             let name = path.file_stem().unwrap().to_string_lossy().into_owned();
             let variables = std::fs::read_to_string(dir.join(format!("{name}.variables.json")))
-                .map_or(serde_json::Value::Null, |text| {
-                    serde_json::from_str(&text).unwrap()
-                });
+                .map_or(serde_json::Value::Null, |text| serde_json::from_str(&text).unwrap());
             (name, std::fs::read_to_string(&path).unwrap(), variables)
         })
         .collect();

@@ -11,17 +11,21 @@ fn production_keys(settings: &mut registry_tests::Settings) {
     settings.profile = Profile::Production;
     settings.database.url = Some(settings.database_url());
     settings.keys.field_active = Some("k2026".into());
-    settings.keys.field.insert(
-        "k2026".into(),
-        "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into(),
-    );
+    settings.keys.field.insert("k2026".into(), "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into());
     settings.keys.blind_index = Some("ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=".into());
+    let messaging = &mut settings.messaging;
+    messaging.provider = api::config::SmsProviderKind::Tencent;
+    messaging.workers = 0;
+    messaging.callback_secret = Some("production-callback-secret".into());
+    messaging.tencent.secret_id = Some("AKIDproduction".into());
+    messaging.tencent.secret_key = Some("production-secret-key".into());
+    messaging.tencent.sdk_app_id = Some("1400000002".into());
 }
 
 both_backends! {
     async fn a_database_error_is_internal_and_shows_no_sql(db) {
         let app = db.app().await;
-        app.app.db().execute_unprepared("DROP TABLE branch").await.unwrap();
+        app.app.db().execute_unprepared("ALTER TABLE branch RENAME TO branch_gone").await.unwrap();
         let server = app.serve().await;
         let (status, body) = server.query("{ branches { code } }").await;
         assert_eq!(status, 200);
@@ -56,12 +60,11 @@ both_backends! {
 
 #[test]
 fn production_refuses_to_start_on_development_defaults() {
-    let settings = registry_tests::Settings {
-        profile: Profile::Production,
-        ..Default::default()
-    };
+    let settings = registry_tests::Settings { profile: Profile::Production, ..Default::default() };
     let err = settings.check_profile().unwrap_err().to_string();
-    for named in ["database.url", "keys.field_active", "keys.blind_index"] {
+    for named in
+        ["database.url", "keys.field_active", "keys.blind_index", "messaging.provider", "messaging.callback_secret"]
+    {
         assert!(err.contains(named), "{err}");
     }
 }

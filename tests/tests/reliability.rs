@@ -10,18 +10,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 async fn wait_for_status(client: &reqwest::Client, url: &str, want: u16) -> Duration {
     let started = Instant::now();
     loop {
-        let status = client
-            .get(url)
-            .send()
-            .await
-            .map_or(0, |r| r.status().as_u16());
+        let status = client.get(url).send().await.map_or(0, |r| r.status().as_u16());
         if status == want {
             return started.elapsed();
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(15),
-            "{url} never answered {want} (last {status})"
-        );
+        assert!(started.elapsed() < Duration::from_secs(15), "{url} never answered {want} (last {status})");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -37,17 +30,8 @@ async fn readiness_follows_a_postgres_outage_without_a_restart() {
 
         proxy.cut();
         wait_for_status(&server.client, &ready, 503).await;
-        let live = server
-            .client
-            .get(server.url("/healthz"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            live.status(),
-            200,
-            "the process stays alive while the database is away"
-        );
+        let live = server.client.get(server.url("/healthz")).send().await.unwrap();
+        assert_eq!(live.status(), 200, "the process stays alive while the database is away");
         let (status, body) = server.query("{ branches { code } }").await;
         assert!(status == 200 || status == 503, "{status} {body}");
         assert!(
@@ -96,13 +80,9 @@ both_backends! {
 async fn lock_branches(db: &registry_tests::TestDb) -> sea_orm::DatabaseTransaction {
     use sea_orm::{ConnectionTrait, TransactionTrait};
     let url = db.settings().database_url();
-    let other = sea_orm::Database::connect(secrecy::ExposeSecret::expose_secret(&url))
-        .await
-        .unwrap();
+    let other = sea_orm::Database::connect(secrecy::ExposeSecret::expose_secret(&url)).await.unwrap();
     let tx = other.begin().await.unwrap();
-    tx.execute_unprepared("LOCK TABLE branch IN ACCESS EXCLUSIVE MODE")
-        .await
-        .unwrap();
+    tx.execute_unprepared("LOCK TABLE branch IN ACCESS EXCLUSIVE MODE").await.unwrap();
     tx
 }
 
@@ -134,11 +114,7 @@ async fn a_slow_request_is_stopped_with_a_clear_error_and_frees_its_connection()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_statement_over_the_database_timeout_is_service_unavailable() {
     run(Backend::Postgres, |db| async move {
-        let server = db
-            .app_with(|s| s.database.statement_timeout_ms = 300)
-            .await
-            .serve()
-            .await;
+        let server = db.app_with(|s| s.database.statement_timeout_ms = 300).await.serve().await;
         let lock = lock_branches(&db).await;
         let (status, body) = server.query("{ branches { code } }").await;
         assert_eq!(status, 200, "a field error is an execution result: {body}");

@@ -13,9 +13,8 @@ const CHECK_CHARS: [u8; 11] = *b"10X98765432";
 /// Province-level codes of GB/T 2260 that issue resident IDs, and 81/82/83 for the residence
 /// permits of Hong Kong, Macao and Taiwan residents, which use the same format.
 const PROVINCES: [&str; 35] = [
-    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41",
-    "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71",
-    "81", "82", "83",
+    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42", "43", "44",
+    "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71", "81", "82", "83",
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,9 +41,7 @@ impl NationalId {
         if bytes.len() != 18 {
             return Err(Invalid("must be 18 characters"));
         }
-        if !bytes[..17].iter().all(u8::is_ascii_digit)
-            || !(bytes[17].is_ascii_digit() || bytes[17] == b'X')
-        {
+        if !bytes[..17].iter().all(u8::is_ascii_digit) || !(bytes[17].is_ascii_digit() || bytes[17] == b'X') {
             return Err(Invalid("must be 17 digits followed by a digit or X"));
         }
         if !PROVINCES.contains(&&id[..2]) {
@@ -55,11 +52,7 @@ impl NationalId {
         if birth.year() < 1900 || birth > Utc::now().date_naive() {
             return Err(Invalid("does not contain a plausible birth date"));
         }
-        let sum: u32 = bytes[..17]
-            .iter()
-            .zip(WEIGHTS)
-            .map(|(digit, weight)| u32::from(digit - b'0') * weight)
-            .sum();
+        let sum: u32 = bytes[..17].iter().zip(WEIGHTS).map(|(digit, weight)| u32::from(digit - b'0') * weight).sum();
         if CHECK_CHARS[(sum % 11) as usize] != bytes[17] {
             return Err(Invalid("check character does not match"));
         }
@@ -81,11 +74,7 @@ impl NationalId {
     /// The sequence's last digit is odd for men and even for women.
     #[must_use]
     pub fn sex(&self) -> Sex {
-        if (self.0.as_bytes()[16] - b'0') % 2 == 1 {
-            Sex::Male
-        } else {
-            Sex::Female
-        }
+        if (self.0.as_bytes()[16] - b'0') % 2 == 1 { Sex::Male } else { Sex::Female }
     }
 
     /// The province code the ID was issued under (not necessarily the volunteer's branch).
@@ -117,10 +106,7 @@ mod tests {
     #[test]
     fn accepts_the_standard_example_and_derives_birth_date_and_sex() {
         let id = NationalId::parse(VALID).unwrap();
-        assert_eq!(
-            id.birth_date(),
-            NaiveDate::from_ymd_opt(1949, 12, 31).unwrap()
-        );
+        assert_eq!(id.birth_date(), NaiveDate::from_ymd_opt(1949, 12, 31).unwrap());
         assert_eq!(id.sex(), Sex::Female);
         assert_eq!(id.province_code(), "11");
         assert_eq!(id.masked(), "110105********002X");
@@ -128,10 +114,7 @@ mod tests {
 
     #[test]
     fn normalises_a_lower_case_check_character_and_whitespace() {
-        assert_eq!(
-            NationalId::parse(" 11010519491231002x ").unwrap().expose(),
-            VALID
-        );
+        assert_eq!(NationalId::parse(" 11010519491231002x ").unwrap().expose(), VALID);
     }
 
     #[test]
@@ -145,19 +128,10 @@ mod tests {
     fn refuses_each_broken_rule_with_its_own_reason() {
         let cases = [
             ("11010519491231002", "must be 18 characters"),
-            (
-                "1101051949123100AX",
-                "must be 17 digits followed by a digit or X",
-            ),
-            (
-                "99010519491231002X",
-                "does not start with a known province code",
-            ),
+            ("1101051949123100AX", "must be 17 digits followed by a digit or X"),
+            ("99010519491231002X", "does not start with a known province code"),
             ("110105194902300028", "does not contain a valid birth date"),
-            (
-                "110105189912310020",
-                "does not contain a plausible birth date",
-            ),
+            ("110105189912310020", "does not contain a plausible birth date"),
             ("110105194912310021", "check character does not match"),
         ];
         for (raw, reason) in cases {

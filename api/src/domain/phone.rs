@@ -25,8 +25,7 @@ impl Phone {
         if raw.is_empty() || raw.len() > 32 {
             return Err(Invalid("must be a phone number"));
         }
-        let number = phonenumber::parse(Some(country::Id::CN), raw)
-            .map_err(|_| Invalid("must be a phone number"))?;
+        let number = phonenumber::parse(Some(country::Id::CN), raw).map_err(|_| Invalid("must be a phone number"))?;
         if !phonenumber::is_valid(&number) {
             return Err(Invalid("is not a valid phone number"));
         }
@@ -40,24 +39,15 @@ impl Phone {
     /// [`Invalid`] when the number is not a valid mainland mobile.
     pub fn parse_mainland_mobile(raw: &str) -> Result<Self, Invalid> {
         let phone = Self::parse(raw)?;
-        if phone.mainland_mobile {
-            Ok(phone)
-        } else {
-            Err(Invalid("must be a mainland mobile number"))
-        }
+        if phone.mainland_mobile { Ok(phone) } else { Err(Invalid("must be a mainland mobile number")) }
     }
 
     fn from_number(number: &PhoneNumber) -> Self {
         let e164 = number.format().mode(Mode::E164).to_string();
         let national = number.national().to_string();
         let country_code = number.code().value();
-        let mainland_mobile =
-            country_code == 86 && national.len() == 11 && national.starts_with('1');
-        Self {
-            e164,
-            country_code,
-            mainland_mobile,
-        }
+        let mainland_mobile = country_code == 86 && national.len() == 11 && national.starts_with('1');
+        Self { e164, country_code, mainland_mobile }
     }
 
     /// The E.164 form, for encryption, the blind index and the SMS gateway. Never display it.
@@ -97,12 +87,7 @@ mod tests {
 
     #[test]
     fn reads_national_and_international_forms_as_the_same_e164() {
-        for raw in [
-            "13800000001",
-            "+8613800000001",
-            "+86 138 0000 0001",
-            "008613800000001",
-        ] {
+        for raw in ["13800000001", "+8613800000001", "+86 138 0000 0001", "008613800000001"] {
             let phone = Phone::parse(raw).unwrap();
             assert_eq!(phone.expose(), "+8613800000001", "{raw}");
             assert!(phone.is_mainland_mobile());
@@ -112,22 +97,12 @@ mod tests {
     #[test]
     fn masks_a_mainland_mobile_as_chinese_services_do() {
         assert_eq!(Phone::parse("13800000001").unwrap().masked(), "138****0001");
-        assert_eq!(
-            format!("{:?}", Phone::parse("13900000002").unwrap()),
-            "Phone(139****0002)"
-        );
+        assert_eq!(format!("{:?}", Phone::parse("13900000002").unwrap()), "Phone(139****0002)");
     }
 
     #[test]
     fn refuses_what_is_not_a_valid_number() {
-        for raw in [
-            "",
-            "hello",
-            "1380000000",
-            "138000000011",
-            "+86 12345",
-            &"1".repeat(40),
-        ] {
+        for raw in ["", "hello", "1380000000", "138000000011", "+86 12345", &"1".repeat(40)] {
             assert!(Phone::parse(raw).is_err(), "{raw}");
         }
     }
@@ -136,13 +111,7 @@ mod tests {
     fn a_landline_or_foreign_number_is_not_a_mainland_mobile() {
         let landline = Phone::parse("010 6552 9988").unwrap();
         assert!(!landline.is_mainland_mobile());
-        assert_eq!(
-            Phone::parse_mainland_mobile("+44 20 7946 0018"),
-            Err(Invalid("must be a mainland mobile number"))
-        );
-        assert_eq!(
-            Phone::parse("+44 20 7946 0018").unwrap().masked(),
-            "+44****0018"
-        );
+        assert_eq!(Phone::parse_mainland_mobile("+44 20 7946 0018"), Err(Invalid("must be a mainland mobile number")));
+        assert_eq!(Phone::parse("+44 20 7946 0018").unwrap().masked(), "+44****0018");
     }
 }

@@ -24,9 +24,8 @@ pub type RegistrySchema = Schema<query::Query, EmptyMutation, EmptySubscription>
 #[must_use]
 pub fn build(settings: &Settings, services: Services, metrics: Arc<Metrics>) -> RegistrySchema {
     let production = settings.is_production();
-    let mut builder = builder(&settings.graphql, !production)
-        .data(services)
-        .extension(extensions::Observe::new(metrics));
+    let mut builder =
+        builder(&settings.graphql, !production).data(services).extension(extensions::Observe::new(metrics));
     if production {
         builder = builder.disable_introspection().disable_suggestions();
     }
@@ -55,6 +54,5 @@ fn builder(
 
 /// The services, from schema data.
 fn services<'a>(ctx: &Context<'a>) -> AppResult<&'a Services> {
-    ctx.data::<Services>()
-        .map_err(|_| AppError::internal(anyhow::anyhow!("schema built without services")))
+    ctx.data::<Services>().map_err(|_| AppError::internal(anyhow::anyhow!("schema built without services")))
 }

@@ -1,6 +1,7 @@
 //! The HTTP surface: GraphQL, health, readiness and metrics, behind the request id, tracing,
 //! timeout and body-limit layers.
 
+mod callbacks;
 mod graphql;
 mod health;
 mod metrics;
@@ -11,7 +12,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 use sea_orm::DatabaseConnection;
 use tower::ServiceBuilder;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -24,21 +25,21 @@ pub use request_id::RequestId;
 use crate::config::Settings;
 use crate::graphql::RegistrySchema;
 use crate::metrics::Metrics;
+use crate::service::Services;
 
 /// What every handler may use.
 #[derive(Clone)]
 pub struct AppState {
     pub schema: RegistrySchema,
     pub db: DatabaseConnection,
+    pub services: Services,
     pub metrics: Arc<Metrics>,
     pub settings: Arc<Settings>,
 }
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState")
-            .field("settings", &self.settings)
-            .finish_non_exhaustive()
+        f.debug_struct("AppState").field("settings", &self.settings).finish_non_exhaustive()
     }
 }
 
@@ -56,16 +57,15 @@ pub fn router(state: AppState) -> Router {
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            backstop,
-        ))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, backstop))
         .layer(RequestBodyLimitLayer::new(http.body_limit_bytes));
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
         .route("/metrics", get(metrics::scrape))
+        .route("/callbacks/sms/reports", post(callbacks::reports))
+        .route("/callbacks/sms/replies", post(callbacks::replies))
         .layer(layers)
         .with_state(state)
 }

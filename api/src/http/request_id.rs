@@ -22,17 +22,9 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestId {
 /// A client's id is logged and echoed, so only short ids of safe characters are kept; any
 /// other is replaced by a generated one.
 pub async fn discard_unusable(mut request: Request) -> Request {
-    let usable = request
-        .headers()
-        .get(HEADER)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|id| {
-            !id.is_empty()
-                && id.len() <= 128
-                && id
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
-        });
+    let usable = request.headers().get(HEADER).and_then(|value| value.to_str().ok()).is_some_and(|id| {
+        !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+    });
     if !usable {
         request.headers_mut().remove(HEADER);
     }
@@ -51,8 +43,5 @@ pub fn span(request: &Request) -> tracing::Span {
 }
 
 fn of(value: Option<&HeaderValue>) -> String {
-    value
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("-")
-        .to_owned()
+    value.and_then(|value| value.to_str().ok()).unwrap_or("-").to_owned()
 }

@@ -67,14 +67,8 @@ impl FieldCipher {
         if let Some(id) = keys.keys().find(|id| id.is_empty() || id.len() > 64) {
             return Err(format!("field key id {id:?} must be 1 to 64 bytes"));
         }
-        let keys = keys
-            .iter()
-            .map(|(id, key)| (id.clone(), XChaCha20Poly1305::new(key.into())))
-            .collect();
-        Ok(Self {
-            active: active.to_owned(),
-            keys,
-        })
+        let keys = keys.iter().map(|(id, key)| (id.clone(), XChaCha20Poly1305::new(key.into()))).collect();
+        Ok(Self { active: active.to_owned(), keys })
     }
 
     #[must_use]
@@ -92,13 +86,7 @@ impl FieldCipher {
         let aad = binding.associated_data();
         #[allow(clippy::expect_used)]
         let sealed = cipher
-            .encrypt(
-                &nonce,
-                Payload {
-                    msg: plaintext.as_bytes(),
-                    aad: &aad,
-                },
-            )
+            .encrypt(&nonce, Payload { msg: plaintext.as_bytes(), aad: &aad })
             .expect("XChaCha20-Poly1305 encryption is infallible below 256 GiB");
         let mut out = Vec::with_capacity(2 + self.active.len() + NONCE_LEN + sealed.len());
         out.push(FORMAT_V1);
@@ -115,19 +103,10 @@ impl FieldCipher {
     /// belong to this binding.
     pub fn decrypt(&self, stored: &[u8], binding: Binding<'_>) -> Result<String, CipherError> {
         let (key_id, nonce, sealed) = split(stored)?;
-        let cipher = self
-            .keys
-            .get(key_id)
-            .ok_or_else(|| CipherError::UnknownKey(key_id.to_owned()))?;
+        let cipher = self.keys.get(key_id).ok_or_else(|| CipherError::UnknownKey(key_id.to_owned()))?;
         let aad = binding.associated_data();
         let plain = cipher
-            .decrypt(
-                XNonce::from_slice(nonce),
-                Payload {
-                    msg: sealed,
-                    aad: &aad,
-                },
-            )
+            .decrypt(XNonce::from_slice(nonce), Payload { msg: sealed, aad: &aad })
             .map_err(|_| CipherError::Forged)?;
         String::from_utf8(plain).map_err(|_| CipherError::Malformed)
     }
@@ -160,19 +139,12 @@ mod tests {
     use super::*;
 
     fn cipher(active: &str, ids: &[(&str, u8)]) -> FieldCipher {
-        let keys = ids
-            .iter()
-            .map(|(id, byte)| ((*id).to_owned(), [*byte; 32]))
-            .collect();
+        let keys = ids.iter().map(|(id, byte)| ((*id).to_owned(), [*byte; 32])).collect();
         FieldCipher::new(active, &keys).unwrap()
     }
 
     fn row(id: u128, column: &str) -> Binding<'_> {
-        Binding {
-            table: "volunteer",
-            column,
-            row: Uuid::from_u128(id),
-        }
+        Binding { table: "volunteer", column, row: Uuid::from_u128(id) }
     }
 
     #[test]
@@ -180,33 +152,21 @@ mod tests {
         let cipher = cipher("k1", &[("k1", 1)]);
         let stored = cipher.encrypt("+8613800000001", row(1, "phone"));
         assert!(!stored.windows(5).any(|w| w == b"13800"));
-        assert_eq!(
-            cipher.decrypt(&stored, row(1, "phone")).unwrap(),
-            "+8613800000001"
-        );
+        assert_eq!(cipher.decrypt(&stored, row(1, "phone")).unwrap(), "+8613800000001");
     }
 
     #[test]
     fn two_encryptions_of_one_value_differ() {
         let cipher = cipher("k1", &[("k1", 1)]);
-        assert_ne!(
-            cipher.encrypt("x", row(1, "phone")),
-            cipher.encrypt("x", row(1, "phone"))
-        );
+        assert_ne!(cipher.encrypt("x", row(1, "phone")), cipher.encrypt("x", row(1, "phone")));
     }
 
     #[test]
     fn a_value_moved_to_another_row_or_column_does_not_decrypt() {
         let cipher = cipher("k1", &[("k1", 1)]);
         let stored = cipher.encrypt("+8613800000001", row(1, "phone"));
-        assert_eq!(
-            cipher.decrypt(&stored, row(2, "phone")),
-            Err(CipherError::Forged)
-        );
-        assert_eq!(
-            cipher.decrypt(&stored, row(1, "backup_phone")),
-            Err(CipherError::Forged)
-        );
+        assert_eq!(cipher.decrypt(&stored, row(2, "phone")), Err(CipherError::Forged));
+        assert_eq!(cipher.decrypt(&stored, row(1, "backup_phone")), Err(CipherError::Forged));
     }
 
     #[test]
@@ -215,17 +175,11 @@ mod tests {
         let stored = old.encrypt("11010519491231002X", row(1, "national_id"));
         let rotated = cipher("k2", &[("k1", 1), ("k2", 2)]);
         assert!(rotated.needs_rotation(&stored).unwrap());
-        assert_eq!(
-            rotated.decrypt(&stored, row(1, "national_id")).unwrap(),
-            "11010519491231002X"
-        );
+        assert_eq!(rotated.decrypt(&stored, row(1, "national_id")).unwrap(), "11010519491231002X");
         let fresh = rotated.encrypt("11010519491231002X", row(1, "national_id"));
         assert!(!rotated.needs_rotation(&fresh).unwrap());
         let retired = cipher("k2", &[("k2", 2)]);
-        assert_eq!(
-            retired.decrypt(&stored, row(1, "national_id")),
-            Err(CipherError::UnknownKey("k1".into()))
-        );
+        assert_eq!(retired.decrypt(&stored, row(1, "national_id")), Err(CipherError::UnknownKey("k1".into())));
     }
 
     #[test]
@@ -234,17 +188,8 @@ mod tests {
         let mut stored = cipher.encrypt("x", row(1, "phone"));
         let last = stored.len() - 1;
         stored[last] ^= 1;
-        assert_eq!(
-            cipher.decrypt(&stored, row(1, "phone")),
-            Err(CipherError::Forged)
-        );
-        assert_eq!(
-            cipher.decrypt(&stored[..10], row(1, "phone")),
-            Err(CipherError::Malformed)
-        );
-        assert_eq!(
-            cipher.decrypt(&[], row(1, "phone")),
-            Err(CipherError::Malformed)
-        );
+        assert_eq!(cipher.decrypt(&stored, row(1, "phone")), Err(CipherError::Forged));
+        assert_eq!(cipher.decrypt(&stored[..10], row(1, "phone")), Err(CipherError::Malformed));
+        assert_eq!(cipher.decrypt(&[], row(1, "phone")), Err(CipherError::Malformed));
     }
 }

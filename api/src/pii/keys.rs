@@ -51,10 +51,7 @@ impl KeyRing {
     pub fn announce(&self) {
         match &self.origin {
             KeyOrigin::Configured => {
-                tracing::info!(
-                    field_key = self.cipher.active_key_id(),
-                    "personal-data keys from configuration"
-                );
+                tracing::info!(field_key = self.cipher.active_key_id(), "personal-data keys from configuration");
             }
             KeyOrigin::Generated(path) => {
                 tracing::warn!(path = %path.display(), "development profile: generated personal-data keys; keep this file with the data");
@@ -68,39 +65,23 @@ impl KeyRing {
     /// # Errors
     /// A missing or malformed key.
     pub fn from_settings(keys: &KeySettings, origin: KeyOrigin) -> anyhow::Result<Self> {
-        let active = keys
-            .field_active
-            .as_deref()
-            .ok_or_else(|| anyhow!("keys.field_active is not set"))?;
+        let active = keys.field_active.as_deref().ok_or_else(|| anyhow!("keys.field_active is not set"))?;
         let field = keys
             .field
             .iter()
             .map(|(id, key)| {
-                decode_key(key)
-                    .map(|key| (id.clone(), key))
-                    .map_err(|reason| anyhow!("keys.field.{id} {reason}"))
+                decode_key(key).map(|key| (id.clone(), key)).map_err(|reason| anyhow!("keys.field.{id} {reason}"))
             })
             .collect::<anyhow::Result<BTreeMap<_, _>>>()?;
-        let cipher =
-            FieldCipher::new(active, &field).map_err(|reason| anyhow!("keys.field: {reason}"))?;
-        let blind = keys
-            .blind_index
-            .as_ref()
-            .ok_or_else(|| anyhow!("keys.blind_index is not set"))?;
-        let blind_index = BlindIndex::new(
-            decode_key(blind).map_err(|reason| anyhow!("keys.blind_index {reason}"))?,
-        );
-        Ok(Self {
-            cipher,
-            blind_index,
-            origin,
-        })
+        let cipher = FieldCipher::new(active, &field).map_err(|reason| anyhow!("keys.field: {reason}"))?;
+        let blind = keys.blind_index.as_ref().ok_or_else(|| anyhow!("keys.blind_index is not set"))?;
+        let blind_index = BlindIndex::new(decode_key(blind).map_err(|reason| anyhow!("keys.blind_index {reason}"))?);
+        Ok(Self { cipher, blind_index, origin })
     }
 }
 
 fn read_key_file(path: &Path) -> anyhow::Result<KeySettings> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
@@ -139,8 +120,7 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
         .mode(0o600)
         .open(path)
         .with_context(|| format!("creating {}", path.display()))?;
-    file.write_all(text.as_bytes())
-        .with_context(|| format!("writing {}", path.display()))
+    file.write_all(text.as_bytes()).with_context(|| format!("writing {}", path.display()))
 }
 
 #[cfg(not(unix))]
@@ -156,17 +136,10 @@ mod tests {
     #[test]
     fn development_keys_are_generated_once_and_kept() {
         let dir = tempfile::tempdir().unwrap();
-        let settings = Settings {
-            data_dir: dir.path().to_owned(),
-            ..Settings::default()
-        };
+        let settings = Settings { data_dir: dir.path().to_owned(), ..Settings::default() };
         let first = KeyRing::load(&settings).unwrap();
         assert!(matches!(first.origin, KeyOrigin::Generated(_)));
-        let binding = Binding {
-            table: "t",
-            column: "c",
-            row: uuid::Uuid::nil(),
-        };
+        let binding = Binding { table: "t", column: "c", row: uuid::Uuid::nil() };
         let stored = first.cipher.encrypt("kept", binding);
         let second = KeyRing::load(&settings).unwrap();
         assert!(matches!(second.origin, KeyOrigin::Kept(_)));

@@ -18,22 +18,14 @@ impl BranchService {
 
     /// All branches in code order. Public: the app shows them at enrolment.
     pub async fn list(&self) -> AppResult<Vec<branch::Model>> {
-        Ok(branch::Entity::find()
-            .order_by_asc(branch::Column::Code)
-            .all(&self.db)
-            .await?)
+        Ok(branch::Entity::find().order_by_asc(branch::Column::Code).all(&self.db).await?)
     }
 
     /// One branch by its GB/T 2260 code, or `None`.
     pub async fn find(&self, code: &str) -> AppResult<Option<branch::Model>> {
         if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(AppError::invalid(
-                "code",
-                "must be a two-digit GB/T 2260 province code",
-            ));
+            return Err(AppError::invalid("code", "must be a two-digit GB/T 2260 province code"));
         }
-        Ok(branch::Entity::find_by_id(code.to_owned())
-            .one(&self.db)
-            .await?)
+        Ok(branch::Entity::find_by_id(code.to_owned()).one(&self.db).await?)
     }
 }

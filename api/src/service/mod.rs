@@ -3,6 +3,7 @@
 //! HTTP) call services; services never know which transport called them.
 
 mod branches;
+pub mod development;
 mod principal;
 
 use std::sync::Arc;
@@ -12,22 +13,22 @@ use sea_orm::DatabaseConnection;
 pub use branches::BranchService;
 pub use principal::Principal;
 
+use crate::messaging::Messaging;
 use crate::pii::KeyRing;
 
 /// Every service, built once at start-up and shared by all requests.
 #[derive(Clone, Debug)]
 pub struct Services {
     pub branches: BranchService,
+    /// The outbox and its delivery, which every service that messages a volunteer uses.
+    pub messaging: Messaging,
     /// Personal-data keys, for the services of later tables.
     pub keys: Arc<KeyRing>,
 }
 
 impl Services {
     #[must_use]
-    pub fn new(db: DatabaseConnection, keys: KeyRing) -> Self {
-        Self {
-            branches: BranchService::new(db),
-            keys: Arc::new(keys),
-        }
+    pub fn new(db: DatabaseConnection, keys: Arc<KeyRing>, messaging: Messaging) -> Self {
+        Self { branches: BranchService::new(db), messaging, keys }
     }
 }

@@ -7,9 +7,7 @@
 use std::sync::Arc;
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
-use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
-};
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet};
 use async_graphql::{ServerResult, Variables};
 
 use crate::error::{ErrorCode, server_error};
@@ -58,10 +56,7 @@ impl Extension for Admission {
         if aliases > self.max_aliases {
             return Err(server_error(
                 ErrorCode::GraphqlValidationFailed,
-                format!(
-                    "the query uses {aliases} aliases; at most {} are allowed",
-                    self.max_aliases
-                ),
+                format!("the query uses {aliases} aliases; at most {} are allowed", self.max_aliases),
             ));
         }
         if !self.introspection && introspects(&document) {
@@ -71,8 +66,7 @@ impl Extension for Admission {
             ));
         }
         if let Some(get) = ctx.data_opt::<HttpGet>()
-            && selected_operation(&document, get.operation_name.as_deref())
-                != Some(OperationType::Query)
+            && selected_operation(&document, get.operation_name.as_deref()) != Some(OperationType::Query)
         {
             return Err(server_error(
                 ErrorCode::MethodNotAllowed,
@@ -86,22 +80,13 @@ impl Extension for Admission {
 fn root_selections(document: &ExecutableDocument) -> Vec<&SelectionSet> {
     match &document.operations {
         DocumentOperations::Single(op) => vec![&op.node.selection_set.node],
-        DocumentOperations::Multiple(ops) => {
-            ops.values().map(|op| &op.node.selection_set.node).collect()
-        }
+        DocumentOperations::Multiple(ops) => ops.values().map(|op| &op.node.selection_set.node).collect(),
     }
 }
 
 fn count_aliases(document: &ExecutableDocument) -> usize {
-    let fragments = document
-        .fragments
-        .values()
-        .map(|fragment| &fragment.node.selection_set.node);
-    root_selections(document)
-        .into_iter()
-        .chain(fragments)
-        .map(aliases_in)
-        .sum()
+    let fragments = document.fragments.values().map(|fragment| &fragment.node.selection_set.node);
+    root_selections(document).into_iter().chain(fragments).map(aliases_in).sum()
 }
 
 /// Whether any operation asks for `__schema` or `__type` at its root, directly or through
@@ -113,20 +98,14 @@ fn introspects(document: &ExecutableDocument) -> bool {
                 Selection::Field(field) => {
                     matches!(field.node.name.node.as_str(), "__schema" | "__type")
                 }
-                Selection::InlineFragment(fragment) => {
-                    at_root(&fragment.node.selection_set.node, document, depth + 1)
-                }
+                Selection::InlineFragment(fragment) => at_root(&fragment.node.selection_set.node, document, depth + 1),
                 Selection::FragmentSpread(spread) => document
                     .fragments
                     .get(&spread.node.fragment_name.node)
-                    .is_some_and(|fragment| {
-                        at_root(&fragment.node.selection_set.node, document, depth + 1)
-                    }),
+                    .is_some_and(|fragment| at_root(&fragment.node.selection_set.node, document, depth + 1)),
             })
     }
-    root_selections(document)
-        .into_iter()
-        .any(|set| at_root(set, document, 0))
+    root_selections(document).into_iter().any(|set| at_root(set, document, 0))
 }
 
 fn aliases_in(set: &SelectionSet) -> usize {
@@ -148,9 +127,7 @@ fn selected_operation(document: &ExecutableDocument, name: Option<&str>) -> Opti
     match (&document.operations, name) {
         (DocumentOperations::Single(op), _) => Some(op.node.ty),
         (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
-            ops.values().next().map(|op| op.node.ty)
-        }
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
         (DocumentOperations::Multiple(_), None) => None,
     }
 }
@@ -172,27 +149,16 @@ mod tests {
     #[test]
     fn finds_introspection_at_the_root_even_through_fragments() {
         assert!(introspects(&parse("{ __schema { types { name } } }")));
-        assert!(introspects(&parse(
-            "{ ...F } fragment F on Query { __type(name: \"Q\") { name } }"
-        )));
+        assert!(introspects(&parse("{ ...F } fragment F on Query { __type(name: \"Q\") { name } }")));
         assert!(!introspects(&parse("{ __typename branches { code } }")));
     }
 
     #[test]
     fn selects_the_named_or_only_operation() {
         let doc = parse("query A { x } mutation B { y }");
-        assert_eq!(
-            selected_operation(&doc, Some("A")),
-            Some(OperationType::Query)
-        );
-        assert_eq!(
-            selected_operation(&doc, Some("B")),
-            Some(OperationType::Mutation)
-        );
+        assert_eq!(selected_operation(&doc, Some("A")), Some(OperationType::Query));
+        assert_eq!(selected_operation(&doc, Some("B")), Some(OperationType::Mutation));
         assert_eq!(selected_operation(&doc, None), None);
-        assert_eq!(
-            selected_operation(&parse("mutation { y }"), None),
-            Some(OperationType::Mutation)
-        );
+        assert_eq!(selected_operation(&parse("mutation { y }"), None), Some(OperationType::Mutation));
     }
 }

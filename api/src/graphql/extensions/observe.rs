@@ -27,10 +27,7 @@ impl Observe {
 
 impl ExtensionFactory for Observe {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ObserveRequest {
-            metrics: Arc::clone(&self.metrics),
-            operation: Mutex::new(None),
-        })
+        Arc::new(ObserveRequest { metrics: Arc::clone(&self.metrics), operation: Mutex::new(None) })
     }
 }
 
@@ -50,13 +47,8 @@ impl Extension for ObserveRequest {
             let code = ensure_code(err, ErrorCode::BadUserInput);
             self.metrics.observe_error(code);
         }
-        let operation = self
-            .operation
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        self.metrics
-            .observe_request(operation.as_deref(), started.elapsed());
+        let operation = self.operation.lock().unwrap_or_else(PoisonError::into_inner).take();
+        self.metrics.observe_request(operation.as_deref(), started.elapsed());
         response
     }
 
@@ -81,10 +73,7 @@ impl Extension for ObserveRequest {
     ) -> Response {
         // `-` in the metrics is a document that never ran; `anonymous` ran without a name.
         let name = operation_name.unwrap_or("anonymous");
-        *self
-            .operation
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(name.to_owned());
+        *self.operation.lock().unwrap_or_else(PoisonError::into_inner) = Some(name.to_owned());
         let span = tracing::info_span!("graphql", operation = name);
         next.run(ctx, operation_name).instrument(span).await
     }

@@ -1,8 +1,9 @@
 //! The query root, merged from one object per concern.
 
 mod branch;
+mod development;
 
 use async_graphql::MergedObject;
 
 #[derive(Debug, MergedObject, Default)]
-pub struct Query(branch::BranchQuery);
+pub struct Query(branch::BranchQuery, development::DevelopmentQuery);

@@ -13,10 +13,6 @@ pub struct Branch {
 
 impl From<entity::branch::Model> for Branch {
     fn from(model: entity::branch::Model) -> Self {
-        Self {
-            code: model.code,
-            name_zh: model.name_zh,
-            name_en: model.name_en,
-        }
+        Self { code: model.code, name_zh: model.name_zh, name_en: model.name_en }
     }
 }

@@ -2,5 +2,7 @@
 //! so the contract changes only when this module does.
 
 mod branch;
+mod development;
 
 pub use branch::Branch;
+pub use development::DevelopmentSms;

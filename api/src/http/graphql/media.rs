@@ -46,10 +46,7 @@ impl Media {
             let better = match best {
                 None => true,
                 Some((held, q)) => {
-                    quality > q
-                        || (quality == q
-                            && media == Self::GraphqlResponseJson
-                            && held == Self::Json)
+                    quality > q || (quality == q && media == Self::GraphqlResponseJson && held == Self::Json)
                 }
             };
             if quality > 0 && better {
@@ -70,12 +67,7 @@ pub fn prefers_html(headers: &HeaderMap) -> bool {
     headers
         .get(ACCEPT)
         .and_then(|accept| accept.to_str().ok())
-        .is_some_and(|accept| {
-            accept
-                .split(',')
-                .next()
-                .is_some_and(|first| first.trim().starts_with("text/html"))
-        })
+        .is_some_and(|accept| accept.split(',').next().is_some_and(|first| first.trim().starts_with("text/html")))
 }
 
 /// A POST body must be JSON in UTF-8. A missing Content-Type is read as JSON; a browser cannot
@@ -89,13 +81,9 @@ pub fn is_json_body(headers: &HeaderMap) -> bool {
         return false;
     };
     let mut parts = value.split(';').map(str::trim);
-    let essence_ok = parts
-        .next()
-        .is_some_and(|essence| essence.eq_ignore_ascii_case("application/json"));
+    let essence_ok = parts.next().is_some_and(|essence| essence.eq_ignore_ascii_case("application/json"));
     let charset_ok = parts.all(|param| {
-        param
-            .strip_prefix("charset=")
-            .is_none_or(|charset| charset.trim_matches('"').eq_ignore_ascii_case("utf-8"))
+        param.strip_prefix("charset=").is_none_or(|charset| charset.trim_matches('"').eq_ignore_ascii_case("utf-8"))
     });
     essence_ok && charset_ok
 }
@@ -116,14 +104,8 @@ mod tests {
     fn negotiates_by_quality_and_prefers_the_spec_type_on_ties() {
         assert_eq!(Media::negotiate(&HeaderMap::new()), Some(Media::Json));
         assert_eq!(accept("*/*"), Some(Media::Json));
-        assert_eq!(
-            accept("application/json, application/graphql-response+json"),
-            Some(Media::GraphqlResponseJson)
-        );
-        assert_eq!(
-            accept("application/graphql-response+json;q=0.5, application/json"),
-            Some(Media::Json)
-        );
+        assert_eq!(accept("application/json, application/graphql-response+json"), Some(Media::GraphqlResponseJson));
+        assert_eq!(accept("application/graphql-response+json;q=0.5, application/json"), Some(Media::Json));
         assert_eq!(accept("application/json;q=0"), None);
         assert_eq!(accept("text/csv"), None);
     }

@@ -43,9 +43,7 @@ pub async fn post(
     }
     match Params::from_json_body(&body) {
         Ok(params) => execute(&state, media, &request_id, params.into_request()).await,
-        Err(Malformed(reason)) => {
-            refuse(&state, media, &request_id, StatusCode::BAD_REQUEST, &reason)
-        }
+        Err(Malformed(reason)) => refuse(&state, media, &request_id, StatusCode::BAD_REQUEST, &reason),
     }
 }
 
@@ -66,39 +64,26 @@ pub async fn get(
     };
     match Params::from_query_string(&raw) {
         Ok(params) => {
-            let get = HttpGet {
-                operation_name: params.operation_name.clone(),
-            };
+            let get = HttpGet { operation_name: params.operation_name.clone() };
             execute(&state, media, &request_id, params.into_request().data(get)).await
         }
-        Err(Malformed(reason)) => {
-            refuse(&state, media, &request_id, StatusCode::BAD_REQUEST, &reason)
-        }
+        Err(Malformed(reason)) => refuse(&state, media, &request_id, StatusCode::BAD_REQUEST, &reason),
     }
 }
 
-async fn execute(
-    state: &AppState,
-    media: Media,
-    request_id: &str,
-    request: async_graphql::Request,
-) -> Response {
+async fn execute(state: &AppState, media: Media, request_id: &str, request: async_graphql::Request) -> Response {
     let request = request.data(Principal::Anonymous);
     let timeout = state.settings.http.request_timeout();
-    let response =
-        if let Ok(response) = tokio::time::timeout(timeout, state.schema.execute(request)).await {
-            response
-        } else {
-            tracing::warn!(
-                timeout_ms = timeout.as_millis(),
-                "GraphQL request timed out"
-            );
-            state.metrics.observe_error(ErrorCode::ServiceUnavailable);
-            async_graphql::Response::from_errors(vec![server_error(
-                ErrorCode::ServiceUnavailable,
-                "the request took too long and was stopped",
-            )])
-        };
+    let response = if let Ok(response) = tokio::time::timeout(timeout, state.schema.execute(request)).await {
+        response
+    } else {
+        tracing::warn!(timeout_ms = timeout.as_millis(), "GraphQL request timed out");
+        state.metrics.observe_error(ErrorCode::ServiceUnavailable);
+        async_graphql::Response::from_errors(vec![server_error(
+            ErrorCode::ServiceUnavailable,
+            "the request took too long and was stopped",
+        )])
+    };
     render(media, request_id, response)
 }
 
@@ -109,38 +94,22 @@ fn render(media: Media, request_id: &str, mut response: async_graphql::Response)
         && !response.errors.is_empty()
         && response.errors.iter().all(|err| err.path.is_empty());
     for err in &mut response.errors {
-        err.extensions
-            .get_or_insert_with(Default::default)
-            .set("requestId", request_id);
+        err.extensions.get_or_insert_with(Default::default).set("requestId", request_id);
     }
     let mut body = Map::new();
     if !failed_before_execution {
-        body.insert(
-            "data".into(),
-            serde_json::to_value(&response.data).unwrap_or(Value::Null),
-        );
+        body.insert("data".into(), serde_json::to_value(&response.data).unwrap_or(Value::Null));
     }
     if !response.errors.is_empty() {
-        body.insert(
-            "errors".into(),
-            serde_json::to_value(&response.errors).unwrap_or(Value::Null),
-        );
+        body.insert("errors".into(), serde_json::to_value(&response.errors).unwrap_or(Value::Null));
     }
     let code = response.errors.first().and_then(code_of);
-    let status = if failed_before_execution {
-        status_before_execution(media, code)
-    } else {
-        StatusCode::OK
-    };
-    let mut http = (
-        status,
-        [(CONTENT_TYPE, HeaderValue::from_static(media.content_type()))],
-        axum::Json(Value::Object(body)),
-    )
-        .into_response();
+    let status = if failed_before_execution { status_before_execution(media, code) } else { StatusCode::OK };
+    let mut http =
+        (status, [(CONTENT_TYPE, HeaderValue::from_static(media.content_type()))], axum::Json(Value::Object(body)))
+            .into_response();
     if status == StatusCode::METHOD_NOT_ALLOWED {
-        http.headers_mut()
-            .insert(ALLOW, HeaderValue::from_static("POST"));
+        http.headers_mut().insert(ALLOW, HeaderValue::from_static("POST"));
     }
     http
 }
@@ -157,13 +126,7 @@ fn status_before_execution(media: Media, code: Option<ErrorCode>) -> StatusCode 
 }
 
 /// Refuses a request GraphQL never saw, in the GraphQL error shape.
-fn refuse(
-    state: &AppState,
-    media: Media,
-    request_id: &str,
-    status: StatusCode,
-    reason: &str,
-) -> Response {
+fn refuse(state: &AppState, media: Media, request_id: &str, status: StatusCode, reason: &str) -> Response {
     state.metrics.observe_error(ErrorCode::BadRequest);
     let mut response = render(
         media,

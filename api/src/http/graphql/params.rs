@@ -19,8 +19,8 @@ impl Params {
         if body.iter().all(u8::is_ascii_whitespace) {
             return Err(Malformed("the request body is empty".into()));
         }
-        let value: Value = serde_json::from_slice(body)
-            .map_err(|_| Malformed("the request body is not valid JSON".into()))?;
+        let value: Value =
+            serde_json::from_slice(body).map_err(|_| Malformed("the request body is not valid JSON".into()))?;
         match value {
             Value::Object(mut fields) => Self::from_fields(
                 fields.remove("query"),
@@ -28,27 +28,21 @@ impl Params {
                 fields.remove("variables"),
                 fields.get("extensions"),
             ),
-            Value::Array(_) => Err(Malformed(
-                "batched requests are not supported; send one operation per request".into(),
-            )),
+            Value::Array(_) => {
+                Err(Malformed("batched requests are not supported; send one operation per request".into()))
+            }
             _ => Err(Malformed("the request body must be a JSON object".into())),
         }
     }
 
     /// GET parameters arrive as strings; `variables` and `extensions` are JSON inside them.
     pub fn from_query_string(raw: &str) -> Result<Self, Malformed> {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw)
-            .map_err(|_| Malformed("the query string is malformed".into()))?;
-        let take = |name: &str| {
-            pairs
-                .iter()
-                .find(|(key, _)| key == name)
-                .map(|(_, value)| value.clone())
-        };
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(raw).map_err(|_| Malformed("the query string is malformed".into()))?;
+        let take = |name: &str| pairs.iter().find(|(key, _)| key == name).map(|(_, value)| value.clone());
         let json = |name: &str, text: Option<String>| {
             text.map(|text| {
-                serde_json::from_str::<Value>(&text)
-                    .map_err(|_| Malformed(format!("{name} is not valid JSON")))
+                serde_json::from_str::<Value>(&text).map_err(|_| Malformed(format!("{name} is not valid JSON")))
             })
             .transpose()
         };
@@ -85,11 +79,7 @@ impl Params {
         if !matches!(extensions, None | Some(Value::Null | Value::Object(_))) {
             return Err(Malformed("extensions must be an object or null".into()));
         }
-        Ok(Self {
-            query,
-            operation_name,
-            variables,
-        })
+        Ok(Self { query, operation_name, variables })
     }
 
     pub fn into_request(self) -> async_graphql::Request {
@@ -98,9 +88,7 @@ impl Params {
             request = request.operation_name(name);
         }
         if let Some(variables) = self.variables {
-            request = request.variables(async_graphql::Variables::from_json(Value::Object(
-                variables,
-            )));
+            request = request.variables(async_graphql::Variables::from_json(Value::Object(variables)));
         }
         request
     }
@@ -115,43 +103,27 @@ mod tests {
         for (body, reason) in [
             ("", "the request body is empty"),
             ("{", "the request body is not valid JSON"),
-            (
-                "[{\"query\":\"{a}\"}]",
-                "batched requests are not supported; send one operation per request",
-            ),
+            ("[{\"query\":\"{a}\"}]", "batched requests are not supported; send one operation per request"),
             ("\"{a}\"", "the request body must be a JSON object"),
             ("{}", "query is required"),
             ("{\"query\":1}", "query must be a string"),
-            (
-                "{\"query\":\"{a}\",\"operationName\":1}",
-                "operationName must be a string or null",
-            ),
-            (
-                "{\"query\":\"{a}\",\"variables\":\"{}\"}",
-                "variables must be an object or null",
-            ),
-            (
-                "{\"query\":\"{a}\",\"extensions\":[]}",
-                "extensions must be an object or null",
-            ),
+            ("{\"query\":\"{a}\",\"operationName\":1}", "operationName must be a string or null"),
+            ("{\"query\":\"{a}\",\"variables\":\"{}\"}", "variables must be an object or null"),
+            ("{\"query\":\"{a}\",\"extensions\":[]}", "extensions must be an object or null"),
         ] {
-            assert_eq!(
-                Params::from_json_body(body.as_bytes()).unwrap_err().0,
-                reason,
-                "{body}"
-            );
+            assert_eq!(Params::from_json_body(body.as_bytes()).unwrap_err().0, reason, "{body}");
         }
     }
 
     #[test]
     fn reads_get_parameters_with_json_variables() {
-        let params = Params::from_query_string("query=query+Q(%24c%3AString!)%7Bx%7D&variables=%7B%22c%22%3A%2251%22%7D&operationName=Q").unwrap();
+        let params = Params::from_query_string(
+            "query=query+Q(%24c%3AString!)%7Bx%7D&variables=%7B%22c%22%3A%2251%22%7D&operationName=Q",
+        )
+        .unwrap();
         assert_eq!(params.query, "query Q($c:String!){x}");
         assert_eq!(params.operation_name.as_deref(), Some("Q"));
         assert_eq!(params.variables.unwrap()["c"], "51");
-        assert_eq!(
-            Params::from_query_string("variables=%7B").unwrap_err().0,
-            "variables is not valid JSON"
-        );
+        assert_eq!(Params::from_query_string("variables=%7B").unwrap_err().0, "variables is not valid JSON");
     }
 }

@@ -1,0 +1,96 @@
+//! Templates and branch messaging rules, cached: every queued and every sent message needs
+//! them, and they change rarely (a staff edit is seen by other processes within a minute).
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use entity::{branch, message_template};
+use sea_orm::{DatabaseConnection, EntityTrait};
+
+use crate::domain::messaging::QuietHours;
+use crate::error::AppResult;
+
+const FRESH_FOR: Duration = Duration::from_mins(1);
+
+/// A branch's rules for SMS.
+#[derive(Clone, Debug)]
+pub struct BranchRules {
+    pub sign_name: String,
+    pub quiet_hours: QuietHours,
+    pub daily_non_essential_cap: u32,
+}
+
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    templates: HashMap<(String, String), message_template::Model>,
+    branches: HashMap<String, BranchRules>,
+}
+
+impl Snapshot {
+    #[must_use]
+    pub fn template(&self, key: &str, locale: &str) -> Option<&message_template::Model> {
+        self.templates.get(&(key.to_owned(), locale.to_owned()))
+    }
+
+    #[must_use]
+    pub fn branch(&self, code: &str) -> Option<&BranchRules> {
+        self.branches.get(code)
+    }
+}
+
+#[derive(Debug)]
+pub struct Catalog {
+    db: DatabaseConnection,
+    cached: RwLock<Option<(Instant, Arc<Snapshot>)>>,
+}
+
+impl Catalog {
+    #[must_use]
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db, cached: RwLock::new(None) }
+    }
+
+    /// The current rules, reloaded when older than a minute.
+    pub async fn snapshot(&self) -> AppResult<Arc<Snapshot>> {
+        if let Some((at, snapshot)) = self.cached.read().unwrap_or_else(std::sync::PoisonError::into_inner).as_ref()
+            && at.elapsed() < FRESH_FOR
+        {
+            return Ok(Arc::clone(snapshot));
+        }
+        let templates = message_template::Entity::find()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|template| ((template.key.clone(), template.locale.clone()), template))
+            .collect();
+        let branches = branch::Entity::find()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|branch| (branch.code.clone(), rules(&branch)))
+            .collect();
+        let snapshot = Arc::new(Snapshot { templates, branches });
+        *self.cached.write().unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some((Instant::now(), Arc::clone(&snapshot)));
+        Ok(snapshot)
+    }
+
+    /// Forgets the cache, after this process changed a template or a branch's rules.
+    pub fn invalidate(&self) {
+        *self.cached.write().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
+}
+
+fn rules(branch: &branch::Model) -> BranchRules {
+    let minute = |value: i32| u32::try_from(value.rem_euclid(24 * 60)).unwrap_or_default();
+    BranchRules {
+        sign_name: branch.sms_sign_name.clone().unwrap_or_else(|| format!("中华骨髓库{}分库", branch.name_zh)),
+        quiet_hours: QuietHours {
+            utc_offset_minutes: branch.utc_offset_minutes,
+            start: minute(branch.quiet_hours_start),
+            end: minute(branch.quiet_hours_end),
+        },
+        daily_non_essential_cap: u32::try_from(branch.daily_non_essential_cap).unwrap_or_default(),
+    }
+}

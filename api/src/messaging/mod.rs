@@ -1,0 +1,125 @@
+//! The messaging backbone: the outbox, delivery workers, SMS providers, delivery reports and
+//! replies, and the app inbox.
+//!
+//! Every message is a row written in the transaction of the change that causes it
+//! ([`Messaging::queue`]); workers deliver it later ([`Messaging::start_workers`]). Login
+//! codes, reminders, campaigns and case contact all ride on this one path.
+
+mod catalog;
+mod delivery;
+mod outbox;
+mod pacer;
+pub mod provider;
+mod replies;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use entity::outbound_message::{Column, Entity, Status};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use uuid::Uuid;
+
+pub use catalog::{BranchRules, Catalog};
+pub use outbox::{NewMessage, Queued, Recipient};
+pub use replies::{InboundSms, OptOutReply, Reply, ReplyHandler, ReplyOutcome, StatusReport};
+
+use self::pacer::Pacer;
+use self::provider::{DevelopmentSms, SmsProvider};
+use crate::config::{MessagingSettings, SmsProviderKind};
+use crate::error::AppResult;
+use crate::metrics::Metrics;
+use crate::pii::KeyRing;
+
+/// The messaging backbone of one process. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Messaging {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    db: DatabaseConnection,
+    keys: Arc<KeyRing>,
+    settings: MessagingSettings,
+    provider: Arc<dyn SmsProvider>,
+    development: Option<Arc<DevelopmentSms>>,
+    catalog: Catalog,
+    metrics: Arc<Metrics>,
+    pacer: Pacer,
+    reply_handlers: Vec<Arc<dyn ReplyHandler>>,
+    /// Names this process's workers in claims, for operators reading the outbox.
+    process_id: String,
+}
+
+impl Messaging {
+    /// # Errors
+    /// The configured provider lacks its credentials.
+    pub fn new(
+        db: DatabaseConnection,
+        keys: Arc<KeyRing>,
+        settings: MessagingSettings,
+        metrics: Arc<Metrics>,
+    ) -> anyhow::Result<Self> {
+        let (provider, development): (Arc<dyn SmsProvider>, _) = match settings.provider {
+            SmsProviderKind::Development => {
+                let development = Arc::new(DevelopmentSms::default());
+                (development.clone(), Some(development))
+            }
+            SmsProviderKind::Tencent => (provider::from_settings(&settings)?, None),
+        };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                catalog: Catalog::new(db.clone()),
+                pacer: Pacer::per_second(settings.send_rate_per_second),
+                db,
+                keys,
+                provider,
+                development,
+                metrics,
+                reply_handlers: replies::default_handlers(),
+                process_id: Uuid::new_v4().simple().to_string()[..8].to_owned(),
+                settings,
+            }),
+        })
+    }
+
+    /// The development gateway, when it is the provider: it keeps what it "sent".
+    #[must_use]
+    pub fn development_sms(&self) -> Option<&DevelopmentSms> {
+        self.inner.development.as_deref()
+    }
+
+    /// The provider's name, as stored with each message it carried.
+    #[must_use]
+    pub fn provider_name(&self) -> &'static str {
+        self.inner.provider.name()
+    }
+
+    #[must_use]
+    pub fn catalog(&self) -> &Catalog {
+        &self.inner.catalog
+    }
+
+    #[must_use]
+    pub fn settings(&self) -> &MessagingSettings {
+        &self.inner.settings
+    }
+
+    /// How long the oldest due message has waited, for the queue-age metric.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn queue_age(&self) -> AppResult<Duration> {
+        let now = Utc::now();
+        let oldest: Option<Option<chrono::DateTime<Utc>>> = Entity::find()
+            .select_only()
+            .column_as(Column::NextAttemptAt.min(), "oldest")
+            .filter(Column::Status.eq(Status::Queued))
+            .filter(Column::NextAttemptAt.lte(now))
+            .into_tuple()
+            .one(&self.inner.db)
+            .await?;
+        Ok(oldest.flatten().and_then(|at| (now - at).to_std().ok()).unwrap_or_default())
+    }
+}
