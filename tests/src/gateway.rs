@@ -53,10 +53,20 @@ pub struct FakeGateway {
 
 impl FakeGateway {
     pub async fn start() -> Self {
+        Self::serve(post(send_sms)).await
+    }
+
+    /// A gateway that accepts every request without checking or recording anything: the
+    /// ceiling a benchmark compares delivery against.
+    pub async fn start_bare() -> Self {
+        Self::serve(post(accept_blindly)).await
+    }
+
+    async fn serve(route: axum::routing::MethodRouter<Arc<GatewayState>>) -> Self {
         let state = Arc::new(GatewayState::default());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let addr = listener.local_addr().expect("bound address");
-        let app = Router::new().route("/", post(send_sms)).with_state(Arc::clone(&state));
+        let app = Router::new().route("/", route).with_state(Arc::clone(&state));
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
@@ -209,6 +219,11 @@ async fn send_sms(State(state): State<Arc<GatewayState>>, headers: HeaderMap, bo
         "SerialNo": serial_no, "PhoneNumber": phone, "Fee": 1, "SessionContext": text("SessionContext"),
         "Code": "Ok", "Message": "send success", "IsoCode": "CN"
     }] }))
+}
+
+async fn accept_blindly(State(state): State<Arc<GatewayState>>) -> &'static str {
+    state.requests.fetch_add(1, Ordering::Relaxed);
+    r#"{"Response":{"SendStatusSet":[{"SerialNo":"2433:bare","Code":"Ok","Message":"send success"}],"RequestId":"bare"}}"#
 }
 
 /// Headers that sign a callback body with the callback secret.

@@ -280,6 +280,25 @@ both_backends! {
         assert_eq!(message(&app, id).await.status, Status::Accepted);
     }
 
+    async fn campaign_totals_count_messages_by_status_and_segments(db) {
+        let gateway = FakeGateway::start().await;
+        let app = db.app_with(gateway.configure()).await;
+        quiet_never(&app, "51").await;
+        let campaign = Uuid::now_v7();
+        for phone in ["13800000001", "13800000002", "13800000003"] {
+            let mut message = sms(phone, "recommitment", &[("name", "王五")]);
+            message.campaign_id = Some(campaign);
+            queue(&app, message).await;
+        }
+        let before = app.app.messaging().campaign_totals(campaign).await.unwrap();
+        assert_eq!(before.count(Status::Queued), 3);
+        assert_eq!(before.segments, 3, "each recommitment SMS fits one 70-character segment");
+        app.app.messaging().deliver_batch("w").await.unwrap();
+        let after = app.app.messaging().campaign_totals(campaign).await.unwrap();
+        assert_eq!(after.count(Status::Accepted), 3);
+        assert_eq!(after.count(Status::Queued), 0);
+    }
+
     async fn app_inbox_messages_land_in_the_volunteers_notification_list(db) {
         let app = db.app().await;
         let volunteer = Uuid::now_v7();

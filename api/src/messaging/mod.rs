@@ -11,6 +11,7 @@ mod outbox;
 mod pacer;
 pub mod provider;
 mod replies;
+mod status;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +24,7 @@ use uuid::Uuid;
 pub use catalog::{BranchRules, Catalog};
 pub use outbox::{NewMessage, Queued, Recipient};
 pub use replies::{InboundSms, OptOutReply, Reply, ReplyHandler, ReplyOutcome, StatusReport};
+pub use status::CampaignTotals;
 
 use self::pacer::Pacer;
 use self::provider::{DevelopmentSms, SmsProvider};
