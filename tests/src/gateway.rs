@@ -226,6 +226,21 @@ async fn accept_blindly(State(state): State<Arc<GatewayState>>) -> &'static str 
     r#"{"Response":{"SendStatusSet":[{"SerialNo":"2433:bare","Code":"Ok","Message":"send success"}],"RequestId":"bare"}}"#
 }
 
+/// A login code for `phone` from branch 51: transactional, so no quiet hours or caps apply.
+#[must_use]
+pub fn login_code(phone: &str, code: &str, dedupe_key: String) -> api::messaging::NewMessage {
+    api::messaging::NewMessage {
+        recipient: api::messaging::Recipient::Sms(api::domain::Phone::parse(phone).expect("a valid phone")),
+        volunteer_id: None,
+        branch_code: "51".into(),
+        template_key: "login_code".into(),
+        locale: "zh-CN".into(),
+        variables: [("code".to_owned(), code.to_owned()), ("minutes".to_owned(), "5".to_owned())].into(),
+        dedupe_key,
+        campaign_id: None,
+    }
+}
+
 /// Headers that sign a callback body with the callback secret.
 #[must_use]
 pub fn callback_headers(body: &str, secret: &str, timestamp: i64) -> [(&'static str, String); 3] {

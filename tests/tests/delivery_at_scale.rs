@@ -2,13 +2,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is the failure report
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use api::domain::Phone;
-use api::messaging::{NewMessage, Recipient};
 use entity::outbound_message::{self, Status};
-use registry_tests::gateway::FakeGateway;
+use registry_tests::gateway::{FakeGateway, login_code};
 use registry_tests::{Backend, Settings, run};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
 
@@ -33,19 +30,8 @@ async fn two_worker_pools_send_10000_messages_each_exactly_once() {
             let txn = first.app.db().begin().await.unwrap();
             for i in 0..500 {
                 let n = chunk * 500 + i;
-                let message = NewMessage {
-                    recipient: Recipient::Sms(Phone::parse(&format!("+86138{n:08}")).unwrap()),
-                    volunteer_id: None,
-                    branch_code: "51".into(),
-                    template_key: "login_code".into(),
-                    locale: "zh-CN".into(),
-                    variables: BTreeMap::from([
-                        ("code".into(), format!("{:06}", n % 1_000_000)),
-                        ("minutes".into(), "5".into()),
-                    ]),
-                    dedupe_key: format!("scale:{n}"),
-                    campaign_id: None,
-                };
+                let message =
+                    login_code(&format!("+86138{n:08}"), &format!("{:06}", n % 1_000_000), format!("scale:{n}"));
                 messaging.queue(&txn, message).await.unwrap();
             }
             txn.commit().await.unwrap();

@@ -34,7 +34,7 @@ fn sms(phone: &str, template: &str, variables: &[(&str, &str)]) -> NewMessage {
 }
 
 fn login_code(phone: &str) -> NewMessage {
-    sms(phone, "login_code", &[("code", "123456"), ("minutes", "5")])
+    registry_tests::gateway::login_code(phone, "123456", Uuid::new_v4().to_string())
 }
 
 fn reminder(phone: &str) -> NewMessage {

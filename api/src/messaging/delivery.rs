@@ -192,16 +192,12 @@ impl Messaging {
             .on_conflict_do_nothing_on([inbox_notification::Column::MessageId])
             .exec_without_returning(&txn)
             .await?;
-            Entity::update_many()
+            release(worker, message.id, now)
                 .col_expr(Column::Status, Expr::value(Status::Delivered))
                 .col_expr(Column::Provider, Expr::value("app_inbox"))
                 .col_expr(Column::Attempts, one_more_attempt())
                 .col_expr(Column::SentAt, Expr::value(now))
                 .col_expr(Column::DeliveredAt, Expr::value(now))
-                .col_expr(Column::ClaimedBy, Expr::value(Option::<String>::None))
-                .col_expr(Column::UpdatedAt, Expr::value(now))
-                .filter(Column::Id.eq(message.id))
-                .filter(Column::ClaimedBy.eq(worker))
                 .exec(&txn)
                 .await?;
             self.inner.metrics.observe_message(Channel::AppInbox, "delivered");
@@ -227,15 +223,10 @@ impl Messaging {
             match decision {
                 Decision::Send => to_send.push(message.id),
                 Decision::Hold { until, reason } => {
-                    Entity::update_many()
+                    release(worker, message.id, now)
                         .col_expr(Column::Status, Expr::value(Status::Queued))
                         .col_expr(Column::NextAttemptAt, Expr::value(until))
                         .col_expr(Column::LastError, Expr::value(reason))
-                        .col_expr(Column::ClaimedBy, Expr::value(Option::<String>::None))
-                        .col_expr(Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
-                        .col_expr(Column::UpdatedAt, Expr::value(now))
-                        .filter(Column::Id.eq(message.id))
-                        .filter(Column::ClaimedBy.eq(worker))
                         .exec(&txn)
                         .await?;
                     self.inner.metrics.observe_message(Channel::Sms, "held");
@@ -463,15 +454,21 @@ async fn finish<C: ConnectionTrait>(
     reason: Option<&'static str>,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    Entity::update_many()
+    release(worker, id, now)
         .col_expr(Column::Status, Expr::value(status))
         .col_expr(Column::LastError, Expr::value(reason))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// An update of one message that `worker` still holds, giving up the claim. The filter on the
+/// worker makes a claim that expired and was retaken by another worker untouchable.
+fn release(worker: &str, id: Uuid, now: DateTime<Utc>) -> sea_orm::UpdateMany<Entity> {
+    Entity::update_many()
         .col_expr(Column::ClaimedBy, Expr::value(Option::<String>::None))
         .col_expr(Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .col_expr(Column::UpdatedAt, Expr::value(now))
         .filter(Column::Id.eq(id))
         .filter(Column::ClaimedBy.eq(worker))
-        .exec(conn)
-        .await?;
-    Ok(())
 }

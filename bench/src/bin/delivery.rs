@@ -11,17 +11,14 @@
 
 #![allow(clippy::print_stdout, clippy::cast_precision_loss, clippy::unwrap_used, clippy::expect_used)] // a report
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use api::config::Settings;
-use api::domain::Phone;
 use api::messaging::provider::{OutgoingSms, SmsProvider, TencentSms};
-use api::messaging::{NewMessage, Recipient};
 use bench::arg;
 use entity::outbound_message::{self, Status};
 use futures::StreamExt;
-use registry_tests::gateway::FakeGateway;
+use registry_tests::gateway::{FakeGateway, login_code};
 use registry_tests::{Backend, TestDb, run};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
 use uuid::Uuid;
@@ -97,19 +94,8 @@ async fn deliver(
     for chunk in (0..messages).collect::<Vec<_>>().chunks(1_000) {
         let txn = first.db().begin().await.unwrap();
         for n in chunk {
-            let message = NewMessage {
-                recipient: Recipient::Sms(Phone::parse(&format!("+86139{n:08}")).unwrap()),
-                volunteer_id: None,
-                branch_code: "51".into(),
-                template_key: "login_code".into(),
-                locale: "zh-CN".into(),
-                variables: BTreeMap::from([
-                    ("code".into(), format!("{:06}", n % 1_000_000)),
-                    ("minutes".into(), "5".into()),
-                ]),
-                dedupe_key: format!("bench:{run_id}:{n}"),
-                campaign_id: None,
-            };
+            let message =
+                login_code(&format!("+86139{n:08}"), &format!("{:06}", n % 1_000_000), format!("bench:{run_id}:{n}"));
             first.messaging().queue(&txn, message).await.unwrap();
         }
         txn.commit().await.unwrap();
