@@ -9,6 +9,7 @@ use anyhow::Context;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
+use crate::auth::Tokens;
 use crate::config::Settings;
 use crate::graphql::{self, RegistrySchema};
 use crate::http::{self, AppState};
@@ -36,12 +37,13 @@ impl App {
         if settings.database.migrate_on_start {
             crate::db::migrate(&db).await.context("applying migrations")?;
         }
+        let tokens = Arc::new(Tokens::new(&keys.token_signing.0, &settings.auth));
         let keys = Arc::new(keys);
         let messaging = Messaging::new(db.clone(), Arc::clone(&keys), settings.messaging.clone(), Arc::clone(&metrics))
             .context("configuring messaging")?;
         let services = Services::new(db.clone(), keys, messaging);
         let schema = graphql::build(&settings, services.clone(), Arc::clone(&metrics));
-        Ok(Self { state: AppState { schema, db, services, metrics, settings: Arc::new(settings) } })
+        Ok(Self { state: AppState { schema, db, services, tokens, metrics, settings: Arc::new(settings) } })
     }
 
     #[must_use]
@@ -52,6 +54,12 @@ impl App {
     #[must_use]
     pub fn db(&self) -> &DatabaseConnection {
         &self.state.db
+    }
+
+    /// The access-token signer and verifier.
+    #[must_use]
+    pub fn tokens(&self) -> &Tokens {
+        &self.state.tokens
     }
 
     #[must_use]

@@ -38,6 +38,24 @@ pub struct Settings {
     pub log: LogSettings,
     pub keys: KeySettings,
     pub messaging: MessagingSettings,
+    pub auth: AuthSettings,
+}
+
+/// Access tokens: who issues them, for whom, and for how long.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSettings {
+    /// The `iss` of every access token.
+    pub issuer: String,
+    /// The `aud` every access token must carry.
+    pub audience: String,
+    pub access_token_ttl_secs: u64,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self { issuer: "cmdp-registry".into(), audience: "registry-api".into(), access_token_ttl_secs: 900 }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -230,12 +248,17 @@ pub struct KeySettings {
     pub field: BTreeMap<String, SecretString>,
     /// The HMAC key of the blind index used for exact lookup.
     pub blind_index: Option<SecretString>,
+    /// The Ed25519 seed that signs access tokens.
+    pub token_signing: Option<SecretString>,
 }
 
 impl KeySettings {
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.field_active.is_none() && self.field.is_empty() && self.blind_index.is_none()
+        self.field_active.is_none()
+            && self.field.is_empty()
+            && self.blind_index.is_none()
+            && self.token_signing.is_none()
     }
 }
 
@@ -294,11 +317,13 @@ impl Settings {
                 problems.push(format!("keys.field.{id} {reason}"));
             }
         }
-        match &self.keys.blind_index {
-            None => problems.push("keys.blind_index is not set".to_owned()),
-            Some(key) => {
-                if let Err(reason) = decode_key(key) {
-                    problems.push(format!("keys.blind_index {reason}"));
+        for (name, key) in [("blind_index", &self.keys.blind_index), ("token_signing", &self.keys.token_signing)] {
+            match key {
+                None => problems.push(format!("keys.{name} is not set")),
+                Some(key) => {
+                    if let Err(reason) = decode_key(key) {
+                        problems.push(format!("keys.{name} {reason}"));
+                    }
                 }
             }
         }
@@ -373,7 +398,7 @@ mod tests {
             panic!("production must refuse missing secrets");
         };
         let text = problems.join("\n");
-        for expected in ["database.url", "keys.field_active", "keys.blind_index"] {
+        for expected in ["database.url", "keys.field_active", "keys.blind_index", "keys.token_signing"] {
             assert!(text.contains(expected), "{text}");
         }
     }

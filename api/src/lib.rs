@@ -5,6 +5,7 @@
 //! registry's vocabulary as checked types), [`pii`] (encryption and blind indexes) and the
 //! `entity` crate (tables). Nothing inside depends on anything outside it.
 
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod digest;

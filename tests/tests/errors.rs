@@ -13,6 +13,7 @@ fn production_keys(settings: &mut registry_tests::Settings) {
     settings.keys.field_active = Some("k2026".into());
     settings.keys.field.insert("k2026".into(), "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into());
     settings.keys.blind_index = Some("ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=".into());
+    settings.keys.token_signing = Some("dG9rZW4tc2lnbmluZy1zZWVkLWZvci10ZXN0cy0wMDA=".into());
     let messaging = &mut settings.messaging;
     messaging.provider = api::config::SmsProviderKind::Tencent;
     messaging.workers = 0;
@@ -62,9 +63,14 @@ both_backends! {
 fn production_refuses_to_start_on_development_defaults() {
     let settings = registry_tests::Settings { profile: Profile::Production, ..Default::default() };
     let err = settings.check_profile().unwrap_err().to_string();
-    for named in
-        ["database.url", "keys.field_active", "keys.blind_index", "messaging.provider", "messaging.callback_secret"]
-    {
+    for named in [
+        "database.url",
+        "keys.field_active",
+        "keys.blind_index",
+        "keys.token_signing",
+        "messaging.provider",
+        "messaging.callback_secret",
+    ] {
         assert!(err.contains(named), "{err}");
     }
 }

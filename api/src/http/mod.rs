@@ -1,6 +1,7 @@
 //! The HTTP surface: GraphQL, health, readiness and metrics, behind the request id, tracing,
 //! timeout and body-limit layers.
 
+mod authenticate;
 mod callbacks;
 mod graphql;
 mod health;
@@ -22,6 +23,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 pub use request_id::RequestId;
 
+use crate::auth::Tokens;
 use crate::config::Settings;
 use crate::graphql::RegistrySchema;
 use crate::metrics::Metrics;
@@ -33,6 +35,7 @@ pub struct AppState {
     pub schema: RegistrySchema,
     pub db: DatabaseConnection,
     pub services: Services,
+    pub tokens: Arc<Tokens>,
     pub metrics: Arc<Metrics>,
     pub settings: Arc<Settings>,
 }
@@ -41,6 +44,11 @@ impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppState").field("settings", &self.settings).finish_non_exhaustive()
     }
+}
+
+/// The public keys that verify this deployment's access tokens, for partners.
+async fn jwks(axum::extract::State(state): axum::extract::State<AppState>) -> axum::Json<serde_json::Value> {
+    axum::Json(state.tokens.jwks())
 }
 
 /// The routes and their layers. GraphQL enforces its own timeout with a GraphQL error; the
@@ -64,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
         .route("/metrics", get(metrics::scrape))
+        .route("/.well-known/jwks.json", get(jwks))
         .route("/callbacks/sms/reports", post(callbacks::reports))
         .route("/callbacks/sms/replies", post(callbacks::replies))
         .layer(layers)

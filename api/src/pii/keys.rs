@@ -24,7 +24,19 @@ pub enum KeyOrigin {
 pub struct KeyRing {
     pub cipher: FieldCipher,
     pub blind_index: BlindIndex,
+    /// The Ed25519 seed that signs access tokens.
+    pub token_signing: TokenSeed,
     pub origin: KeyOrigin,
+}
+
+/// The access-token signing seed; never printed.
+#[derive(Clone)]
+pub struct TokenSeed(pub [u8; 32]);
+
+impl std::fmt::Debug for TokenSeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenSeed([REDACTED])")
+    }
 }
 
 impl KeyRing {
@@ -39,7 +51,7 @@ impl KeyRing {
         }
         let path = settings.data_dir().join("dev-keys.toml");
         if path.exists() {
-            let keys = read_key_file(&path)?;
+            let keys = complete_key_file(&path)?;
             return Self::from_settings(&keys, KeyOrigin::Kept(path));
         }
         let keys = generate_key_file(&path)?;
@@ -76,7 +88,9 @@ impl KeyRing {
         let cipher = FieldCipher::new(active, &field).map_err(|reason| anyhow!("keys.field: {reason}"))?;
         let blind = keys.blind_index.as_ref().ok_or_else(|| anyhow!("keys.blind_index is not set"))?;
         let blind_index = BlindIndex::new(decode_key(blind).map_err(|reason| anyhow!("keys.blind_index {reason}"))?);
-        Ok(Self { cipher, blind_index, origin })
+        let token = keys.token_signing.as_ref().ok_or_else(|| anyhow!("keys.token_signing is not set"))?;
+        let token_signing = TokenSeed(decode_key(token).map_err(|reason| anyhow!("keys.token_signing {reason}"))?);
+        Ok(Self { cipher, blind_index, token_signing, origin })
     }
 }
 
@@ -89,7 +103,8 @@ fn generate_key_file(path: &Path) -> anyhow::Result<KeySettings> {
     let id = format!("{DEVELOPMENT_KEY_PREFIX}1");
     let text = format!(
         "# Development keys, generated on first start. Production refuses them.\n\
-         field_active = \"{id}\"\nblind_index = \"{}\"\n\n[field]\n{id} = \"{}\"\n",
+         field_active = \"{id}\"\nblind_index = \"{}\"\ntoken_signing = \"{}\"\n\n[field]\n{id} = \"{}\"\n",
+        random_key(),
         random_key(),
         random_key()
     );
@@ -102,6 +117,21 @@ fn generate_key_file(path: &Path) -> anyhow::Result<KeySettings> {
         bail!("{} holds no keys", path.display());
     }
     Ok(keys)
+}
+
+/// A kept file from before token signing existed gets its signing key added, so data written
+/// with its other keys stays readable.
+fn complete_key_file(path: &Path) -> anyhow::Result<KeySettings> {
+    let keys = read_key_file(path)?;
+    if keys.token_signing.is_some() {
+        return Ok(keys);
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let (head, tables) =
+        text.split_once("\n[").map_or((text.as_str(), String::new()), |(head, rest)| (head, format!("\n[{rest}")));
+    let completed = format!("{}\ntoken_signing = \"{}\"\n{tables}", head.trim_end(), random_key());
+    std::fs::write(path, completed).with_context(|| format!("writing {}", path.display()))?;
+    read_key_file(path)
 }
 
 fn random_key() -> String {
@@ -145,5 +175,24 @@ mod tests {
         assert!(matches!(second.origin, KeyOrigin::Kept(_)));
         assert_eq!(second.cipher.decrypt(&stored, binding).unwrap(), "kept");
         assert_eq!(second.cipher.active_key_id(), "dev-1");
+    }
+
+    #[test]
+    fn a_kept_file_from_before_token_signing_gains_a_signing_key_and_keeps_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dev-keys.toml");
+        let old = format!(
+            "field_active = \"dev-1\"\nblind_index = \"{}\"\n\n[field]\ndev-1 = \"{}\"\n",
+            random_key(),
+            random_key()
+        );
+        std::fs::write(&path, &old).unwrap();
+        let before: KeySettings = toml::from_str(&old).unwrap();
+        let completed = complete_key_file(&path).unwrap();
+        assert!(completed.token_signing.is_some());
+        assert_eq!(completed.field_active, before.field_active);
+        assert_eq!(completed.field.keys().collect::<Vec<_>>(), before.field.keys().collect::<Vec<_>>());
+        let settings = Settings { data_dir: dir.path().to_owned(), ..Settings::default() };
+        assert!(matches!(KeyRing::load(&settings).unwrap().origin, KeyOrigin::Kept(_)));
     }
 }

@@ -11,4 +11,4 @@ mod keys;
 
 pub use blind_index::BlindIndex;
 pub use cipher::{Binding, CipherError, FieldCipher};
-pub use keys::{KeyOrigin, KeyRing};
+pub use keys::{KeyOrigin, KeyRing, TokenSeed};

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 pub use branches::BranchService;
-pub use principal::Principal;
+pub use principal::{Principal, StaffRole};
 
 use crate::messaging::Messaging;
 use crate::pii::KeyRing;

@@ -18,10 +18,9 @@ use serde_json::{Map, Value};
 
 use self::media::Media;
 use self::params::{Malformed, Params};
-use super::{AppState, RequestId};
+use super::{AppState, RequestId, authenticate};
 use crate::error::{ErrorCode, code_of, server_error};
 use crate::graphql::HttpGet;
-use crate::service::Principal;
 
 pub async fn post(
     State(state): State<AppState>,
@@ -42,7 +41,7 @@ pub async fn post(
         );
     }
     match Params::from_json_body(&body) {
-        Ok(params) => execute(&state, media, &request_id, params.into_request()).await,
+        Ok(params) => execute(&state, media, &request_id, &headers, params.into_request()).await,
         Err(Malformed(reason)) => refuse(&state, media, &request_id, StatusCode::BAD_REQUEST, &reason),
     }
 }
@@ -65,14 +64,24 @@ pub async fn get(
     match Params::from_query_string(&raw) {
         Ok(params) => {
             let get = HttpGet { operation_name: params.operation_name.clone() };
-            execute(&state, media, &request_id, params.into_request().data(get)).await
+            execute(&state, media, &request_id, &headers, params.into_request().data(get)).await
         }
         Err(Malformed(reason)) => refuse(&state, media, &request_id, StatusCode::BAD_REQUEST, &reason),
     }
 }
 
-async fn execute(state: &AppState, media: Media, request_id: &str, request: async_graphql::Request) -> Response {
-    let request = request.data(Principal::Anonymous);
+async fn execute(
+    state: &AppState,
+    media: Media,
+    request_id: &str,
+    headers: &HeaderMap,
+    request: async_graphql::Request,
+) -> Response {
+    let principal = match authenticate::principal(state, headers) {
+        Ok(principal) => principal,
+        Err(reason) => return unauthenticated(state, media, request_id, reason),
+    };
+    let request = request.data(principal);
     let timeout = state.settings.http.request_timeout();
     let response = if let Ok(response) = tokio::time::timeout(timeout, state.schema.execute(request)).await {
         response
@@ -134,6 +143,21 @@ fn refuse(state: &AppState, media: Media, request_id: &str, status: StatusCode, 
         async_graphql::Response::from_errors(vec![server_error(ErrorCode::BadRequest, reason)]),
     );
     *response.status_mut() = status;
+    response
+}
+
+/// 401 with `WWW-Authenticate`, in the GraphQL error shape, code UNAUTHENTICATED.
+fn unauthenticated(state: &AppState, media: Media, request_id: &str, reason: &str) -> Response {
+    state.metrics.observe_error(ErrorCode::Unauthenticated);
+    let mut response = render(
+        media,
+        request_id,
+        async_graphql::Response::from_errors(vec![server_error(ErrorCode::Unauthenticated, reason)]),
+    );
+    *response.status_mut() = StatusCode::UNAUTHORIZED;
+    response
+        .headers_mut()
+        .insert(axum::http::header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\""));
     response
 }
 
