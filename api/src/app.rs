@@ -16,7 +16,7 @@ use crate::http::{self, AppState};
 use crate::messaging::Messaging;
 use crate::metrics::Metrics;
 use crate::pii::KeyRing;
-use crate::service::Services;
+use crate::service::{Services, StaffService};
 
 /// A built service: its database pool, schema and metrics.
 #[derive(Clone, Debug)]
@@ -41,7 +41,7 @@ impl App {
         let keys = Arc::new(keys);
         let messaging = Messaging::new(db.clone(), Arc::clone(&keys), settings.messaging.clone(), Arc::clone(&metrics))
             .context("configuring messaging")?;
-        let services = Services::new(db.clone(), keys, messaging);
+        let services = Services::new(db.clone(), keys, Arc::clone(&tokens), messaging);
         let schema = graphql::build(&settings, services.clone(), Arc::clone(&metrics));
         Ok(Self { state: AppState { schema, db, services, tokens, metrics, settings: Arc::new(settings) } })
     }
@@ -60,6 +60,12 @@ impl App {
     #[must_use]
     pub fn tokens(&self) -> &Tokens {
         &self.state.tokens
+    }
+
+    /// Staff accounts and sessions.
+    #[must_use]
+    pub fn staff(&self) -> &StaffService {
+        &self.state.services.staff
     }
 
     #[must_use]

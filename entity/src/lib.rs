@@ -5,9 +5,12 @@
 //! data are ciphertexts (`Vec<u8>`) written by `api::pii`, with a blind index beside them
 //! where exact lookup is needed.
 
+pub mod audit_event;
 pub mod branch;
 pub mod inbound_reply;
 pub mod inbox_notification;
 pub mod message_template;
 pub mod messaging_opt_out;
 pub mod outbound_message;
+pub mod refresh_token;
+pub mod staff_account;

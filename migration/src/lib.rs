@@ -10,6 +10,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_create_branch;
 mod m20261125_000002_create_messaging;
+mod m20261125_000003_create_identity;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_create_branch::Migration),
             Box::new(m20261125_000002_create_messaging::Migration),
+            Box::new(m20261125_000003_create_identity::Migration),
         ]
     }
 }

@@ -27,7 +27,7 @@ fn ed25519_der(seed: &[u8; 32]) -> Vec<u8> {
 
 fn claims() -> Value {
     let now = chrono::Utc::now().timestamp();
-    json!({ "iss": "cmdp-registry", "aud": "registry-api", "sub": Uuid::now_v7(), "exp": now + 600, "nbf": now, "iat": now, "kind": "volunteer" })
+    json!({ "iss": "cmdp-registry", "aud": "registry-api", "sub": Uuid::now_v7(), "exp": now + 600, "nbf": now, "iat": now, "kind": "volunteer", "ver": 1 })
 }
 
 /// A token signed with the deployment's own key, with whatever header type and claims.
@@ -62,7 +62,7 @@ both_backends! {
         let server = app.serve().await;
         let seed = seed(&db);
         let volunteer = Principal::Volunteer { id: Uuid::now_v7() };
-        let genuine = app.app.tokens().issue(&volunteer, chrono::Utc::now()).unwrap();
+        let genuine = app.app.tokens().issue(&volunteer, 1, chrono::Utc::now()).unwrap();
         assert_eq!(status_with(&server, &format!("Bearer {genuine}")).await.0, 200);
 
         let public = URL_SAFE_NO_PAD.decode(app.app.tokens().jwks()["keys"][0]["x"].as_str().unwrap()).unwrap();
@@ -72,7 +72,7 @@ both_backends! {
         hs256.typ = Some("at+jwt".into());
         let (signed, signature) = genuine.rsplit_once('.').unwrap();
         let flipped = if signature.ends_with('A') { "B" } else { "A" };
-        let expired = app.app.tokens().issue(&volunteer, chrono::Utc::now() - chrono::Duration::seconds(900 + 60)).unwrap();
+        let expired = app.app.tokens().issue(&volunteer, 1, chrono::Utc::now() - chrono::Duration::seconds(900 + 60)).unwrap();
         let mut wrong_aud = claims();
         wrong_aud["aud"] = json!("another-api");
         let mut no_aud = claims();
@@ -122,7 +122,7 @@ both_backends! {
         assert_eq!(key["crv"], "Ed25519");
         assert_eq!(key["alg"], "EdDSA");
         let staff = Principal::Staff { id: Uuid::now_v7(), role: StaffRole::BranchRecruiter, branch: "51".into() };
-        let token = app.app.tokens().issue(&staff, chrono::Utc::now()).unwrap();
+        let token = app.app.tokens().issue(&staff, 1, chrono::Utc::now()).unwrap();
         let header = jsonwebtoken::decode_header(&token).unwrap();
         assert_eq!(header.kid.as_deref(), key["kid"].as_str());
         let mut validation = Validation::new(Algorithm::EdDSA);

@@ -7,4 +7,4 @@
 
 mod tokens;
 
-pub use tokens::{AccessClaims, TokenError, Tokens};
+pub use tokens::{AccessClaims, TokenError, Tokens, Verified};

@@ -40,6 +40,16 @@ pub struct AccessClaims {
     pub role: Option<StaffRole>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub branch: Option<String>,
+    /// The subject's credential version when the token was issued: a password change or a
+    /// disable bumps it, ending every session at once.
+    pub ver: i32,
+}
+
+/// A verified access token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verified {
+    pub principal: Principal,
+    pub credential_version: i32,
 }
 
 /// Why a token was refused. Reported to clients only as UNAUTHENTICATED.
@@ -98,7 +108,12 @@ impl Tokens {
     ///
     /// # Errors
     /// An anonymous principal has no token.
-    pub fn issue(&self, principal: &Principal, now: DateTime<Utc>) -> Result<String, TokenError> {
+    pub fn issue(
+        &self,
+        principal: &Principal,
+        credential_version: i32,
+        now: DateTime<Utc>,
+    ) -> Result<String, TokenError> {
         let (kind, sub, role, branch) = match principal {
             Principal::Anonymous => return Err(TokenError::Invalid),
             Principal::Volunteer { id } => ("volunteer", *id, None, None),
@@ -115,6 +130,7 @@ impl Tokens {
             kind: kind.into(),
             role,
             branch,
+            ver: credential_version,
         };
         let mut header = Header::new(Algorithm::EdDSA);
         header.typ = Some(ACCESS_TYPE.into());
@@ -126,7 +142,7 @@ impl Tokens {
     ///
     /// # Errors
     /// Any token that is not an unexpired, well-formed `at+jwt` of ours.
-    pub fn verify(&self, token: &str) -> Result<Principal, TokenError> {
+    pub fn verify(&self, token: &str) -> Result<Verified, TokenError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Invalid)?;
         if header.alg != Algorithm::EdDSA || header.typ.as_deref() != Some(ACCESS_TYPE) {
             return Err(TokenError::Invalid);
@@ -138,12 +154,19 @@ impl Tokens {
             }
         })?;
         let claims = data.claims;
-        match (claims.kind.as_str(), claims.role, claims.branch) {
-            ("volunteer", None, None) => Ok(Principal::Volunteer { id: claims.sub }),
-            ("staff", Some(role), Some(branch)) => Ok(Principal::Staff { id: claims.sub, role, branch }),
-            ("hospital", None, Some(branch)) => Ok(Principal::Hospital { id: claims.sub, branch }),
-            _ => Err(TokenError::Invalid),
-        }
+        let principal = match (claims.kind.as_str(), claims.role, claims.branch) {
+            ("volunteer", None, None) => Principal::Volunteer { id: claims.sub },
+            ("staff", Some(role), Some(branch)) => Principal::Staff { id: claims.sub, role, branch },
+            ("hospital", None, Some(branch)) => Principal::Hospital { id: claims.sub, branch },
+            _ => return Err(TokenError::Invalid),
+        };
+        Ok(Verified { principal, credential_version: claims.ver })
+    }
+
+    /// The lifetime of access tokens, in seconds.
+    #[must_use]
+    pub fn ttl_secs(&self) -> i64 {
+        self.ttl_secs
     }
 
     /// The JSON Web Key Set partners verify tokens with.
@@ -168,24 +191,24 @@ mod tests {
     fn a_token_round_trips_to_its_principal() {
         let tokens = tokens();
         let staff = Principal::Staff { id: Uuid::now_v7(), role: StaffRole::BranchCoordinator, branch: "51".into() };
-        let token = tokens.issue(&staff, Utc::now()).unwrap();
-        assert_eq!(tokens.verify(&token), Ok(staff));
+        let token = tokens.issue(&staff, 3, Utc::now()).unwrap();
+        assert_eq!(tokens.verify(&token), Ok(Verified { principal: staff, credential_version: 3 }));
     }
 
     #[test]
     fn expiry_beyond_the_leeway_is_refused_and_within_it_accepted() {
         let tokens = tokens();
         let volunteer = Principal::Volunteer { id: Uuid::now_v7() };
-        let stale = tokens.issue(&volunteer, Utc::now() - chrono::Duration::seconds(900 + 31)).unwrap();
+        let stale = tokens.issue(&volunteer, 1, Utc::now() - chrono::Duration::seconds(900 + 31)).unwrap();
         assert_eq!(tokens.verify(&stale), Err(TokenError::Expired));
-        let fresh_enough = tokens.issue(&volunteer, Utc::now() - chrono::Duration::seconds(900 + 20)).unwrap();
+        let fresh_enough = tokens.issue(&volunteer, 1, Utc::now() - chrono::Duration::seconds(900 + 20)).unwrap();
         assert!(tokens.verify(&fresh_enough).is_ok());
     }
 
     #[test]
     fn another_deployments_key_is_refused() {
         let theirs = Tokens::new(&[8; 32], &AuthSettings::default());
-        let token = theirs.issue(&Principal::Volunteer { id: Uuid::now_v7() }, Utc::now()).unwrap();
+        let token = theirs.issue(&Principal::Volunteer { id: Uuid::now_v7() }, 1, Utc::now()).unwrap();
         assert_eq!(tokens().verify(&token), Err(TokenError::Invalid));
     }
 }

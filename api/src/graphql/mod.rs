@@ -3,21 +3,22 @@
 //! Resolvers authorise, call one service, and convert; they hold no SQL and no rules.
 
 mod extensions;
+mod mutation;
 mod query;
 mod types;
 
 use std::sync::Arc;
 
-use async_graphql::{Context, EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
+use async_graphql::{Context, EmptySubscription, Schema, SchemaBuilder};
 
 pub use extensions::HttpGet;
 
 use crate::config::{GraphqlSettings, Settings};
 use crate::error::{AppError, AppResult};
 use crate::metrics::Metrics;
-use crate::service::Services;
+use crate::service::{Principal, RequestId, Services};
 
-pub type RegistrySchema = Schema<query::Query, EmptyMutation, EmptySubscription>;
+pub type RegistrySchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
 
 /// The schema the service runs: limits from configuration, services as schema data, and
 /// introspection and suggestions off in production (staff and partners get `schema.graphql`).
@@ -41,8 +42,8 @@ pub fn sdl() -> String {
 fn builder(
     limits: &GraphqlSettings,
     introspection: bool,
-) -> SchemaBuilder<query::Query, EmptyMutation, EmptySubscription> {
-    Schema::build(query::Query::default(), EmptyMutation, EmptySubscription)
+) -> SchemaBuilder<query::Query, mutation::Mutation, EmptySubscription> {
+    Schema::build(query::Query::default(), mutation::Mutation::default(), EmptySubscription)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .extension(extensions::Admission {
@@ -55,4 +56,14 @@ fn builder(
 /// The services, from schema data.
 fn services<'a>(ctx: &Context<'a>) -> AppResult<&'a Services> {
     ctx.data::<Services>().map_err(|_| AppError::internal(anyhow::anyhow!("schema built without services")))
+}
+
+/// The caller, as the HTTP handler established it; anonymous when none was given.
+fn principal(ctx: &Context<'_>) -> Principal {
+    ctx.data_opt::<Principal>().cloned().unwrap_or_default()
+}
+
+/// The request id, for the audit trail.
+fn request_id<'a>(ctx: &Context<'a>) -> Option<&'a str> {
+    ctx.data_opt::<RequestId>().and_then(RequestId::as_deref)
 }

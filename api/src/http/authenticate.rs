@@ -2,28 +2,46 @@
 //!
 //! No header means an anonymous caller. A header that is there but does not hold a valid access
 //! token is an error, never anonymous access: a client with an expired token must learn that
-//! it has to refresh, not silently see less.
+//! it has to refresh, not silently see less. Staff tokens are also checked against the account
+//! on every request, so a disabled account or a changed password ends its sessions at once.
 
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 
 use super::AppState;
 use crate::auth::TokenError;
+use crate::error::AppError;
 use crate::service::Principal;
 
-/// The principal of a request, or why its credentials were refused (a client-safe reason).
-pub fn principal(state: &AppState, headers: &HeaderMap) -> Result<Principal, &'static str> {
+/// Why credentials were refused, in words a client may see.
+pub enum Refusal {
+    Credentials(&'static str),
+    /// The check itself failed (the database is down): not the caller's fault.
+    Unavailable(AppError),
+}
+
+/// The principal of a request.
+pub async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Principal, Refusal> {
     let Some(value) = headers.get(AUTHORIZATION) else {
         return Ok(Principal::Anonymous);
     };
-    let value = value.to_str().map_err(|_| "the Authorization header is malformed")?;
+    let value = value.to_str().map_err(|_| Refusal::Credentials("the Authorization header is malformed"))?;
     let token = value
         .split_once(' ')
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim())
-        .ok_or("use Authorization: Bearer <access token>")?;
-    state.tokens.verify(token).map_err(|err| match err {
-        TokenError::Expired => "the access token has expired; refresh it",
-        TokenError::Invalid => "the access token is not valid",
-    })
+        .ok_or(Refusal::Credentials("use Authorization: Bearer <access token>"))?;
+    let verified = state.tokens.verify(token).map_err(|err| {
+        Refusal::Credentials(match err {
+            TokenError::Expired => "the access token has expired; refresh it",
+            TokenError::Invalid => "the access token is not valid",
+        })
+    })?;
+    if let Principal::Staff { id, .. } = &verified.principal {
+        state.services.staff.ensure_current(*id, verified.credential_version).await.map_err(|err| match err {
+            AppError::Unauthenticated => Refusal::Credentials("the session has ended; sign in again"),
+            other => Refusal::Unavailable(other),
+        })?;
+    }
+    Ok(verified.principal)
 }

@@ -2,17 +2,21 @@
 //! and returns domain values or an [`AppError`](crate::error::AppError). Transports (GraphQL,
 //! HTTP) call services; services never know which transport called them.
 
+pub mod audit;
 mod branches;
 pub mod development;
 mod principal;
+mod staff;
 
 use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
 pub use branches::BranchService;
-pub use principal::{Principal, StaffRole};
+pub use principal::{NationalAdmin, Principal, StaffRole};
+pub use staff::{NewStaff, Session, StaffService};
 
+use crate::auth::Tokens;
 use crate::messaging::Messaging;
 use crate::pii::KeyRing;
 
@@ -20,6 +24,7 @@ use crate::pii::KeyRing;
 #[derive(Clone, Debug)]
 pub struct Services {
     pub branches: BranchService,
+    pub staff: StaffService,
     /// The outbox and its delivery, which every service that messages a volunteer uses.
     pub messaging: Messaging,
     /// Personal-data keys, for the services of later tables.
@@ -28,7 +33,18 @@ pub struct Services {
 
 impl Services {
     #[must_use]
-    pub fn new(db: DatabaseConnection, keys: Arc<KeyRing>, messaging: Messaging) -> Self {
-        Self { branches: BranchService::new(db), messaging, keys }
+    pub fn new(db: DatabaseConnection, keys: Arc<KeyRing>, tokens: Arc<Tokens>, messaging: Messaging) -> Self {
+        Self { branches: BranchService::new(db.clone()), staff: StaffService::new(db, tokens), messaging, keys }
+    }
+}
+
+/// The id of the request a service call serves, for the audit trail.
+#[derive(Clone, Debug, Default)]
+pub struct RequestId(pub Option<String>);
+
+impl RequestId {
+    #[must_use]
+    pub fn as_deref(&self) -> Option<&str> {
+        self.0.as_deref()
     }
 }

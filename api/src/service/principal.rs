@@ -17,6 +17,32 @@ pub enum StaffRole {
     Auditor,
 }
 
+impl StaffRole {
+    pub const ALL: [Self; 4] = [Self::NationalAdmin, Self::BranchCoordinator, Self::BranchRecruiter, Self::Auditor];
+
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::NationalAdmin => "national_admin",
+            Self::BranchCoordinator => "branch_coordinator",
+            Self::BranchRecruiter => "branch_recruiter",
+            Self::Auditor => "auditor",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|role| role.as_str() == text)
+    }
+}
+
+/// Proof that the caller is a national administrator: only [`Principal::national_admin`]
+/// makes one, so a service that takes it cannot be reached by anyone else.
+#[derive(Clone, Debug)]
+pub struct NationalAdmin {
+    pub id: Uuid,
+}
+
 /// The caller, as established by the HTTP handler from its bearer token.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Principal {
@@ -36,4 +62,18 @@ pub enum Principal {
         id: Uuid,
         branch: String,
     },
+}
+
+impl Principal {
+    /// The national-administrator capability, or FORBIDDEN (UNAUTHENTICATED when anonymous).
+    ///
+    /// # Errors
+    /// Any caller that is not a national administrator.
+    pub fn national_admin(&self) -> crate::error::AppResult<NationalAdmin> {
+        match self {
+            Self::Staff { id, role: StaffRole::NationalAdmin, .. } => Ok(NationalAdmin { id: *id }),
+            Self::Anonymous => Err(crate::error::AppError::Unauthenticated),
+            _ => Err(crate::error::AppError::Forbidden),
+        }
+    }
 }

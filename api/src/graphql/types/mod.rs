@@ -3,6 +3,8 @@
 
 mod branch;
 mod development;
+mod staff;
 
 pub use branch::Branch;
 pub use development::DevelopmentSms;
+pub use staff::{Session, StaffRole};

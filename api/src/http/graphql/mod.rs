@@ -18,13 +18,15 @@ use serde_json::{Map, Value};
 
 use self::media::Media;
 use self::params::{Malformed, Params};
-use super::{AppState, RequestId, authenticate};
+use super::authenticate::{self, Refusal};
+use super::{AppState, RequestId as HttpRequestId};
 use crate::error::{ErrorCode, code_of, server_error};
 use crate::graphql::HttpGet;
+use crate::service::RequestId;
 
 pub async fn post(
     State(state): State<AppState>,
-    RequestId(request_id): RequestId,
+    HttpRequestId(request_id): HttpRequestId,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -50,7 +52,7 @@ pub async fn post(
 /// production, where introspection is off.
 pub async fn get(
     State(state): State<AppState>,
-    RequestId(request_id): RequestId,
+    HttpRequestId(request_id): HttpRequestId,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
@@ -77,11 +79,22 @@ async fn execute(
     headers: &HeaderMap,
     request: async_graphql::Request,
 ) -> Response {
-    let principal = match authenticate::principal(state, headers) {
+    let principal = match authenticate::principal(state, headers).await {
         Ok(principal) => principal,
-        Err(reason) => return unauthenticated(state, media, request_id, reason),
+        Err(Refusal::Credentials(reason)) => return unauthenticated(state, media, request_id, reason),
+        Err(Refusal::Unavailable(err)) => {
+            let code = err.code();
+            let error = async_graphql::Error::from(err).into_server_error(async_graphql::Pos::default());
+            let mut response = render(media, request_id, async_graphql::Response::from_errors(vec![error]));
+            *response.status_mut() = if code == ErrorCode::ServiceUnavailable {
+                StatusCode::SERVICE_UNAVAILABLE
+            } else {
+                StatusCode::INTERNAL_SERVER_ERROR
+            };
+            return response;
+        }
     };
-    let request = request.data(principal);
+    let request = request.data(principal).data(RequestId(Some(request_id.to_owned())));
     let timeout = state.settings.http.request_timeout();
     let response = if let Ok(response) = tokio::time::timeout(timeout, state.schema.execute(request)).await {
         response

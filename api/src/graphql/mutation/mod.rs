@@ -1,0 +1,8 @@
+//! The mutation root, merged from one object per concern.
+
+mod staff;
+
+use async_graphql::MergedObject;
+
+#[derive(Debug, MergedObject, Default)]
+pub struct Mutation(staff::StaffMutation);

@@ -1,0 +1,45 @@
+use async_graphql::{Enum, SimpleObject};
+
+use crate::service;
+
+/// A signed-in session.
+#[derive(Debug, SimpleObject)]
+pub struct Session {
+    /// Send as `Authorization: Bearer <accessToken>`.
+    pub access_token: String,
+    /// Keep secret; exchange it for a new session before the access token expires. Each one
+    /// works once.
+    pub refresh_token: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+}
+
+impl From<service::Session> for Session {
+    fn from(session: service::Session) -> Self {
+        Self {
+            access_token: session.access_token,
+            refresh_token: session.refresh_token,
+            expires_in: session.expires_in_secs,
+        }
+    }
+}
+
+/// The roles of registry staff.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+pub enum StaffRole {
+    NationalAdmin,
+    BranchCoordinator,
+    BranchRecruiter,
+    Auditor,
+}
+
+impl From<StaffRole> for service::StaffRole {
+    fn from(role: StaffRole) -> Self {
+        match role {
+            StaffRole::NationalAdmin => Self::NationalAdmin,
+            StaffRole::BranchCoordinator => Self::BranchCoordinator,
+            StaffRole::BranchRecruiter => Self::BranchRecruiter,
+            StaffRole::Auditor => Self::Auditor,
+        }
+    }
+}

@@ -1,0 +1,371 @@
+//! Staff accounts and their sessions: password sign-in (Argon2id), refresh-token rotation with
+//! reuse detection, sign-out, and disabling an account, each ending sessions at once.
+
+use std::sync::{Arc, LazyLock};
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Duration, Utc};
+use entity::{refresh_token, staff_account};
+use rand::RngCore;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
+};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::audit::{self, AuditEntry};
+use super::{NationalAdmin, Principal, StaffRole};
+use crate::auth::Tokens;
+use crate::error::{AppError, AppResult};
+
+const REFRESH_PREFIX: &str = "rt_";
+const REFRESH_LIFETIME_DAYS: i64 = 14;
+/// Reported for every failed sign-in, so an attacker cannot tell a wrong name from a wrong password.
+const SIGN_IN_REFUSED: &str = "wrong user name or password";
+
+/// The tokens of a signed-in session.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub access_token: String,
+    /// Opaque; shown once, stored only as a hash, replaced on every refresh.
+    pub refresh_token: String,
+    pub expires_in_secs: i64,
+}
+
+/// A staff account to create.
+#[derive(Clone, Debug)]
+pub struct NewStaff {
+    pub username: String,
+    pub password: String,
+    pub role: StaffRole,
+    pub branch_code: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct StaffService {
+    db: DatabaseConnection,
+    tokens: Arc<Tokens>,
+}
+
+impl StaffService {
+    #[must_use]
+    pub fn new(db: DatabaseConnection, tokens: Arc<Tokens>) -> Self {
+        Self { db, tokens }
+    }
+
+    /// Creates a staff account. Only national administrators hold the capability.
+    ///
+    /// # Errors
+    /// BAD_USER_INPUT for a malformed name or a weak password; CONFLICT for a taken name.
+    pub async fn create(&self, admin: &NationalAdmin, actor: &Principal, input: NewStaff) -> AppResult<Uuid> {
+        let _ = admin;
+        self.insert(actor, input).await
+    }
+
+    /// The first national administrator, for a fresh deployment (the `registry-admin` command);
+    /// refused once one exists.
+    ///
+    /// # Errors
+    /// FORBIDDEN once a national administrator exists; input errors as for [`Self::create`].
+    pub async fn bootstrap_national_admin(&self, username: &str, password: &str) -> AppResult<Uuid> {
+        let existing = staff_account::Entity::find()
+            .filter(staff_account::Column::Role.eq(StaffRole::NationalAdmin.as_str()))
+            .one(&self.db)
+            .await?;
+        if existing.is_some() {
+            return Err(AppError::Forbidden);
+        }
+        let input = NewStaff {
+            username: username.to_owned(),
+            password: password.to_owned(),
+            role: StaffRole::NationalAdmin,
+            branch_code: "11".into(),
+        };
+        self.insert(&Principal::Anonymous, input).await
+    }
+
+    async fn insert(&self, actor: &Principal, input: NewStaff) -> AppResult<Uuid> {
+        let username = input.username.trim().to_lowercase();
+        if !(3..=64).contains(&username.len())
+            || !username.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        {
+            return Err(AppError::invalid("username", "must be 3 to 64 letters, digits, dots, dashes or underscores"));
+        }
+        check_password(&input.password)?;
+        if input.branch_code.len() != 2 || !input.branch_code.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(AppError::invalid("branchCode", "must be a two-digit GB/T 2260 province code"));
+        }
+        let taken =
+            staff_account::Entity::find().filter(staff_account::Column::Username.eq(&username)).one(&self.db).await?;
+        if taken.is_some() {
+            return Err(AppError::Conflict { field: "username".into(), message: "is taken".into() });
+        }
+        let hash = hash_password(&input.password)?;
+        let now = Utc::now();
+        let id = Uuid::now_v7();
+        let txn = self.db.begin().await?;
+        staff_account::ActiveModel {
+            id: Set(id),
+            username: Set(username),
+            password_hash: Set(hash),
+            role: Set(input.role.as_str().into()),
+            branch_code: Set(input.branch_code),
+            totp_secret: Set(None),
+            credential_version: Set(1),
+            disabled_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await
+        .map_err(|err| match err.sql_err() {
+            Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_)) => {
+                AppError::invalid("branchCode", "no such branch")
+            }
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+                AppError::Conflict { field: "username".into(), message: "is taken".into() }
+            }
+            _ => err.into(),
+        })?;
+        audit::record(
+            &txn,
+            actor,
+            AuditEntry { action: "staff.create", subject: Some(("staff", id)), ..Default::default() },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(id)
+    }
+
+    /// Signs a staff member in with name and password.
+    ///
+    /// # Errors
+    /// UNAUTHENTICATED, the same for an unknown name, a wrong password and a disabled account.
+    pub async fn sign_in(&self, username: &str, password: &str, request_id: Option<&str>) -> AppResult<Session> {
+        if password.len() > 512 || username.len() > 64 {
+            return Err(AppError::CredentialsRefused(SIGN_IN_REFUSED));
+        }
+        let username = username.trim().to_lowercase();
+        let account =
+            staff_account::Entity::find().filter(staff_account::Column::Username.eq(&username)).one(&self.db).await?;
+        // Verify against a fixed hash when the name is unknown, so timing does not tell.
+        let hash = account.as_ref().map_or(UNKNOWN_USER_HASH.as_str(), |account| account.password_hash.as_str());
+        let password_ok = Argon2::default().verify_password(password.as_bytes(), hash).is_ok();
+        let Some(account) = account.filter(|account| password_ok && account.disabled_at.is_none()) else {
+            return Err(AppError::CredentialsRefused(SIGN_IN_REFUSED));
+        };
+        let principal = principal_of(&account)?;
+        let txn = self.db.begin().await?;
+        let session = self.open_session(&txn, &principal, account.credential_version, Uuid::now_v7()).await?;
+        audit::record(&txn, &principal, AuditEntry { action: "staff.sign_in", request_id, ..Default::default() })
+            .await?;
+        txn.commit().await?;
+        Ok(session)
+    }
+
+    /// Exchanges a refresh token for a new session. The old token is spent; presenting a spent
+    /// token again means it was stolen or replayed, so its whole family is revoked and audited.
+    ///
+    /// # Errors
+    /// UNAUTHENTICATED for an unknown, expired, revoked or reused token, or a disabled account.
+    pub async fn refresh(&self, refresh_token: &str, request_id: Option<&str>) -> AppResult<Session> {
+        let now = Utc::now();
+        let txn = self.db.begin().await?;
+        let stored = refresh_token::Entity::find()
+            .filter(refresh_token::Column::TokenHash.eq(token_hash(refresh_token)))
+            .one(&txn)
+            .await?
+            .filter(|token| token.subject_kind == "staff")
+            .ok_or(AppError::Unauthenticated)?;
+        if stored.rotated_at.is_some() && stored.revoked_at.is_none() {
+            revoke_family(&txn, stored.family_id, now).await?;
+            let entry = AuditEntry {
+                action: "refresh_token.reuse",
+                subject: Some(("staff", stored.subject_id)),
+                request_id,
+                detail: Some("a rotated refresh token was presented again; its family was revoked".into()),
+                ..Default::default()
+            };
+            audit::record(&txn, &Principal::Anonymous, entry).await?;
+            txn.commit().await?;
+            tracing::warn!(family = %stored.family_id, "refresh token reuse: family revoked");
+            return Err(AppError::Unauthenticated);
+        }
+        if stored.revoked_at.is_some() || stored.expires_at <= now {
+            return Err(AppError::Unauthenticated);
+        }
+        let account = staff_account::Entity::find_by_id(stored.subject_id)
+            .one(&txn)
+            .await?
+            .filter(|account| account.disabled_at.is_none())
+            .ok_or(AppError::Unauthenticated)?;
+        let spent = refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::RotatedAt, Expr::value(now))
+            .filter(refresh_token::Column::Id.eq(stored.id))
+            .filter(refresh_token::Column::RotatedAt.is_null())
+            .exec(&txn)
+            .await?;
+        if spent.rows_affected != 1 {
+            // A concurrent refresh spent it first.
+            return Err(AppError::Unauthenticated);
+        }
+        let session =
+            self.open_session(&txn, &principal_of(&account)?, account.credential_version, stored.family_id).await?;
+        txn.commit().await?;
+        Ok(session)
+    }
+
+    /// Ends the session a refresh token belongs to.
+    ///
+    /// # Errors
+    /// The database failed. An unknown token is not an error: signing out twice is harmless.
+    pub async fn sign_out(&self, refresh_token: &str) -> AppResult<()> {
+        let stored = refresh_token::Entity::find()
+            .filter(refresh_token::Column::TokenHash.eq(token_hash(refresh_token)))
+            .one(&self.db)
+            .await?;
+        if let Some(stored) = stored {
+            revoke_family(&self.db, stored.family_id, Utc::now()).await?;
+        }
+        Ok(())
+    }
+
+    /// Disables an account: its live access tokens stop working on their next request and its
+    /// refresh tokens are revoked.
+    ///
+    /// # Errors
+    /// NOT_FOUND for an unknown account.
+    pub async fn disable(
+        &self,
+        admin: &NationalAdmin,
+        actor: &Principal,
+        id: Uuid,
+        request_id: Option<&str>,
+    ) -> AppResult<()> {
+        let _ = admin;
+        let now = Utc::now();
+        let txn = self.db.begin().await?;
+        let changed = staff_account::Entity::update_many()
+            .col_expr(staff_account::Column::DisabledAt, Expr::value(now))
+            .col_expr(staff_account::Column::CredentialVersion, Expr::cust("credential_version + 1"))
+            .col_expr(staff_account::Column::UpdatedAt, Expr::value(now))
+            .filter(staff_account::Column::Id.eq(id))
+            .exec(&txn)
+            .await?;
+        if changed.rows_affected == 0 {
+            return Err(AppError::NotFound { resource: "staff account" });
+        }
+        refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+            .filter(refresh_token::Column::SubjectId.eq(id))
+            .filter(refresh_token::Column::RevokedAt.is_null())
+            .exec(&txn)
+            .await?;
+        audit::record(
+            &txn,
+            actor,
+            AuditEntry { action: "staff.disable", subject: Some(("staff", id)), request_id, ..Default::default() },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Whether a staff token still speaks for a live account at the version it was issued for.
+    ///
+    /// # Errors
+    /// UNAUTHENTICATED when the account is gone, disabled, or its credentials changed since.
+    pub async fn ensure_current(&self, id: Uuid, credential_version: i32) -> AppResult<()> {
+        let account = staff_account::Entity::find_by_id(id).one(&self.db).await?;
+        match account {
+            Some(account) if account.disabled_at.is_none() && account.credential_version == credential_version => {
+                Ok(())
+            }
+            _ => Err(AppError::Unauthenticated),
+        }
+    }
+
+    async fn open_session<C: sea_orm::ConnectionTrait>(
+        &self,
+        conn: &C,
+        principal: &Principal,
+        credential_version: i32,
+        family_id: Uuid,
+    ) -> AppResult<Session> {
+        let now = Utc::now();
+        let Principal::Staff { id, .. } = principal else {
+            return Err(AppError::internal(anyhow::anyhow!("a staff session for a non-staff principal")));
+        };
+        let refresh = new_refresh_token();
+        refresh_token::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            family_id: Set(family_id),
+            subject_kind: Set("staff".into()),
+            subject_id: Set(*id),
+            token_hash: Set(token_hash(&refresh)),
+            expires_at: Set(now + Duration::days(REFRESH_LIFETIME_DAYS)),
+            rotated_at: Set(None),
+            revoked_at: Set(None),
+            created_at: Set(now),
+        }
+        .insert(conn)
+        .await?;
+        let access_token = self.tokens.issue(principal, credential_version, now).map_err(AppError::internal)?;
+        Ok(Session { access_token, refresh_token: refresh, expires_in_secs: self.tokens.ttl_secs() })
+    }
+}
+
+/// An Argon2id hash of a random password nobody has, verified against when the user name is
+/// unknown, so that an unknown name costs as much time as a wrong password.
+static UNKNOWN_USER_HASH: LazyLock<String> = LazyLock::new(|| {
+    let mut random = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut random);
+    hash_password(&URL_SAFE_NO_PAD.encode(random)).unwrap_or_default()
+});
+
+fn principal_of(account: &staff_account::Model) -> AppResult<Principal> {
+    let role = StaffRole::parse(&account.role)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("staff account with an unknown role")))?;
+    Ok(Principal::Staff { id: account.id, role, branch: account.branch_code.clone() })
+}
+
+/// At least 12 characters and at most 128; the list of common passwords comes with the policy's
+/// next step.
+fn check_password(password: &str) -> AppResult<()> {
+    let length = password.chars().count();
+    if !(12..=128).contains(&length) {
+        return Err(AppError::invalid("password", "must be 12 to 128 characters"));
+    }
+    Ok(())
+}
+
+fn hash_password(password: &str) -> AppResult<String> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|hash| hash.to_string())
+        .map_err(|err| AppError::internal(anyhow::anyhow!("hashing a password: {err}")))
+}
+
+fn new_refresh_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!("{REFRESH_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+fn token_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+async fn revoke_family<C: sea_orm::ConnectionTrait>(conn: &C, family_id: Uuid, now: DateTime<Utc>) -> AppResult<()> {
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_token::Column::FamilyId.eq(family_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,176 @@
+//! Staff sign-in, refresh rotation with reuse detection, sign-out, disabling, the national
+//! administrator's capability, and the append-only audit trail.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is the failure report
+
+use entity::audit_event;
+use registry_tests::{Server, TestApp, both_backends, error_codes};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::{Value, json};
+
+const ADMIN_PASSWORD: &str = "correct horse battery staple";
+
+async fn gql(server: &Server, token: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
+    let mut request = server
+        .client
+        .post(server.url("/graphql"))
+        .header("accept", "application/graphql-response+json")
+        .json(&json!({ "query": query, "variables": variables }));
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+const SIGN_IN: &str = "mutation($u: String!, $p: String!) { staffSignIn(username: $u, password: $p) { accessToken refreshToken expiresIn } }";
+const REFRESH: &str = "mutation($t: String!) { refreshStaffSession(refreshToken: $t) { accessToken refreshToken } }";
+const CREATE: &str = "mutation($i: CreateStaffAccountInput!) { createStaffAccount(input: $i) }";
+
+async fn sign_in(server: &Server, username: &str, password: &str) -> (String, String) {
+    let (status, body) = gql(server, None, SIGN_IN, json!({ "u": username, "p": password })).await;
+    assert_eq!(status, 200, "{body}");
+    let session = &body["data"]["staffSignIn"];
+    assert_eq!(session["expiresIn"], 900);
+    (session["accessToken"].as_str().unwrap().to_owned(), session["refreshToken"].as_str().unwrap().to_owned())
+}
+
+/// A server with a bootstrapped national administrator, signed in.
+async fn with_admin(app: &TestApp) -> (Server, String) {
+    app.app.staff().bootstrap_national_admin("admin", ADMIN_PASSWORD).await.unwrap();
+    let server = app.serve().await;
+    let (access, _) = sign_in(&server, "admin", ADMIN_PASSWORD).await;
+    (server, access)
+}
+
+fn recruiter(username: &str) -> Value {
+    json!({ "i": { "username": username, "password": "a long enough password", "role": "BRANCH_RECRUITER", "branchCode": "51" } })
+}
+
+async fn audit_actions(app: &TestApp) -> Vec<String> {
+    audit_event::Entity::find().all(app.app.db()).await.unwrap().into_iter().map(|event| event.action).collect()
+}
+
+both_backends! {
+    async fn an_administrator_creates_staff_who_sign_in_and_are_audited(db) {
+        let app = db.app().await;
+        let (server, admin) = with_admin(&app).await;
+        let (status, body) = gql(&server, Some(&admin), CREATE, recruiter("li.ming")).await;
+        assert_eq!(status, 200, "{body}");
+        let (access, _) = sign_in(&server, "LI.MING", "a long enough password").await;
+        let (status, body) = gql(&server, Some(&access), "{ branches { code } }", json!({})).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["data"]["branches"].as_array().unwrap().len(), 31);
+        let actions = audit_actions(&app).await;
+        for expected in ["staff.create", "staff.sign_in"] {
+            assert!(actions.iter().any(|a| a == expected), "{actions:?}");
+        }
+        assert!(app.app.staff().bootstrap_national_admin("second", ADMIN_PASSWORD).await.is_err(), "bootstrap works once");
+    }
+
+    async fn only_national_administrators_create_or_disable_staff(db) {
+        let app = db.app().await;
+        let (server, admin) = with_admin(&app).await;
+        gql(&server, Some(&admin), CREATE, recruiter("recruiter51")).await;
+        let (recruiter_token, _) = sign_in(&server, "recruiter51", "a long enough password").await;
+        let (_, body) = gql(&server, Some(&recruiter_token), CREATE, recruiter("someone")).await;
+        assert_eq!(error_codes(&body), ["FORBIDDEN"]);
+        let (_, body) = gql(&server, None, CREATE, recruiter("someone")).await;
+        assert_eq!(error_codes(&body), ["UNAUTHENTICATED"]);
+        let (_, body) = gql(&server, Some(&recruiter_token), "mutation($id: ID!) { disableStaffAccount(id: $id) }", json!({ "id": uuid::Uuid::now_v7() })).await;
+        assert_eq!(error_codes(&body), ["FORBIDDEN"]);
+        let accounts = entity::staff_account::Entity::find().count(app.app.db()).await.unwrap();
+        assert_eq!(accounts, 2, "the refused calls changed nothing");
+    }
+
+    async fn bad_staff_input_is_refused_naming_the_field_and_changes_nothing(db) {
+        let app = db.app().await;
+        let (server, admin) = with_admin(&app).await;
+        let cases = [
+            (json!({ "i": { "username": "ok.name", "password": "short", "role": "AUDITOR", "branchCode": "51" } }), "BAD_USER_INPUT", "password"),
+            (json!({ "i": { "username": "x", "password": "a long enough password", "role": "AUDITOR", "branchCode": "51" } }), "BAD_USER_INPUT", "username"),
+            (json!({ "i": { "username": "a".repeat(10_000), "password": "a long enough password", "role": "AUDITOR", "branchCode": "51" } }), "BAD_USER_INPUT", "username"),
+            (json!({ "i": { "username": "ok.name", "password": "a long enough password", "role": "AUDITOR", "branchCode": "99" } }), "BAD_USER_INPUT", "branchCode"),
+            (json!({ "i": { "username": "admin", "password": "a long enough password", "role": "AUDITOR", "branchCode": "51" } }), "CONFLICT", "username"),
+        ];
+        for (variables, code, field) in cases {
+            let (_, body) = gql(&server, Some(&admin), CREATE, variables).await;
+            assert_eq!(error_codes(&body), [code], "{body}");
+            assert_eq!(body["errors"][0]["extensions"]["field"], field, "{body}");
+        }
+        assert_eq!(entity::staff_account::Entity::find().count(app.app.db()).await.unwrap(), 1);
+    }
+
+    async fn a_wrong_password_and_an_unknown_name_get_the_same_answer(db) {
+        let app = db.app().await;
+        let (server, _) = with_admin(&app).await;
+        let (_, wrong) = gql(&server, None, SIGN_IN, json!({ "u": "admin", "p": "not the password" })).await;
+        let (_, unknown) = gql(&server, None, SIGN_IN, json!({ "u": "nobody", "p": "not the password" })).await;
+        assert_eq!(error_codes(&wrong), ["UNAUTHENTICATED"]);
+        assert_eq!(wrong["errors"][0]["message"], unknown["errors"][0]["message"]);
+        assert_eq!(wrong["errors"][0]["message"], "wrong user name or password");
+    }
+
+    async fn refresh_rotates_and_reuse_of_a_spent_token_revokes_the_family(db) {
+        let app = db.app().await;
+        let (server, _) = with_admin(&app).await;
+        let (_, first) = sign_in(&server, "admin", ADMIN_PASSWORD).await;
+        let (status, body) = gql(&server, None, REFRESH, json!({ "t": first })).await;
+        assert_eq!(status, 200, "{body}");
+        let second = body["data"]["refreshStaffSession"]["refreshToken"].as_str().unwrap().to_owned();
+        assert_ne!(first, second);
+
+        let (_, replay) = gql(&server, None, REFRESH, json!({ "t": first })).await;
+        assert_eq!(error_codes(&replay), ["UNAUTHENTICATED"], "a spent token is refused");
+        let (_, after) = gql(&server, None, REFRESH, json!({ "t": second })).await;
+        assert_eq!(error_codes(&after), ["UNAUTHENTICATED"], "the whole family is revoked");
+        let reuse = audit_event::Entity::find().filter(audit_event::Column::Action.eq("refresh_token.reuse")).count(app.app.db()).await.unwrap();
+        assert_eq!(reuse, 1);
+    }
+
+    async fn sign_out_ends_the_session(db) {
+        let app = db.app().await;
+        let (server, _) = with_admin(&app).await;
+        let (_, refresh) = sign_in(&server, "admin", ADMIN_PASSWORD).await;
+        let (status, _) = gql(&server, None, "mutation($t: String!) { signOut(refreshToken: $t) }", json!({ "t": refresh })).await;
+        assert_eq!(status, 200);
+        let (_, body) = gql(&server, None, REFRESH, json!({ "t": refresh })).await;
+        assert_eq!(error_codes(&body), ["UNAUTHENTICATED"]);
+    }
+
+    async fn a_disabled_accounts_live_access_token_stops_working_on_its_next_request(db) {
+        let app = db.app().await;
+        let (server, admin) = with_admin(&app).await;
+        let (_, created) = gql(&server, Some(&admin), CREATE, recruiter("leaving")).await;
+        let id = created["data"]["createStaffAccount"].as_str().unwrap().to_owned();
+        let (access, refresh) = sign_in(&server, "leaving", "a long enough password").await;
+        assert_eq!(gql(&server, Some(&access), "{ branches { code } }", json!({})).await.0, 200);
+
+        let (status, body) = gql(&server, Some(&admin), "mutation($id: ID!) { disableStaffAccount(id: $id) }", json!({ "id": id })).await;
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = gql(&server, Some(&access), "{ branches { code } }", json!({})).await;
+        assert_eq!(status, 401, "{body}");
+        assert_eq!(error_codes(&body), ["UNAUTHENTICATED"]);
+        let (_, body) = gql(&server, None, REFRESH, json!({ "t": refresh })).await;
+        assert_eq!(error_codes(&body), ["UNAUTHENTICATED"]);
+        let (_, body) = gql(&server, None, SIGN_IN, json!({ "u": "leaving", "p": "a long enough password" })).await;
+        assert_eq!(error_codes(&body), ["UNAUTHENTICATED"]);
+        assert!(audit_actions(&app).await.iter().any(|a| a == "staff.disable"));
+    }
+
+    async fn the_database_refuses_to_change_or_remove_audit_rows(db) {
+        let app = db.app().await;
+        app.app.staff().bootstrap_national_admin("admin", ADMIN_PASSWORD).await.unwrap();
+        let before = audit_event::Entity::find().count(app.app.db()).await.unwrap();
+        assert!(before >= 1);
+        let update = app.app.db().execute_unprepared("UPDATE audit_event SET action = 'nothing happened'").await;
+        assert!(update.is_err(), "UPDATE must be refused");
+        let delete = app.app.db().execute_unprepared("DELETE FROM audit_event").await;
+        assert!(delete.is_err(), "DELETE must be refused");
+        let err = format!("{:?}", delete.unwrap_err());
+        assert!(err.contains("append-only"), "{err}");
+        assert_eq!(audit_event::Entity::find().count(app.app.db()).await.unwrap(), before);
+        assert!(audit_actions(&app).await.iter().all(|a| a != "nothing happened"));
+    }
+}
