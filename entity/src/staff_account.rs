@@ -16,6 +16,8 @@ pub struct Model {
     pub branch_code: String,
     /// Ciphertext of the TOTP secret, bound to this row.
     pub totp_secret: Option<Vec<u8>>,
+    /// The last TOTP time step accepted: a code is good once (RFC 6238 §5.2).
+    pub totp_last_step: Option<i64>,
     /// Bumped by a password change, a disable or a second-factor reset: sessions of older
     /// versions end at once.
     pub credential_version: i32,

@@ -3,8 +3,8 @@
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{
-    blob, blob_null, integer, string, string_len, string_null, string_uniq, text_null, timestamp_with_time_zone,
-    timestamp_with_time_zone_null, uuid, uuid_null,
+    big_integer_null, blob, blob_null, integer, string, string_len, string_null, string_uniq, text_null,
+    timestamp_with_time_zone, timestamp_with_time_zone_null, uuid, uuid_null,
 };
 use sea_orm_migration::sea_orm::DatabaseBackend;
 
@@ -26,6 +26,7 @@ enum StaffAccount {
     Role,
     BranchCode,
     TotpSecret,
+    TotpLastStep,
     CredentialVersion,
     DisabledAt,
     CreatedAt,
@@ -91,6 +92,7 @@ async fn create_staff(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 .col(string(StaffAccount::Role))
                 .col(string_len(StaffAccount::BranchCode, 2))
                 .col(blob_null(StaffAccount::TotpSecret))
+                .col(big_integer_null(StaffAccount::TotpLastStep))
                 .col(integer(StaffAccount::CredentialVersion).default(1))
                 .col(timestamp_with_time_zone_null(StaffAccount::DisabledAt))
                 .col(timestamp_with_time_zone(StaffAccount::CreatedAt))

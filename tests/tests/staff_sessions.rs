@@ -24,24 +24,37 @@ async fn gql(server: &Server, token: Option<&str>, query: &str, variables: Value
     (status, response.json().await.unwrap())
 }
 
-const SIGN_IN: &str = "mutation($u: String!, $p: String!) { staffSignIn(username: $u, password: $p) { accessToken refreshToken expiresIn } }";
+const SIGN_IN: &str = "mutation($u: String!, $p: String!, $c: String) { staffSignIn(username: $u, password: $p, totpCode: $c) { accessToken refreshToken expiresIn } }";
 const REFRESH: &str = "mutation($t: String!) { refreshStaffSession(refreshToken: $t) { accessToken refreshToken } }";
-const CREATE: &str = "mutation($i: CreateStaffAccountInput!) { createStaffAccount(input: $i) }";
+const CREATE: &str = "mutation($i: CreateStaffAccountInput!) { createStaffAccount(input: $i) { id totpUri } }";
+
+/// The authenticator's code for the time step `steps_ahead` steps from now (one step of skew
+/// is accepted, and each step signs in once).
+fn code(totp_uri: &str, steps_ahead: u64) -> String {
+    let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap();
+    totp_rs::Totp::from_url(totp_uri).unwrap().generate(now + 30 * steps_ahead).to_string()
+}
 
 async fn sign_in(server: &Server, username: &str, password: &str) -> (String, String) {
-    let (status, body) = gql(server, None, SIGN_IN, json!({ "u": username, "p": password })).await;
+    sign_in_with(server, username, password, None).await
+}
+
+async fn sign_in_with(server: &Server, username: &str, password: &str, code: Option<String>) -> (String, String) {
+    let (status, body) = gql(server, None, SIGN_IN, json!({ "u": username, "p": password, "c": code })).await;
     assert_eq!(status, 200, "{body}");
     let session = &body["data"]["staffSignIn"];
     assert_eq!(session["expiresIn"], 900);
     (session["accessToken"].as_str().unwrap().to_owned(), session["refreshToken"].as_str().unwrap().to_owned())
 }
 
-/// A server with a bootstrapped national administrator, signed in.
-async fn with_admin(app: &TestApp) -> (Server, String) {
-    app.app.staff().bootstrap_national_admin("admin", ADMIN_PASSWORD).await.unwrap();
+/// A server with a bootstrapped national administrator, signed in with the current code; the
+/// administrator's TOTP URI for later sign-ins.
+async fn with_admin(app: &TestApp) -> (Server, String, String) {
+    let created = app.app.staff().bootstrap_national_admin("admin", ADMIN_PASSWORD).await.unwrap();
+    let uri = created.totp_uri.expect("national administrators get a second factor");
     let server = app.serve().await;
-    let (access, _) = sign_in(&server, "admin", ADMIN_PASSWORD).await;
-    (server, access)
+    let (access, _) = sign_in_with(&server, "admin", ADMIN_PASSWORD, Some(code(&uri, 0))).await;
+    (server, access, uri)
 }
 
 fn recruiter(username: &str) -> Value {
@@ -55,7 +68,7 @@ async fn audit_actions(app: &TestApp) -> Vec<String> {
 both_backends! {
     async fn an_administrator_creates_staff_who_sign_in_and_are_audited(db) {
         let app = db.app().await;
-        let (server, admin) = with_admin(&app).await;
+        let (server, admin, _) = with_admin(&app).await;
         let (status, body) = gql(&server, Some(&admin), CREATE, recruiter("li.ming")).await;
         assert_eq!(status, 200, "{body}");
         let (access, _) = sign_in(&server, "LI.MING", "a long enough password").await;
@@ -71,7 +84,7 @@ both_backends! {
 
     async fn only_national_administrators_create_or_disable_staff(db) {
         let app = db.app().await;
-        let (server, admin) = with_admin(&app).await;
+        let (server, admin, _) = with_admin(&app).await;
         gql(&server, Some(&admin), CREATE, recruiter("recruiter51")).await;
         let (recruiter_token, _) = sign_in(&server, "recruiter51", "a long enough password").await;
         let (_, body) = gql(&server, Some(&recruiter_token), CREATE, recruiter("someone")).await;
@@ -86,7 +99,7 @@ both_backends! {
 
     async fn bad_staff_input_is_refused_naming_the_field_and_changes_nothing(db) {
         let app = db.app().await;
-        let (server, admin) = with_admin(&app).await;
+        let (server, admin, _) = with_admin(&app).await;
         let cases = [
             (json!({ "i": { "username": "ok.name", "password": "short", "role": "AUDITOR", "branchCode": "51" } }), "BAD_USER_INPUT", "password"),
             (json!({ "i": { "username": "x", "password": "a long enough password", "role": "AUDITOR", "branchCode": "51" } }), "BAD_USER_INPUT", "username"),
@@ -104,18 +117,18 @@ both_backends! {
 
     async fn a_wrong_password_and_an_unknown_name_get_the_same_answer(db) {
         let app = db.app().await;
-        let (server, _) = with_admin(&app).await;
+        let (server, _, _) = with_admin(&app).await;
         let (_, wrong) = gql(&server, None, SIGN_IN, json!({ "u": "admin", "p": "not the password" })).await;
         let (_, unknown) = gql(&server, None, SIGN_IN, json!({ "u": "nobody", "p": "not the password" })).await;
         assert_eq!(error_codes(&wrong), ["UNAUTHENTICATED"]);
         assert_eq!(wrong["errors"][0]["message"], unknown["errors"][0]["message"]);
-        assert_eq!(wrong["errors"][0]["message"], "wrong user name or password");
+        assert_eq!(wrong["errors"][0]["message"], "wrong user name, password or one-time code");
     }
 
     async fn refresh_rotates_and_reuse_of_a_spent_token_revokes_the_family(db) {
         let app = db.app().await;
-        let (server, _) = with_admin(&app).await;
-        let (_, first) = sign_in(&server, "admin", ADMIN_PASSWORD).await;
+        let (server, _, uri) = with_admin(&app).await;
+        let (_, first) = sign_in_with(&server, "admin", ADMIN_PASSWORD, Some(code(&uri, 1))).await;
         let (status, body) = gql(&server, None, REFRESH, json!({ "t": first })).await;
         assert_eq!(status, 200, "{body}");
         let second = body["data"]["refreshStaffSession"]["refreshToken"].as_str().unwrap().to_owned();
@@ -131,8 +144,8 @@ both_backends! {
 
     async fn sign_out_ends_the_session(db) {
         let app = db.app().await;
-        let (server, _) = with_admin(&app).await;
-        let (_, refresh) = sign_in(&server, "admin", ADMIN_PASSWORD).await;
+        let (server, _, uri) = with_admin(&app).await;
+        let (_, refresh) = sign_in_with(&server, "admin", ADMIN_PASSWORD, Some(code(&uri, 1))).await;
         let (status, _) = gql(&server, None, "mutation($t: String!) { signOut(refreshToken: $t) }", json!({ "t": refresh })).await;
         assert_eq!(status, 200);
         let (_, body) = gql(&server, None, REFRESH, json!({ "t": refresh })).await;
@@ -141,9 +154,9 @@ both_backends! {
 
     async fn a_disabled_accounts_live_access_token_stops_working_on_its_next_request(db) {
         let app = db.app().await;
-        let (server, admin) = with_admin(&app).await;
+        let (server, admin, _) = with_admin(&app).await;
         let (_, created) = gql(&server, Some(&admin), CREATE, recruiter("leaving")).await;
-        let id = created["data"]["createStaffAccount"].as_str().unwrap().to_owned();
+        let id = created["data"]["createStaffAccount"]["id"].as_str().unwrap().to_owned();
         let (access, refresh) = sign_in(&server, "leaving", "a long enough password").await;
         assert_eq!(gql(&server, Some(&access), "{ branches { code } }", json!({})).await.0, 200);
 
@@ -157,6 +170,36 @@ both_backends! {
         let (_, body) = gql(&server, None, SIGN_IN, json!({ "u": "leaving", "p": "a long enough password" })).await;
         assert_eq!(error_codes(&body), ["UNAUTHENTICATED"]);
         assert!(audit_actions(&app).await.iter().any(|a| a == "staff.disable"));
+    }
+
+    async fn coordinators_need_a_fresh_one_time_code_and_a_reset_replaces_it(db) {
+        let app = db.app().await;
+        let (server, admin, _) = with_admin(&app).await;
+        let coordinator = json!({ "i": { "username": "coordinator51", "password": "a long enough password", "role": "BRANCH_COORDINATOR", "branchCode": "51" } });
+        let (_, created) = gql(&server, Some(&admin), CREATE, coordinator).await;
+        let uri = created["data"]["createStaffAccount"]["totpUri"].as_str().unwrap().to_owned();
+        assert!(uri.starts_with("otpauth://totp/"), "{uri}");
+        let id = created["data"]["createStaffAccount"]["id"].as_str().unwrap().to_owned();
+        let stored = entity::staff_account::Entity::find().filter(entity::staff_account::Column::Username.eq("coordinator51")).one(app.app.db()).await.unwrap().unwrap();
+        let secret_b32 = uri.split("secret=").nth(1).unwrap().split('&').next().unwrap();
+        assert!(!String::from_utf8_lossy(stored.totp_secret.as_ref().unwrap()).contains(secret_b32), "the TOTP secret is encrypted at rest");
+
+        let attempt = |code: Option<String>| gql(&server, None, SIGN_IN, json!({ "u": "coordinator51", "p": "a long enough password", "c": code }));
+        assert_eq!(error_codes(&attempt(None).await.1), ["UNAUTHENTICATED"], "a password alone is not enough");
+        assert_eq!(error_codes(&attempt(Some("000000".into())).await.1), ["UNAUTHENTICATED"]);
+        let current = code(&uri, 0);
+        let (status, body) = attempt(Some(current.clone())).await;
+        assert_eq!(status, 200, "{body}");
+        let access = body["data"]["staffSignIn"]["accessToken"].as_str().unwrap().to_owned();
+        assert_eq!(error_codes(&attempt(Some(current)).await.1), ["UNAUTHENTICATED"], "a code works once");
+
+        let (status, reset) = gql(&server, Some(&admin), "mutation($id: ID!) { resetStaffSecondFactor(id: $id) }", json!({ "id": id })).await;
+        assert_eq!(status, 200, "{reset}");
+        let new_uri = reset["data"]["resetStaffSecondFactor"].as_str().unwrap().to_owned();
+        assert_ne!(new_uri, uri);
+        assert_eq!(gql(&server, Some(&access), "{ branches { code } }", json!({})).await.0, 401, "the reset ends sessions");
+        assert_eq!(error_codes(&attempt(Some(code(&uri, 1))).await.1), ["UNAUTHENTICATED"], "the old authenticator is useless");
+        assert_eq!(attempt(Some(code(&new_uri, 1))).await.0, 200);
     }
 
     async fn the_database_refuses_to_change_or_remove_audit_rows(db) {

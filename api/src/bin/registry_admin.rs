@@ -35,8 +35,16 @@ async fn main() -> ExitCode {
     }
     .await;
     match result {
-        Ok(id) => {
-            eprintln!("registry-admin: national administrator {username} created ({id})");
+        Ok(created) => {
+            eprintln!("registry-admin: national administrator {username} created ({})", created.id);
+            if let Some(uri) = created.totp_uri {
+                eprintln!("registry-admin: scan this into an authenticator app now; it is not shown again:");
+                // The URI on standard output, alone, so that it can be piped to a QR encoder.
+                #[allow(clippy::print_stdout)]
+                {
+                    println!("{uri}");
+                }
+            }
             ExitCode::SUCCESS
         }
         Err(err) => {

@@ -6,6 +6,7 @@ pub mod audit;
 mod branches;
 pub mod development;
 mod principal;
+mod second_factor;
 mod staff;
 
 use std::sync::Arc;
@@ -14,7 +15,7 @@ use sea_orm::DatabaseConnection;
 
 pub use branches::BranchService;
 pub use principal::{NationalAdmin, Principal, StaffRole};
-pub use staff::{NewStaff, Session, StaffService};
+pub use staff::{CreatedStaff, NewStaff, Session, StaffService};
 
 use crate::auth::Tokens;
 use crate::messaging::Messaging;
@@ -34,7 +35,12 @@ pub struct Services {
 impl Services {
     #[must_use]
     pub fn new(db: DatabaseConnection, keys: Arc<KeyRing>, tokens: Arc<Tokens>, messaging: Messaging) -> Self {
-        Self { branches: BranchService::new(db.clone()), staff: StaffService::new(db, tokens), messaging, keys }
+        Self {
+            branches: BranchService::new(db.clone()),
+            staff: StaffService::new(db, tokens, Arc::clone(&keys)),
+            messaging,
+            keys,
+        }
     }
 }
 

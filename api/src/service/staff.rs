@@ -18,14 +18,16 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::audit::{self, AuditEntry};
+use super::second_factor;
 use super::{NationalAdmin, Principal, StaffRole};
 use crate::auth::Tokens;
 use crate::error::{AppError, AppResult};
+use crate::pii::{Binding, KeyRing};
 
 const REFRESH_PREFIX: &str = "rt_";
 const REFRESH_LIFETIME_DAYS: i64 = 14;
 /// Reported for every failed sign-in, so an attacker cannot tell a wrong name from a wrong password.
-const SIGN_IN_REFUSED: &str = "wrong user name or password";
+const SIGN_IN_REFUSED: &str = "wrong user name, password or one-time code";
 
 /// The tokens of a signed-in session.
 #[derive(Clone, Debug)]
@@ -45,23 +47,35 @@ pub struct NewStaff {
     pub branch_code: String,
 }
 
+/// A created account. The TOTP URI is shown once, to be scanned into an authenticator app.
+#[derive(Clone, Debug)]
+pub struct CreatedStaff {
+    pub id: Uuid,
+    pub totp_uri: Option<String>,
+}
+
 #[derive(Clone, Debug)]
 pub struct StaffService {
     db: DatabaseConnection,
     tokens: Arc<Tokens>,
+    keys: Arc<KeyRing>,
+}
+
+fn totp_binding(id: Uuid) -> Binding<'static> {
+    Binding { table: "staff_account", column: "totp_secret", row: id }
 }
 
 impl StaffService {
     #[must_use]
-    pub fn new(db: DatabaseConnection, tokens: Arc<Tokens>) -> Self {
-        Self { db, tokens }
+    pub fn new(db: DatabaseConnection, tokens: Arc<Tokens>, keys: Arc<KeyRing>) -> Self {
+        Self { db, tokens, keys }
     }
 
     /// Creates a staff account. Only national administrators hold the capability.
     ///
     /// # Errors
     /// BAD_USER_INPUT for a malformed name or a weak password; CONFLICT for a taken name.
-    pub async fn create(&self, admin: &NationalAdmin, actor: &Principal, input: NewStaff) -> AppResult<Uuid> {
+    pub async fn create(&self, admin: &NationalAdmin, actor: &Principal, input: NewStaff) -> AppResult<CreatedStaff> {
         let _ = admin;
         self.insert(actor, input).await
     }
@@ -71,7 +85,7 @@ impl StaffService {
     ///
     /// # Errors
     /// FORBIDDEN once a national administrator exists; input errors as for [`Self::create`].
-    pub async fn bootstrap_national_admin(&self, username: &str, password: &str) -> AppResult<Uuid> {
+    pub async fn bootstrap_national_admin(&self, username: &str, password: &str) -> AppResult<CreatedStaff> {
         let existing = staff_account::Entity::find()
             .filter(staff_account::Column::Role.eq(StaffRole::NationalAdmin.as_str()))
             .one(&self.db)
@@ -88,7 +102,7 @@ impl StaffService {
         self.insert(&Principal::Anonymous, input).await
     }
 
-    async fn insert(&self, actor: &Principal, input: NewStaff) -> AppResult<Uuid> {
+    async fn insert(&self, actor: &Principal, input: NewStaff) -> AppResult<CreatedStaff> {
         let username = input.username.trim().to_lowercase();
         if !(3..=64).contains(&username.len())
             || !username.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
@@ -107,6 +121,9 @@ impl StaffService {
         let hash = hash_password(&input.password)?;
         let now = Utc::now();
         let id = Uuid::now_v7();
+        let enrolment = second_factor::required_for(input.role).then(|| second_factor::enrol(&username)).transpose()?;
+        let totp_secret =
+            enrolment.as_ref().map(|e| self.keys.cipher.encrypt(&URL_SAFE_NO_PAD.encode(&e.secret), totp_binding(id)));
         let txn = self.db.begin().await?;
         staff_account::ActiveModel {
             id: Set(id),
@@ -114,7 +131,8 @@ impl StaffService {
             password_hash: Set(hash),
             role: Set(input.role.as_str().into()),
             branch_code: Set(input.branch_code),
-            totp_secret: Set(None),
+            totp_secret: Set(totp_secret),
+            totp_last_step: Set(None),
             credential_version: Set(1),
             disabled_at: Set(None),
             created_at: Set(now),
@@ -138,14 +156,22 @@ impl StaffService {
         )
         .await?;
         txn.commit().await?;
-        Ok(id)
+        Ok(CreatedStaff { id, totp_uri: enrolment.map(|e| e.uri) })
     }
 
-    /// Signs a staff member in with name and password.
+    /// Signs a staff member in with name, password and, for the roles that need one, a
+    /// one-time code.
     ///
     /// # Errors
-    /// UNAUTHENTICATED, the same for an unknown name, a wrong password and a disabled account.
-    pub async fn sign_in(&self, username: &str, password: &str, request_id: Option<&str>) -> AppResult<Session> {
+    /// UNAUTHENTICATED, the same for an unknown name, a wrong password, a missing, wrong or
+    /// reused code and a disabled account.
+    pub async fn sign_in(
+        &self,
+        username: &str,
+        password: &str,
+        totp_code: Option<&str>,
+        request_id: Option<&str>,
+    ) -> AppResult<Session> {
         if password.len() > 512 || username.len() > 64 {
             return Err(AppError::CredentialsRefused(SIGN_IN_REFUSED));
         }
@@ -160,11 +186,86 @@ impl StaffService {
         };
         let principal = principal_of(&account)?;
         let txn = self.db.begin().await?;
+        if let Some(sealed) = &account.totp_secret {
+            self.spend_totp_code(&txn, &account, sealed, totp_code).await?;
+        }
         let session = self.open_session(&txn, &principal, account.credential_version, Uuid::now_v7()).await?;
         audit::record(&txn, &principal, AuditEntry { action: "staff.sign_in", request_id, ..Default::default() })
             .await?;
         txn.commit().await?;
         Ok(session)
+    }
+
+    /// Accepts a code once: its time step must be later than the last one accepted.
+    async fn spend_totp_code<C: sea_orm::ConnectionTrait>(
+        &self,
+        conn: &C,
+        account: &staff_account::Model,
+        sealed: &[u8],
+        code: Option<&str>,
+    ) -> AppResult<()> {
+        let refused = AppError::CredentialsRefused(SIGN_IN_REFUSED);
+        let encoded = self.keys.cipher.decrypt(sealed, totp_binding(account.id)).map_err(AppError::internal)?;
+        let secret = URL_SAFE_NO_PAD.decode(encoded).map_err(AppError::internal)?;
+        let now = u64::try_from(Utc::now().timestamp()).unwrap_or_default();
+        let step = code.and_then(|code| second_factor::accepted_step(&secret, code, now)).ok_or(refused)?;
+        let step = i64::try_from(step).map_err(AppError::internal)?;
+        let spent = staff_account::Entity::update_many()
+            .col_expr(staff_account::Column::TotpLastStep, Expr::value(step))
+            .filter(staff_account::Column::Id.eq(account.id))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(staff_account::Column::TotpLastStep.is_null())
+                    .add(staff_account::Column::TotpLastStep.lt(step)),
+            )
+            .exec(conn)
+            .await?;
+        if spent.rows_affected == 1 { Ok(()) } else { Err(AppError::CredentialsRefused(SIGN_IN_REFUSED)) }
+    }
+
+    /// Replaces an account's second factor (a lost phone): sessions end, and the new URI is
+    /// shown once.
+    ///
+    /// # Errors
+    /// NOT_FOUND for an unknown account; BAD_USER_INPUT for a role without a second factor.
+    pub async fn reset_second_factor(
+        &self,
+        admin: &NationalAdmin,
+        actor: &Principal,
+        id: Uuid,
+        request_id: Option<&str>,
+    ) -> AppResult<String> {
+        let _ = admin;
+        let account = staff_account::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .ok_or(AppError::NotFound { resource: "staff account" })?;
+        let role = principal_of(&account)?;
+        if !matches!(role, Principal::Staff { role, .. } if second_factor::required_for(role)) {
+            return Err(AppError::invalid("id", "this account's role signs in without a second factor"));
+        }
+        let enrolment = second_factor::enrol(&account.username)?;
+        let sealed = self.keys.cipher.encrypt(&URL_SAFE_NO_PAD.encode(&enrolment.secret), totp_binding(id));
+        let now = Utc::now();
+        let txn = self.db.begin().await?;
+        staff_account::Entity::update_many()
+            .col_expr(staff_account::Column::TotpSecret, Expr::value(sealed))
+            .col_expr(staff_account::Column::TotpLastStep, Expr::value(Option::<i64>::None))
+            .col_expr(staff_account::Column::CredentialVersion, Expr::cust("credential_version + 1"))
+            .col_expr(staff_account::Column::UpdatedAt, Expr::value(now))
+            .filter(staff_account::Column::Id.eq(id))
+            .exec(&txn)
+            .await?;
+        revoke_subject(&txn, id, now).await?;
+        let entry = AuditEntry {
+            action: "staff.second_factor_reset",
+            subject: Some(("staff", id)),
+            request_id,
+            ..Default::default()
+        };
+        audit::record(&txn, actor, entry).await?;
+        txn.commit().await?;
+        Ok(enrolment.uri)
     }
 
     /// Exchanges a refresh token for a new session. The old token is spent; presenting a spent
@@ -259,12 +360,7 @@ impl StaffService {
         if changed.rows_affected == 0 {
             return Err(AppError::NotFound { resource: "staff account" });
         }
-        refresh_token::Entity::update_many()
-            .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
-            .filter(refresh_token::Column::SubjectId.eq(id))
-            .filter(refresh_token::Column::RevokedAt.is_null())
-            .exec(&txn)
-            .await?;
+        revoke_subject(&txn, id, now).await?;
         audit::record(
             &txn,
             actor,
@@ -358,6 +454,17 @@ fn new_refresh_token() -> String {
 
 fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// Revokes every refresh token of a subject.
+async fn revoke_subject<C: sea_orm::ConnectionTrait>(conn: &C, subject: Uuid, now: DateTime<Utc>) -> AppResult<()> {
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_token::Column::SubjectId.eq(subject))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
 async fn revoke_family<C: sea_orm::ConnectionTrait>(conn: &C, family_id: Uuid, now: DateTime<Utc>) -> AppResult<()> {

@@ -2,7 +2,7 @@ use async_graphql::{Context, ID, InputObject, Object, Result};
 use uuid::Uuid;
 
 use crate::error::AppError;
-use crate::graphql::types::{Session, StaffRole};
+use crate::graphql::types::{CreatedStaffAccount, Session, StaffRole};
 use crate::graphql::{principal, request_id, services};
 use crate::service::NewStaff;
 
@@ -23,12 +23,21 @@ pub struct CreateStaffAccountInput {
 
 #[Object]
 impl StaffMutation {
-    /// Signs a staff member in with user name and password. The answer is the same for an
-    /// unknown name, a wrong password and a disabled account.
+    /// Signs a staff member in with user name, password and, for national administrators and
+    /// coordinators (who can unmask personal data), the current code of their authenticator
+    /// app. The answer is the same for every refusal: unknown name, wrong password, missing,
+    /// wrong or reused code, disabled account.
     ///
     /// Access: anyone.
-    async fn staff_sign_in(&self, ctx: &Context<'_>, username: String, password: String) -> Result<Session> {
-        let session = services(ctx)?.staff.sign_in(&username, &password, request_id(ctx)).await?;
+    async fn staff_sign_in(
+        &self,
+        ctx: &Context<'_>,
+        username: String,
+        password: String,
+        totp_code: Option<String>,
+    ) -> Result<Session> {
+        let staff = &services(ctx)?.staff;
+        let session = staff.sign_in(&username, &password, totp_code.as_deref(), request_id(ctx)).await?;
         Ok(session.into())
     }
 
@@ -49,10 +58,15 @@ impl StaffMutation {
         Ok(true)
     }
 
-    /// Creates a staff account.
+    /// Creates a staff account. For roles that need a second factor, the answer carries the
+    /// `otpauth://` URI to scan into an authenticator app, shown this once.
     ///
     /// Access: national administrators.
-    async fn create_staff_account(&self, ctx: &Context<'_>, input: CreateStaffAccountInput) -> Result<ID> {
+    async fn create_staff_account(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateStaffAccountInput,
+    ) -> Result<CreatedStaffAccount> {
         let actor = principal(ctx);
         let admin = actor.national_admin()?;
         let input = NewStaff {
@@ -61,8 +75,19 @@ impl StaffMutation {
             role: input.role.into(),
             branch_code: input.branch_code,
         };
-        let id = services(ctx)?.staff.create(&admin, &actor, input).await?;
-        Ok(ID(id.to_string()))
+        let created = services(ctx)?.staff.create(&admin, &actor, input).await?;
+        Ok(created.into())
+    }
+
+    /// Replaces the second factor of an account whose authenticator was lost: its sessions end,
+    /// and the answer is the new `otpauth://` URI, shown this once.
+    ///
+    /// Access: national administrators.
+    async fn reset_staff_second_factor(&self, ctx: &Context<'_>, id: ID) -> Result<String> {
+        let actor = principal(ctx);
+        let admin = actor.national_admin()?;
+        let id = Uuid::parse_str(&id).map_err(|_| AppError::invalid("id", "is not a staff account id"))?;
+        Ok(services(ctx)?.staff.reset_second_factor(&admin, &actor, id, request_id(ctx)).await?)
     }
 
     /// Disables a staff account: its sessions end at once.

@@ -7,4 +7,4 @@ mod staff;
 
 pub use branch::Branch;
 pub use development::DevelopmentSms;
-pub use staff::{Session, StaffRole};
+pub use staff::{CreatedStaffAccount, Session, StaffRole};

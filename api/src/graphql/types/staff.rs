@@ -1,4 +1,4 @@
-use async_graphql::{Enum, SimpleObject};
+use async_graphql::{Enum, ID, SimpleObject};
 
 use crate::service;
 
@@ -21,6 +21,20 @@ impl From<service::Session> for Session {
             refresh_token: session.refresh_token,
             expires_in: session.expires_in_secs,
         }
+    }
+}
+
+/// A staff account just created.
+#[derive(Debug, SimpleObject)]
+pub struct CreatedStaffAccount {
+    pub id: ID,
+    /// For roles that need a second factor: the `otpauth://` URI to scan, shown this once.
+    pub totp_uri: Option<String>,
+}
+
+impl From<service::CreatedStaff> for CreatedStaffAccount {
+    fn from(created: service::CreatedStaff) -> Self {
+        Self { id: ID(created.id.to_string()), totp_uri: created.totp_uri }
     }
 }
 
