@@ -66,7 +66,17 @@ impl TestApp {
     }
 
     pub async fn execute_request(&self, request: async_graphql::Request) -> async_graphql::Response {
-        self.app.schema().execute(request.data(api::service::Principal::Anonymous)).await
+        self.execute_as(api::service::Principal::Anonymous, request).await
+    }
+
+    /// Runs an operation in-process as `principal`, as the HTTP handler would after checking
+    /// its token.
+    pub async fn execute_as(
+        &self,
+        principal: api::service::Principal,
+        request: impl Into<async_graphql::Request>,
+    ) -> async_graphql::Response {
+        self.app.schema().execute(request.into().data(principal)).await
     }
 
     /// Runs `work` and counts the SQL statements the app ran meanwhile.

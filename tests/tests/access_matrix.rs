@@ -1,0 +1,112 @@
+//! Every query and mutation field, called by every kind of caller: the expectations table below
+//! must name every field of the schema, so a new field cannot ship without saying who may
+//! call it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is the failure report
+
+use std::collections::BTreeSet;
+
+use api::service::{Principal, StaffRole};
+use registry_tests::both_backends;
+use uuid::Uuid;
+
+/// Who may call a field. Refusal is FORBIDDEN, or UNAUTHENTICATED for anonymous callers.
+#[derive(Clone, Copy, Debug)]
+enum Access {
+    /// Anyone, signed in or not (public data, sign-in, and calls whose token argument decides).
+    Anyone,
+    NationalAdmin,
+}
+
+/// Every root field, with who may call it and an operation that calls it with plausible input.
+const EXPECTATIONS: &[(&str, Access, &str)] = &[
+    ("Query.branches", Access::Anyone, "{ branches { code } }"),
+    ("Query.branch", Access::Anyone, r#"{ branch(code: "51") { code } }"#),
+    ("Query.developmentSms", Access::Anyone, r#"{ developmentSms(phone: "13800000001") { text } }"#),
+    (
+        "Mutation.staffSignIn",
+        Access::Anyone,
+        r#"mutation { staffSignIn(username: "nobody", password: "nothing at all") { accessToken } }"#,
+    ),
+    (
+        "Mutation.refreshStaffSession",
+        Access::Anyone,
+        r#"mutation { refreshStaffSession(refreshToken: "rt_unknown") { accessToken } }"#,
+    ),
+    ("Mutation.signOut", Access::Anyone, r#"mutation { signOut(refreshToken: "rt_unknown") }"#),
+    (
+        "Mutation.createStaffAccount",
+        Access::NationalAdmin,
+        r#"mutation { createStaffAccount(input: { username: "matrix.user", password: "a long enough password", role: AUDITOR, branchCode: "51" }) { id } }"#,
+    ),
+    (
+        "Mutation.disableStaffAccount",
+        Access::NationalAdmin,
+        r#"mutation { disableStaffAccount(id: "018f0000-0000-7000-8000-000000000000") }"#,
+    ),
+    (
+        "Mutation.resetStaffSecondFactor",
+        Access::NationalAdmin,
+        r#"mutation { resetStaffSecondFactor(id: "018f0000-0000-7000-8000-000000000000") }"#,
+    ),
+];
+
+fn callers() -> Vec<(&'static str, Principal)> {
+    let staff = |role| Principal::Staff { id: Uuid::now_v7(), role, branch: "51".into() };
+    vec![
+        ("anonymous", Principal::Anonymous),
+        ("volunteer", Principal::Volunteer { id: Uuid::now_v7() }),
+        ("national admin", staff(StaffRole::NationalAdmin)),
+        ("branch coordinator", staff(StaffRole::BranchCoordinator)),
+        ("branch recruiter", staff(StaffRole::BranchRecruiter)),
+        ("auditor", staff(StaffRole::Auditor)),
+        ("hospital", Principal::Hospital { id: Uuid::now_v7(), branch: "51".into() }),
+    ]
+}
+
+fn allowed(access: Access, caller: &Principal) -> bool {
+    match access {
+        Access::Anyone => true,
+        Access::NationalAdmin => matches!(caller, Principal::Staff { role: StaffRole::NationalAdmin, .. }),
+    }
+}
+
+both_backends! {
+    async fn every_field_has_an_owner_and_refuses_everyone_else(db) {
+        let app = db.app().await;
+        let introspection = app
+            .execute("{ __schema { queryType { fields { name } } mutationType { fields { name } } } }")
+            .await
+            .data
+            .into_json()
+            .unwrap();
+        let mut fields = BTreeSet::new();
+        for (root, key) in [("Query", "queryType"), ("Mutation", "mutationType")] {
+            for field in introspection["__schema"][key]["fields"].as_array().unwrap() {
+                fields.insert(format!("{root}.{}", field["name"].as_str().unwrap()));
+            }
+        }
+        let expected: BTreeSet<String> = EXPECTATIONS.iter().map(|(field, _, _)| (*field).to_owned()).collect();
+        assert_eq!(fields, expected, "every root field needs exactly one row in EXPECTATIONS");
+
+        for (field, access, operation) in EXPECTATIONS {
+            for (who, caller) in callers() {
+                let response = app.execute_as(caller.clone(), *operation).await;
+                let codes: Vec<String> = response
+                    .errors
+                    .iter()
+                    .filter_map(|err| err.extensions.as_ref()?.get("code").map(ToString::to_string))
+                    .collect();
+                let refused = codes.iter().any(|code| code == "\"FORBIDDEN\"" || code == "\"UNAUTHENTICATED\"");
+                let by_sign_in = *field == "Mutation.staffSignIn" || *field == "Mutation.refreshStaffSession";
+                if allowed(*access, &caller) {
+                    // Sign-in answers UNAUTHENTICATED for bad credentials: that is the token deciding, not the caller.
+                    assert!(!refused || by_sign_in, "{field} refused {who}: {codes:?}");
+                } else {
+                    let expected = if caller == Principal::Anonymous { "\"UNAUTHENTICATED\"" } else { "\"FORBIDDEN\"" };
+                    assert_eq!(codes, [expected], "{field} as {who}");
+                }
+            }
+        }
+    }
+}
