@@ -102,6 +102,7 @@ both_backends! {
         let (server, admin, _) = with_admin(&app).await;
         let cases = [
             (json!({ "i": { "username": "ok.name", "password": "short", "role": "AUDITOR", "branchCode": "51" } }), "BAD_USER_INPUT", "password"),
+            (json!({ "i": { "username": "ok.name", "password": "PasswordPassword", "role": "AUDITOR", "branchCode": "51" } }), "BAD_USER_INPUT", "password"),
             (json!({ "i": { "username": "x", "password": "a long enough password", "role": "AUDITOR", "branchCode": "51" } }), "BAD_USER_INPUT", "username"),
             (json!({ "i": { "username": "a".repeat(10_000), "password": "a long enough password", "role": "AUDITOR", "branchCode": "51" } }), "BAD_USER_INPUT", "username"),
             (json!({ "i": { "username": "ok.name", "password": "a long enough password", "role": "AUDITOR", "branchCode": "99" } }), "BAD_USER_INPUT", "branchCode"),

@@ -1,6 +1,7 @@
 //! Staff accounts and their sessions: password sign-in (Argon2id), refresh-token rotation with
 //! reuse detection, sign-out, and disabling an account, each ending sessions at once.
 
+use std::collections::HashSet;
 use std::sync::{Arc, LazyLock};
 
 use argon2::Argon2;
@@ -429,12 +430,19 @@ fn principal_of(account: &staff_account::Model) -> AppResult<Principal> {
     Ok(Principal::Staff { id: account.id, role, branch: account.branch_code.clone() })
 }
 
-/// At least 12 characters and at most 128; the list of common passwords comes with the policy's
-/// next step.
+/// Passwords of 12 to 128 characters from the top million of a public breach corpus (see
+/// `api/data/README.md`), lower-cased: the ones an attacker tries first.
+static COMMON_PASSWORDS: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| include_str!("../../data/common-passwords.txt").lines().collect());
+
+/// 12 to 128 characters, and not one of the commonly used passwords.
 fn check_password(password: &str) -> AppResult<()> {
     let length = password.chars().count();
     if !(12..=128).contains(&length) {
         return Err(AppError::invalid("password", "must be 12 to 128 characters"));
+    }
+    if COMMON_PASSWORDS.contains(password.to_lowercase().as_str()) {
+        return Err(AppError::invalid("password", "is too common; choose one that is not on breach lists"));
     }
     Ok(())
 }
@@ -475,4 +483,19 @@ async fn revoke_family<C: sea_orm::ConnectionTrait>(conn: &C, family_id: Uuid, n
         .exec(conn)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_policy_refuses_short_long_and_common_passwords() {
+        assert!(check_password("short").is_err());
+        assert!(check_password(&"x".repeat(129)).is_err());
+        for common in ["123456789012", "QWERTYUIOPASDFGHJKL", "passwordpassword"] {
+            assert!(check_password(common).is_err(), "{common}");
+        }
+        assert!(check_password("a long enough password").is_ok());
+    }
 }
