@@ -62,6 +62,12 @@ impl App {
         &self.state.tokens
     }
 
+    /// Every service, for tools and tests that act below the transport.
+    #[must_use]
+    pub fn services(&self) -> &Services {
+        &self.state.services
+    }
+
     /// Staff accounts and sessions.
     #[must_use]
     pub fn staff(&self) -> &StaffService {

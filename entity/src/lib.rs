@@ -7,6 +7,8 @@
 
 pub mod audit_event;
 pub mod branch;
+pub mod hospital;
+pub mod hospital_credential;
 pub mod inbound_reply;
 pub mod inbox_notification;
 pub mod message_template;

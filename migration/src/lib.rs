@@ -11,6 +11,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_create_branch;
 mod m20261125_000002_create_messaging;
 mod m20261125_000003_create_identity;
+mod m20261125_000004_create_hospitals;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_create_branch::Migration),
             Box::new(m20261125_000002_create_messaging::Migration),
             Box::new(m20261125_000003_create_identity::Migration),
+            Box::new(m20261125_000004_create_hospitals::Migration),
         ]
     }
 }

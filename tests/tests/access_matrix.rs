@@ -16,6 +16,9 @@ enum Access {
     /// Anyone, signed in or not (public data, sign-in, and calls whose token argument decides).
     Anyone,
     NationalAdmin,
+    /// National administrators, coordinators and recruiters of the record's branch (51 here),
+    /// and the hospital itself (never the caller's here: the caller is another hospital).
+    BranchStaffOrTheHospital,
 }
 
 /// Every root field, with who may call it and an operation that calls it with plausible input.
@@ -49,6 +52,22 @@ const EXPECTATIONS: &[(&str, Access, &str)] = &[
         Access::NationalAdmin,
         r#"mutation { resetStaffSecondFactor(id: "018f0000-0000-7000-8000-000000000000") }"#,
     ),
+    (
+        "Mutation.registerHospital",
+        Access::NationalAdmin,
+        r#"mutation { registerHospital(input: { name: "矩阵医院", branchCode: "51", contactName: "王", contactPhone: "13800000001" }) { id } }"#,
+    ),
+    (
+        "Mutation.issueHospitalCredentials",
+        Access::NationalAdmin,
+        r#"mutation { issueHospitalCredentials(hospitalId: "HOSPITAL") { clientId } }"#,
+    ),
+    (
+        "Mutation.hospitalToken",
+        Access::Anyone,
+        r#"mutation { hospitalToken(clientId: "hosp_unknown", clientSecret: "hsk_unknown") { accessToken } }"#,
+    ),
+    ("Query.hospital", Access::BranchStaffOrTheHospital, r#"{ hospital(id: "HOSPITAL") { name } }"#),
 ];
 
 fn callers() -> Vec<(&'static str, Principal)> {
@@ -68,12 +87,27 @@ fn allowed(access: Access, caller: &Principal) -> bool {
     match access {
         Access::Anyone => true,
         Access::NationalAdmin => matches!(caller, Principal::Staff { role: StaffRole::NationalAdmin, .. }),
+        Access::BranchStaffOrTheHospital => matches!(
+            caller,
+            Principal::Staff {
+                role: StaffRole::NationalAdmin | StaffRole::BranchCoordinator | StaffRole::BranchRecruiter,
+                ..
+            }
+        ),
     }
 }
 
 both_backends! {
     async fn every_field_has_an_owner_and_refuses_everyone_else(db) {
         let app = db.app().await;
+        let admin = Principal::Staff { id: Uuid::now_v7(), role: StaffRole::NationalAdmin, branch: "11".into() };
+        let input = api::service::NewHospital {
+            name: "矩阵医院".into(),
+            branch_code: "51".into(),
+            contact_name: "王".into(),
+            contact_phone: "13800000001".into(),
+        };
+        let hospital = app.app.services().hospitals.register(&admin.national_admin().unwrap(), &admin, input).await.unwrap();
         let introspection = app
             .execute("{ __schema { queryType { fields { name } } mutationType { fields { name } } } }")
             .await
@@ -91,14 +125,15 @@ both_backends! {
 
         for (field, access, operation) in EXPECTATIONS {
             for (who, caller) in callers() {
-                let response = app.execute_as(caller.clone(), *operation).await;
+                let operation = operation.replace("HOSPITAL", &hospital.id.to_string());
+                let response = app.execute_as(caller.clone(), operation).await;
                 let codes: Vec<String> = response
                     .errors
                     .iter()
                     .filter_map(|err| err.extensions.as_ref()?.get("code").map(ToString::to_string))
                     .collect();
                 let refused = codes.iter().any(|code| code == "\"FORBIDDEN\"" || code == "\"UNAUTHENTICATED\"");
-                let by_sign_in = *field == "Mutation.staffSignIn" || *field == "Mutation.refreshStaffSession";
+                let by_sign_in = ["Mutation.staffSignIn", "Mutation.refreshStaffSession", "Mutation.hospitalToken"].contains(field);
                 if allowed(*access, &caller) {
                     // Sign-in answers UNAUTHENTICATED for bad credentials: that is the token deciding, not the caller.
                     assert!(!refused || by_sign_in, "{field} refused {who}: {codes:?}");

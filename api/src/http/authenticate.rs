@@ -37,11 +37,14 @@ pub async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Principa
             TokenError::Invalid => "the access token is not valid",
         })
     })?;
-    if let Principal::Staff { id, .. } = &verified.principal {
-        state.services.staff.ensure_current(*id, verified.credential_version).await.map_err(|err| match err {
-            AppError::Unauthenticated => Refusal::Credentials("the session has ended; sign in again"),
-            other => Refusal::Unavailable(other),
-        })?;
-    }
+    let current = match &verified.principal {
+        Principal::Staff { id, .. } => state.services.staff.ensure_current(*id, verified.credential_version).await,
+        Principal::Hospital { id, .. } => state.services.hospitals.ensure_current(*id).await,
+        Principal::Volunteer { .. } | Principal::Anonymous => Ok(()),
+    };
+    current.map_err(|err| match err {
+        AppError::Unauthenticated => Refusal::Credentials("the session has ended; sign in again"),
+        other => Refusal::Unavailable(other),
+    })?;
     Ok(verified.principal)
 }

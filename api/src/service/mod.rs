@@ -5,6 +5,7 @@
 pub mod audit;
 mod branches;
 pub mod development;
+mod hospitals;
 mod principal;
 mod second_factor;
 mod staff;
@@ -14,6 +15,7 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 pub use branches::BranchService;
+pub use hospitals::{HospitalService, HospitalView, IssuedCredentials, NewHospital};
 pub use principal::{NationalAdmin, Principal, StaffRole};
 pub use staff::{CreatedStaff, NewStaff, Session, StaffService};
 
@@ -26,6 +28,7 @@ use crate::pii::KeyRing;
 pub struct Services {
     pub branches: BranchService,
     pub staff: StaffService,
+    pub hospitals: HospitalService,
     /// The outbox and its delivery, which every service that messages a volunteer uses.
     pub messaging: Messaging,
     /// Personal-data keys, for the services of later tables.
@@ -37,7 +40,8 @@ impl Services {
     pub fn new(db: DatabaseConnection, keys: Arc<KeyRing>, tokens: Arc<Tokens>, messaging: Messaging) -> Self {
         Self {
             branches: BranchService::new(db.clone()),
-            staff: StaffService::new(db, tokens, Arc::clone(&keys)),
+            staff: StaffService::new(db.clone(), Arc::clone(&tokens), Arc::clone(&keys)),
+            hospitals: HospitalService::new(db, tokens, Arc::clone(&keys)),
             messaging,
             keys,
         }

@@ -2,8 +2,9 @@
 
 mod branch;
 mod development;
+mod hospital;
 
 use async_graphql::MergedObject;
 
 #[derive(Debug, MergedObject, Default)]
-pub struct Query(branch::BranchQuery, development::DevelopmentQuery);
+pub struct Query(branch::BranchQuery, development::DevelopmentQuery, hospital::HospitalQuery);

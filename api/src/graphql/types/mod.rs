@@ -3,8 +3,10 @@
 
 mod branch;
 mod development;
+mod hospital;
 mod staff;
 
 pub use branch::Branch;
 pub use development::DevelopmentSms;
+pub use hospital::{Hospital, HospitalAccess, HospitalCredentials};
 pub use staff::{CreatedStaffAccount, Session, StaffRole};
