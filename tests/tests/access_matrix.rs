@@ -19,6 +19,8 @@ enum Access {
     /// National administrators, coordinators and recruiters of the record's branch (51 here),
     /// and the hospital itself (never the caller's here: the caller is another hospital).
     BranchStaffOrTheHospital,
+    /// Auditors and national administrators.
+    AuditReaders,
 }
 
 /// Every root field, with who may call it and an operation that calls it with plausible input.
@@ -68,6 +70,7 @@ const EXPECTATIONS: &[(&str, Access, &str)] = &[
         r#"mutation { hospitalToken(clientId: "hosp_unknown", clientSecret: "hsk_unknown") { accessToken } }"#,
     ),
     ("Query.hospital", Access::BranchStaffOrTheHospital, r#"{ hospital(id: "HOSPITAL") { name } }"#),
+    ("Query.auditEvents", Access::AuditReaders, "{ auditEvents(first: 5) { events { action } nextCursor } }"),
 ];
 
 fn callers() -> Vec<(&'static str, Principal)> {
@@ -87,6 +90,9 @@ fn allowed(access: Access, caller: &Principal) -> bool {
     match access {
         Access::Anyone => true,
         Access::NationalAdmin => matches!(caller, Principal::Staff { role: StaffRole::NationalAdmin, .. }),
+        Access::AuditReaders => {
+            matches!(caller, Principal::Staff { role: StaffRole::Auditor | StaffRole::NationalAdmin, .. })
+        }
         Access::BranchStaffOrTheHospital => matches!(
             caller,
             Principal::Staff {
@@ -107,7 +113,7 @@ both_backends! {
             contact_name: "王".into(),
             contact_phone: "13800000001".into(),
         };
-        let hospital = app.app.services().hospitals.register(&admin.national_admin().unwrap(), &admin, input).await.unwrap();
+        let hospital = app.app.services().hospitals.register(&admin.national_admin().unwrap(), &admin, input, None).await.unwrap();
         let introspection = app
             .execute("{ __schema { queryType { fields { name } } mutationType { fields { name } } } }")
             .await

@@ -35,7 +35,7 @@ async fn staff_token(app: &TestApp, role: &str, branch: &str) -> String {
             role: api::service::StaffRole::parse(role).unwrap(),
             branch_code: branch.into(),
         };
-        app.app.staff().create(&admin.national_admin().unwrap(), &admin, input).await.unwrap()
+        app.app.staff().create(&admin.national_admin().unwrap(), &admin, input, None).await.unwrap()
     };
     let principal = api::service::Principal::Staff {
         id: created.id,

@@ -203,6 +203,37 @@ both_backends! {
         assert_eq!(attempt(Some(code(&new_uri, 1))).await.0, 200);
     }
 
+    async fn auditors_page_through_the_trail_with_filters(db) {
+        let app = db.app().await;
+        let (server, admin, _) = with_admin(&app).await;
+        for name in ["audit.one", "audit.two", "audit.three"] {
+            gql(&server, Some(&admin), CREATE, recruiter(name)).await;
+        }
+        let auditor = json!({ "i": { "username": "auditor", "password": "a long enough password", "role": "AUDITOR", "branchCode": "11" } });
+        gql(&server, Some(&admin), CREATE, auditor).await;
+        let (auditor_token, _) = sign_in(&server, "auditor", "a long enough password").await;
+        let page = "query($after: String) { auditEvents(first: 2, action: \"staff.create\", after: $after) { events { action subjectId requestId } nextCursor } }";
+        let mut cursor: Option<String> = None;
+        let mut seen = Vec::new();
+        loop {
+            let (_, body) = gql(&server, Some(&auditor_token), page, json!({ "after": cursor })).await;
+            let events = body["data"]["auditEvents"]["events"].as_array().unwrap().clone();
+            assert!(!events.is_empty() && events.len() <= 2, "{body}");
+            assert!(events.iter().all(|event| event["action"] == "staff.create"));
+            seen.extend(events);
+            match body["data"]["auditEvents"]["nextCursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => break,
+            }
+        }
+        let subjects: std::collections::BTreeSet<String> = seen.iter().map(|e| e["subjectId"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(seen.len(), 5, "the administrator, three recruiters and the auditor were created");
+        assert_eq!(subjects.len(), 5, "pages do not repeat or skip");
+        assert!(seen[0]["requestId"].is_string(), "staff mutations carry the request id");
+        let (_, refused) = gql(&server, Some(&auditor_token), page, json!({ "after": "not-a-cursor" })).await;
+        assert_eq!(error_codes(&refused), ["BAD_USER_INPUT"]);
+    }
+
     async fn the_database_refuses_to_change_or_remove_audit_rows(db) {
         let app = db.app().await;
         app.app.staff().bootstrap_national_admin("admin", ADMIN_PASSWORD).await.unwrap();

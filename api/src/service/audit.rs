@@ -49,3 +49,94 @@ pub async fn record<C: ConnectionTrait>(conn: &C, actor: &Principal, entry: Audi
     .await?;
     Ok(())
 }
+
+/// Filters of an audit search; all optional.
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    pub action: Option<String>,
+    pub actor_id: Option<Uuid>,
+    pub subject_id: Option<Uuid>,
+    pub from: Option<chrono::DateTime<Utc>>,
+    pub to: Option<chrono::DateTime<Utc>>,
+}
+
+/// One page of the audit trail, newest first, and the cursor of the next.
+#[derive(Clone, Debug)]
+pub struct AuditPage {
+    pub events: Vec<audit_event::Model>,
+    pub next: Option<String>,
+}
+
+/// Pages through the audit trail, newest first, by a keyset cursor (time and id) that stays
+/// stable while rows are appended. Only auditors and national administrators read it.
+///
+/// # Errors
+/// FORBIDDEN for anyone else; BAD_USER_INPUT for a malformed cursor or page size.
+pub async fn search<C: ConnectionTrait>(
+    conn: &C,
+    reader: &Principal,
+    filter: AuditFilter,
+    first: u64,
+    after: Option<&str>,
+) -> AppResult<AuditPage> {
+    use sea_orm::{ColumnTrait, Condition, QueryFilter, QueryOrder, QuerySelect};
+
+    use super::StaffRole;
+    use crate::error::AppError;
+
+    match reader {
+        Principal::Staff { role: StaffRole::Auditor | StaffRole::NationalAdmin, .. } => {}
+        Principal::Anonymous => return Err(AppError::Unauthenticated),
+        _ => return Err(AppError::Forbidden),
+    }
+    if !(1..=200).contains(&first) {
+        return Err(AppError::invalid("first", "must be 1 to 200"));
+    }
+    let mut query = audit_event::Entity::find();
+    if let Some(action) = filter.action {
+        query = query.filter(audit_event::Column::Action.eq(action));
+    }
+    if let Some(actor) = filter.actor_id {
+        query = query.filter(audit_event::Column::ActorId.eq(actor));
+    }
+    if let Some(subject) = filter.subject_id {
+        query = query.filter(audit_event::Column::SubjectId.eq(subject));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(audit_event::Column::At.gte(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(audit_event::Column::At.lt(to));
+    }
+    if let Some(cursor) = after {
+        let (at, id) =
+            decode_cursor(cursor).ok_or_else(|| AppError::invalid("after", "is not a cursor from this query"))?;
+        query = query.filter(
+            Condition::any()
+                .add(audit_event::Column::At.lt(at))
+                .add(Condition::all().add(audit_event::Column::At.eq(at)).add(audit_event::Column::Id.lt(id))),
+        );
+    }
+    let mut events = query
+        .order_by_desc(audit_event::Column::At)
+        .order_by_desc(audit_event::Column::Id)
+        .limit(first + 1)
+        .all(conn)
+        .await?;
+    let more = events.len() > usize::try_from(first).unwrap_or(usize::MAX);
+    events.truncate(usize::try_from(first).unwrap_or(usize::MAX));
+    let next = if more { events.last().map(|last| encode_cursor(last.at, last.id)) } else { None };
+    Ok(AuditPage { events, next })
+}
+
+fn encode_cursor(at: chrono::DateTime<Utc>, id: Uuid) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{}|{id}", at.to_rfc3339()))
+}
+
+fn decode_cursor(cursor: &str) -> Option<(chrono::DateTime<Utc>, Uuid)> {
+    use base64::Engine;
+    let text = String::from_utf8(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
+    let (at, id) = text.split_once('|')?;
+    Some((chrono::DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc), Uuid::parse_str(id).ok()?))
+}

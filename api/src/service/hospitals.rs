@@ -86,6 +86,7 @@ impl HospitalService {
         admin: &NationalAdmin,
         actor: &Principal,
         input: NewHospital,
+        request_id: Option<&str>,
     ) -> AppResult<HospitalView> {
         let _ = admin;
         let name = input.name.trim().to_owned();
@@ -122,7 +123,12 @@ impl HospitalService {
         audit::record(
             &txn,
             actor,
-            AuditEntry { action: "hospital.register", subject: Some(("hospital", id)), ..Default::default() },
+            AuditEntry {
+                action: "hospital.register",
+                subject: Some(("hospital", id)),
+                request_id,
+                ..Default::default()
+            },
         )
         .await?;
         txn.commit().await?;
@@ -163,6 +169,7 @@ impl HospitalService {
         admin: &NationalAdmin,
         actor: &Principal,
         hospital_id: Uuid,
+        request_id: Option<&str>,
     ) -> AppResult<IssuedCredentials> {
         let _ = admin;
         hospital::Entity::find_by_id(hospital_id)
@@ -195,6 +202,7 @@ impl HospitalService {
         let entry = AuditEntry {
             action: "hospital.credentials_issued",
             subject: Some(("hospital", hospital_id)),
+            request_id,
             ..Default::default()
         };
         audit::record(&txn, actor, entry).await?;

@@ -26,6 +26,7 @@ use crate::pii::KeyRing;
 /// Every service, built once at start-up and shared by all requests.
 #[derive(Clone, Debug)]
 pub struct Services {
+    db: DatabaseConnection,
     pub branches: BranchService,
     pub staff: StaffService,
     pub hospitals: HospitalService,
@@ -36,12 +37,19 @@ pub struct Services {
 }
 
 impl Services {
+    /// The connection, for the services that are plain functions over it (the audit trail).
+    #[must_use]
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
     #[must_use]
     pub fn new(db: DatabaseConnection, keys: Arc<KeyRing>, tokens: Arc<Tokens>, messaging: Messaging) -> Self {
         Self {
             branches: BranchService::new(db.clone()),
             staff: StaffService::new(db.clone(), Arc::clone(&tokens), Arc::clone(&keys)),
-            hospitals: HospitalService::new(db, tokens, Arc::clone(&keys)),
+            hospitals: HospitalService::new(db.clone(), tokens, Arc::clone(&keys)),
+            db,
             messaging,
             keys,
         }

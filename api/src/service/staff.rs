@@ -76,9 +76,15 @@ impl StaffService {
     ///
     /// # Errors
     /// BAD_USER_INPUT for a malformed name or a weak password; CONFLICT for a taken name.
-    pub async fn create(&self, admin: &NationalAdmin, actor: &Principal, input: NewStaff) -> AppResult<CreatedStaff> {
+    pub async fn create(
+        &self,
+        admin: &NationalAdmin,
+        actor: &Principal,
+        input: NewStaff,
+        request_id: Option<&str>,
+    ) -> AppResult<CreatedStaff> {
         let _ = admin;
-        self.insert(actor, input).await
+        self.insert(actor, input, request_id).await
     }
 
     /// The first national administrator, for a fresh deployment (the `registry-admin` command);
@@ -100,10 +106,10 @@ impl StaffService {
             role: StaffRole::NationalAdmin,
             branch_code: "11".into(),
         };
-        self.insert(&Principal::Anonymous, input).await
+        self.insert(&Principal::Anonymous, input, None).await
     }
 
-    async fn insert(&self, actor: &Principal, input: NewStaff) -> AppResult<CreatedStaff> {
+    async fn insert(&self, actor: &Principal, input: NewStaff, request_id: Option<&str>) -> AppResult<CreatedStaff> {
         let username = input.username.trim().to_lowercase();
         if !(3..=64).contains(&username.len())
             || !username.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
@@ -153,7 +159,7 @@ impl StaffService {
         audit::record(
             &txn,
             actor,
-            AuditEntry { action: "staff.create", subject: Some(("staff", id)), ..Default::default() },
+            AuditEntry { action: "staff.create", subject: Some(("staff", id)), request_id, ..Default::default() },
         )
         .await?;
         txn.commit().await?;

@@ -2,7 +2,7 @@ use async_graphql::{Context, ID, InputObject, Object, Result};
 
 use crate::error::AppError;
 use crate::graphql::types::{Hospital, HospitalAccess, HospitalCredentials};
-use crate::graphql::{principal, services};
+use crate::graphql::{principal, request_id, services};
 use crate::service::NewHospital;
 
 #[derive(Debug, Default)]
@@ -33,7 +33,7 @@ impl HospitalMutation {
             contact_name: input.contact_name,
             contact_phone: input.contact_phone,
         };
-        Ok(services(ctx)?.hospitals.register(&admin, &actor, input).await?.into())
+        Ok(services(ctx)?.hospitals.register(&admin, &actor, input, request_id(ctx)).await?.into())
     }
 
     /// Issues new client credentials to a hospital, shown this once. Earlier credentials keep
@@ -45,7 +45,7 @@ impl HospitalMutation {
         let admin = actor.national_admin()?;
         let id =
             uuid::Uuid::parse_str(&hospital_id).map_err(|_| AppError::invalid("hospitalId", "is not a hospital id"))?;
-        Ok(services(ctx)?.hospitals.issue_credentials(&admin, &actor, id).await?.into())
+        Ok(services(ctx)?.hospitals.issue_credentials(&admin, &actor, id, request_id(ctx)).await?.into())
     }
 
     /// Exchanges a hospital's client credentials for a short-lived access token.

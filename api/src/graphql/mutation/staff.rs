@@ -75,7 +75,7 @@ impl StaffMutation {
             role: input.role.into(),
             branch_code: input.branch_code,
         };
-        let created = services(ctx)?.staff.create(&admin, &actor, input).await?;
+        let created = services(ctx)?.staff.create(&admin, &actor, input, request_id(ctx)).await?;
         Ok(created.into())
     }
 

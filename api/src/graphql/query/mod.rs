@@ -1,5 +1,6 @@
 //! The query root, merged from one object per concern.
 
+mod audit;
 mod branch;
 mod development;
 mod hospital;
@@ -7,4 +8,4 @@ mod hospital;
 use async_graphql::MergedObject;
 
 #[derive(Debug, MergedObject, Default)]
-pub struct Query(branch::BranchQuery, development::DevelopmentQuery, hospital::HospitalQuery);
+pub struct Query(audit::AuditQuery, branch::BranchQuery, development::DevelopmentQuery, hospital::HospitalQuery);

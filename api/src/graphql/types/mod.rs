@@ -1,11 +1,13 @@
 //! GraphQL output types. They are built from service results, never derived on entities,
 //! so the contract changes only when this module does.
 
+mod audit;
 mod branch;
 mod development;
 mod hospital;
 mod staff;
 
+pub use audit::AuditEventPage;
 pub use branch::Branch;
 pub use development::DevelopmentSms;
 pub use hospital::{Hospital, HospitalAccess, HospitalCredentials};

@@ -1,0 +1,46 @@
+use async_graphql::{Context, ID, Object, Result};
+use chrono::{DateTime, Utc};
+
+use crate::error::AppError;
+use crate::graphql::types::AuditEventPage;
+use crate::graphql::{principal, services};
+use crate::service::audit::{self, AuditFilter};
+
+#[derive(Debug, Default)]
+pub struct AuditQuery;
+
+fn uuid(field: &'static str, id: Option<ID>) -> Result<Option<uuid::Uuid>, AppError> {
+    id.map(|id| uuid::Uuid::parse_str(&id).map_err(|_| AppError::invalid(field, "is not an id"))).transpose()
+}
+
+#[Object]
+impl AuditQuery {
+    /// The audit trail, newest first, filtered; `first` is 1 to 200 (default 50).
+    ///
+    /// Access: auditors and national administrators.
+    #[allow(clippy::too_many_arguments)] // one per filter, as GraphQL arguments
+    #[graphql(complexity = "first.unwrap_or(50).max(1) as usize * child_complexity")]
+    async fn audit_events(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        action: Option<String>,
+        actor_id: Option<ID>,
+        subject_id: Option<ID>,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    ) -> Result<AuditEventPage> {
+        let filter = AuditFilter {
+            action,
+            actor_id: uuid("actorId", actor_id)?,
+            subject_id: uuid("subjectId", subject_id)?,
+            from,
+            to,
+        };
+        let first = u64::try_from(first.unwrap_or(50)).map_err(|_| AppError::invalid("first", "must be 1 to 200"))?;
+        let db = services(ctx)?.db();
+        let page = audit::search(db, &principal(ctx), filter, first, after.as_deref()).await?;
+        Ok(AuditEventPage { events: page.events.into_iter().map(Into::into).collect(), next_cursor: page.next })
+    }
+}
