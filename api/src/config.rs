@@ -282,7 +282,7 @@ impl Settings {
         let file = std::env::var_os("REGISTRY_CONFIG").map_or_else(|| PathBuf::from("registry.toml"), PathBuf::from);
         let settings: Self = Figment::new()
             .merge(Toml::file(file))
-            .merge(Env::prefixed("REGISTRY_").ignore(&["config"]).split("__"))
+            .merge(Env::prefixed("REGISTRY_").ignore(&["config", "bootstrap_password"]).split("__"))
             .extract()
             .map_err(Box::new)?;
         settings.check_profile()?;

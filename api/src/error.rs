@@ -83,8 +83,6 @@ impl fmt::Display for ErrorCode {
 /// A failure of a use case, as the client will see it.
 pub enum AppError {
     Unauthenticated,
-    /// UNAUTHENTICATED with a reason the caller can act on ("wrong user name or password").
-    CredentialsRefused(&'static str),
     Forbidden,
     NotFound {
         resource: &'static str,
@@ -124,7 +122,7 @@ impl AppError {
     #[must_use]
     pub const fn code(&self) -> ErrorCode {
         match self {
-            Self::Unauthenticated | Self::CredentialsRefused(_) => ErrorCode::Unauthenticated,
+            Self::Unauthenticated => ErrorCode::Unauthenticated,
             Self::Forbidden => ErrorCode::Forbidden,
             Self::NotFound { .. } => ErrorCode::NotFound,
             Self::BadUserInput { .. } => ErrorCode::BadUserInput,
@@ -138,7 +136,6 @@ impl AppError {
     fn client_message(&self) -> String {
         match self {
             Self::Unauthenticated => "authentication is required".into(),
-            Self::CredentialsRefused(reason) => (*reason).into(),
             Self::Forbidden => "you are not allowed to do this".into(),
             Self::NotFound { resource } => format!("{resource} not found"),
             Self::BadUserInput { field, message } | Self::Conflict { field, message } => {

@@ -139,10 +139,8 @@ both_backends! {
                     .filter_map(|err| err.extensions.as_ref()?.get("code").map(ToString::to_string))
                     .collect();
                 let refused = codes.iter().any(|code| code == "\"FORBIDDEN\"" || code == "\"UNAUTHENTICATED\"");
-                let by_sign_in = ["Mutation.staffSignIn", "Mutation.refreshStaffSession", "Mutation.hospitalToken"].contains(field);
                 if allowed(*access, &caller) {
-                    // Sign-in answers UNAUTHENTICATED for bad credentials: that is the token deciding, not the caller.
-                    assert!(!refused || by_sign_in, "{field} refused {who}: {codes:?}");
+                    assert!(!refused, "{field} refused {who}: {codes:?}");
                 } else {
                     let expected = if caller == Principal::Anonymous { "\"UNAUTHENTICATED\"" } else { "\"FORBIDDEN\"" };
                     assert_eq!(codes, [expected], "{field} as {who}");

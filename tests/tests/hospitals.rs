@@ -109,8 +109,8 @@ both_backends! {
             assert!(token["data"]["hospitalToken"]["accessToken"].is_string(), "{token}");
         }
         let wrong = gql(&server, None, TOKEN, json!({ "c": second["clientId"], "s": "hsk_wrong" })).await;
-        assert_eq!(error_codes(&wrong), ["UNAUTHENTICATED"]);
-        assert_eq!(wrong["errors"][0]["message"], "wrong client id or secret");
+        assert_eq!(error_codes(&wrong), ["BAD_USER_INPUT"]);
+        assert_eq!(wrong["errors"][0]["message"], "credentials: wrong client id or secret");
     }
 
     async fn bad_hospital_input_is_refused_naming_the_field_and_the_contact_is_encrypted(db) {

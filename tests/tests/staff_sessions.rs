@@ -121,9 +121,9 @@ both_backends! {
         let (server, _, _) = with_admin(&app).await;
         let (_, wrong) = gql(&server, None, SIGN_IN, json!({ "u": "admin", "p": "not the password" })).await;
         let (_, unknown) = gql(&server, None, SIGN_IN, json!({ "u": "nobody", "p": "not the password" })).await;
-        assert_eq!(error_codes(&wrong), ["UNAUTHENTICATED"]);
+        assert_eq!(error_codes(&wrong), ["BAD_USER_INPUT"]);
         assert_eq!(wrong["errors"][0]["message"], unknown["errors"][0]["message"]);
-        assert_eq!(wrong["errors"][0]["message"], "wrong user name, password or one-time code");
+        assert_eq!(wrong["errors"][0]["message"], "credentials: wrong user name, password or one-time code");
     }
 
     async fn refresh_rotates_and_reuse_of_a_spent_token_revokes_the_family(db) {
@@ -136,9 +136,9 @@ both_backends! {
         assert_ne!(first, second);
 
         let (_, replay) = gql(&server, None, REFRESH, json!({ "t": first })).await;
-        assert_eq!(error_codes(&replay), ["UNAUTHENTICATED"], "a spent token is refused");
+        assert_eq!(error_codes(&replay), ["BAD_USER_INPUT"], "a spent token is refused");
         let (_, after) = gql(&server, None, REFRESH, json!({ "t": second })).await;
-        assert_eq!(error_codes(&after), ["UNAUTHENTICATED"], "the whole family is revoked");
+        assert_eq!(error_codes(&after), ["BAD_USER_INPUT"], "the whole family is revoked");
         let reuse = audit_event::Entity::find().filter(audit_event::Column::Action.eq("refresh_token.reuse")).count(app.app.db()).await.unwrap();
         assert_eq!(reuse, 1);
     }
@@ -150,7 +150,7 @@ both_backends! {
         let (status, _) = gql(&server, None, "mutation($t: String!) { signOut(refreshToken: $t) }", json!({ "t": refresh })).await;
         assert_eq!(status, 200);
         let (_, body) = gql(&server, None, REFRESH, json!({ "t": refresh })).await;
-        assert_eq!(error_codes(&body), ["UNAUTHENTICATED"]);
+        assert_eq!(error_codes(&body), ["BAD_USER_INPUT"]);
     }
 
     async fn a_disabled_accounts_live_access_token_stops_working_on_its_next_request(db) {
@@ -167,9 +167,9 @@ both_backends! {
         assert_eq!(status, 401, "{body}");
         assert_eq!(error_codes(&body), ["UNAUTHENTICATED"]);
         let (_, body) = gql(&server, None, REFRESH, json!({ "t": refresh })).await;
-        assert_eq!(error_codes(&body), ["UNAUTHENTICATED"]);
+        assert_eq!(error_codes(&body), ["BAD_USER_INPUT"]);
         let (_, body) = gql(&server, None, SIGN_IN, json!({ "u": "leaving", "p": "a long enough password" })).await;
-        assert_eq!(error_codes(&body), ["UNAUTHENTICATED"]);
+        assert_eq!(error_codes(&body), ["BAD_USER_INPUT"]);
         assert!(audit_actions(&app).await.iter().any(|a| a == "staff.disable"));
     }
 
@@ -186,20 +186,20 @@ both_backends! {
         assert!(!String::from_utf8_lossy(stored.totp_secret.as_ref().unwrap()).contains(secret_b32), "the TOTP secret is encrypted at rest");
 
         let attempt = |code: Option<String>| gql(&server, None, SIGN_IN, json!({ "u": "coordinator51", "p": "a long enough password", "c": code }));
-        assert_eq!(error_codes(&attempt(None).await.1), ["UNAUTHENTICATED"], "a password alone is not enough");
-        assert_eq!(error_codes(&attempt(Some("000000".into())).await.1), ["UNAUTHENTICATED"]);
+        assert_eq!(error_codes(&attempt(None).await.1), ["BAD_USER_INPUT"], "a password alone is not enough");
+        assert_eq!(error_codes(&attempt(Some("000000".into())).await.1), ["BAD_USER_INPUT"]);
         let current = code(&uri, 0);
         let (status, body) = attempt(Some(current.clone())).await;
         assert_eq!(status, 200, "{body}");
         let access = body["data"]["staffSignIn"]["accessToken"].as_str().unwrap().to_owned();
-        assert_eq!(error_codes(&attempt(Some(current)).await.1), ["UNAUTHENTICATED"], "a code works once");
+        assert_eq!(error_codes(&attempt(Some(current)).await.1), ["BAD_USER_INPUT"], "a code works once");
 
         let (status, reset) = gql(&server, Some(&admin), "mutation($id: ID!) { resetStaffSecondFactor(id: $id) }", json!({ "id": id })).await;
         assert_eq!(status, 200, "{reset}");
         let new_uri = reset["data"]["resetStaffSecondFactor"].as_str().unwrap().to_owned();
         assert_ne!(new_uri, uri);
         assert_eq!(gql(&server, Some(&access), "{ branches { code } }", json!({})).await.0, 401, "the reset ends sessions");
-        assert_eq!(error_codes(&attempt(Some(code(&uri, 1))).await.1), ["UNAUTHENTICATED"], "the old authenticator is useless");
+        assert_eq!(error_codes(&attempt(Some(code(&uri, 1))).await.1), ["BAD_USER_INPUT"], "the old authenticator is useless");
         assert_eq!(attempt(Some(code(&new_uri, 1))).await.0, 200);
     }
 

@@ -217,9 +217,10 @@ impl HospitalService {
     /// Exchanges client credentials for an access token (client-credentials grant).
     ///
     /// # Errors
-    /// UNAUTHENTICATED for unknown, wrong, expired or revoked credentials, or a disabled hospital.
+    /// BAD_USER_INPUT on `credentials` for unknown, wrong, expired or revoked credentials, or a
+    /// disabled hospital.
     pub async fn exchange(&self, client_id: &str, client_secret: &str) -> AppResult<(String, i64)> {
-        let refused = || AppError::CredentialsRefused("wrong client id or secret");
+        let refused = || AppError::invalid("credentials", "wrong client id or secret");
         let now = Utc::now();
         let credential = hospital_credential::Entity::find()
             .filter(hospital_credential::Column::ClientId.eq(client_id))

@@ -29,6 +29,8 @@ const REFRESH_PREFIX: &str = "rt_";
 const REFRESH_LIFETIME_DAYS: i64 = 14;
 /// Reported for every failed sign-in, so an attacker cannot tell a wrong name from a wrong password.
 const SIGN_IN_REFUSED: &str = "wrong user name, password or one-time code";
+/// Reported for every refresh token that cannot be used, whatever the reason.
+const REFRESH_REFUSED: &str = "is not valid; sign in again";
 
 /// The tokens of a signed-in session.
 #[derive(Clone, Debug)]
@@ -170,8 +172,8 @@ impl StaffService {
     /// one-time code.
     ///
     /// # Errors
-    /// UNAUTHENTICATED, the same for an unknown name, a wrong password, a missing, wrong or
-    /// reused code and a disabled account.
+    /// BAD_USER_INPUT on `credentials`, the same for an unknown name, a wrong password, a
+    /// missing, wrong or reused code and a disabled account.
     pub async fn sign_in(
         &self,
         username: &str,
@@ -180,7 +182,7 @@ impl StaffService {
         request_id: Option<&str>,
     ) -> AppResult<Session> {
         if password.len() > 512 || username.len() > 64 {
-            return Err(AppError::CredentialsRefused(SIGN_IN_REFUSED));
+            return Err(AppError::invalid("credentials", SIGN_IN_REFUSED));
         }
         let username = username.trim().to_lowercase();
         let account =
@@ -189,7 +191,7 @@ impl StaffService {
         let hash = account.as_ref().map_or(UNKNOWN_USER_HASH.as_str(), |account| account.password_hash.as_str());
         let password_ok = Argon2::default().verify_password(password.as_bytes(), hash).is_ok();
         let Some(account) = account.filter(|account| password_ok && account.disabled_at.is_none()) else {
-            return Err(AppError::CredentialsRefused(SIGN_IN_REFUSED));
+            return Err(AppError::invalid("credentials", SIGN_IN_REFUSED));
         };
         let principal = principal_of(&account)?;
         let txn = self.db.begin().await?;
@@ -211,7 +213,7 @@ impl StaffService {
         sealed: &[u8],
         code: Option<&str>,
     ) -> AppResult<()> {
-        let refused = AppError::CredentialsRefused(SIGN_IN_REFUSED);
+        let refused = AppError::invalid("credentials", SIGN_IN_REFUSED);
         let encoded = self.keys.cipher.decrypt(sealed, totp_binding(account.id)).map_err(AppError::internal)?;
         let secret = URL_SAFE_NO_PAD.decode(encoded).map_err(AppError::internal)?;
         let now = u64::try_from(Utc::now().timestamp()).unwrap_or_default();
@@ -227,7 +229,7 @@ impl StaffService {
             )
             .exec(conn)
             .await?;
-        if spent.rows_affected == 1 { Ok(()) } else { Err(AppError::CredentialsRefused(SIGN_IN_REFUSED)) }
+        if spent.rows_affected == 1 { Ok(()) } else { Err(AppError::invalid("credentials", SIGN_IN_REFUSED)) }
     }
 
     /// Replaces an account's second factor (a lost phone): sessions end, and the new URI is
@@ -279,7 +281,8 @@ impl StaffService {
     /// token again means it was stolen or replayed, so its whole family is revoked and audited.
     ///
     /// # Errors
-    /// UNAUTHENTICATED for an unknown, expired, revoked or reused token, or a disabled account.
+    /// BAD_USER_INPUT on `refreshToken` for an unknown, expired, revoked or reused token, or a
+    /// disabled account: the token is this call's input, so its refusal is a client error.
     pub async fn refresh(&self, refresh_token: &str, request_id: Option<&str>) -> AppResult<Session> {
         let now = Utc::now();
         let txn = self.db.begin().await?;
@@ -288,7 +291,7 @@ impl StaffService {
             .one(&txn)
             .await?
             .filter(|token| token.subject_kind == "staff")
-            .ok_or(AppError::Unauthenticated)?;
+            .ok_or(AppError::invalid("refreshToken", REFRESH_REFUSED))?;
         if stored.rotated_at.is_some() && stored.revoked_at.is_none() {
             revoke_family(&txn, stored.family_id, now).await?;
             let entry = AuditEntry {
@@ -301,16 +304,16 @@ impl StaffService {
             audit::record(&txn, &Principal::Anonymous, entry).await?;
             txn.commit().await?;
             tracing::warn!(family = %stored.family_id, "refresh token reuse: family revoked");
-            return Err(AppError::Unauthenticated);
+            return Err(AppError::invalid("refreshToken", REFRESH_REFUSED));
         }
         if stored.revoked_at.is_some() || stored.expires_at <= now {
-            return Err(AppError::Unauthenticated);
+            return Err(AppError::invalid("refreshToken", REFRESH_REFUSED));
         }
         let account = staff_account::Entity::find_by_id(stored.subject_id)
             .one(&txn)
             .await?
             .filter(|account| account.disabled_at.is_none())
-            .ok_or(AppError::Unauthenticated)?;
+            .ok_or(AppError::invalid("refreshToken", REFRESH_REFUSED))?;
         let spent = refresh_token::Entity::update_many()
             .col_expr(refresh_token::Column::RotatedAt, Expr::value(now))
             .filter(refresh_token::Column::Id.eq(stored.id))
@@ -319,7 +322,7 @@ impl StaffService {
             .await?;
         if spent.rows_affected != 1 {
             // A concurrent refresh spent it first.
-            return Err(AppError::Unauthenticated);
+            return Err(AppError::invalid("refreshToken", REFRESH_REFUSED));
         }
         let session =
             self.open_session(&txn, &principal_of(&account)?, account.credential_version, stored.family_id).await?;
