@@ -265,7 +265,7 @@ impl StaffService {
             .filter(staff_account::Column::Id.eq(id))
             .exec(&txn)
             .await?;
-        revoke_subject(&txn, id, now).await?;
+        revoke(&txn, Revoke::Subject(id), now).await?;
         let entry = AuditEntry {
             action: "staff.second_factor_reset",
             subject: Some(("staff", id)),
@@ -293,7 +293,7 @@ impl StaffService {
             .filter(|token| token.subject_kind == "staff")
             .ok_or(AppError::invalid("refreshToken", REFRESH_REFUSED))?;
         if stored.rotated_at.is_some() && stored.revoked_at.is_none() {
-            revoke_family(&txn, stored.family_id, now).await?;
+            revoke(&txn, Revoke::Family(stored.family_id), now).await?;
             let entry = AuditEntry {
                 action: "refresh_token.reuse",
                 subject: Some(("staff", stored.subject_id)),
@@ -340,7 +340,7 @@ impl StaffService {
             .one(&self.db)
             .await?;
         if let Some(stored) = stored {
-            revoke_family(&self.db, stored.family_id, Utc::now()).await?;
+            revoke(&self.db, Revoke::Family(stored.family_id), Utc::now()).await?;
         }
         Ok(())
     }
@@ -370,7 +370,7 @@ impl StaffService {
         if changed.rows_affected == 0 {
             return Err(AppError::NotFound { resource: "staff account" });
         }
-        revoke_subject(&txn, id, now).await?;
+        revoke(&txn, Revoke::Subject(id), now).await?;
         audit::record(
             &txn,
             actor,
@@ -473,21 +473,21 @@ fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
-/// Revokes every refresh token of a subject.
-async fn revoke_subject<C: sea_orm::ConnectionTrait>(conn: &C, subject: Uuid, now: DateTime<Utc>) -> AppResult<()> {
-    refresh_token::Entity::update_many()
-        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
-        .filter(refresh_token::Column::SubjectId.eq(subject))
-        .filter(refresh_token::Column::RevokedAt.is_null())
-        .exec(conn)
-        .await?;
-    Ok(())
+/// Which refresh tokens to revoke: a whole session (a family), or everything a subject holds.
+#[derive(Clone, Copy)]
+enum Revoke {
+    Family(Uuid),
+    Subject(Uuid),
 }
 
-async fn revoke_family<C: sea_orm::ConnectionTrait>(conn: &C, family_id: Uuid, now: DateTime<Utc>) -> AppResult<()> {
+async fn revoke<C: sea_orm::ConnectionTrait>(conn: &C, which: Revoke, now: DateTime<Utc>) -> AppResult<()> {
+    let chosen = match which {
+        Revoke::Family(family) => refresh_token::Column::FamilyId.eq(family),
+        Revoke::Subject(subject) => refresh_token::Column::SubjectId.eq(subject),
+    };
     refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
-        .filter(refresh_token::Column::FamilyId.eq(family_id))
+        .filter(chosen)
         .filter(refresh_token::Column::RevokedAt.is_null())
         .exec(conn)
         .await?;
