@@ -87,9 +87,15 @@ both_backends! {
         let (server, admin, _) = with_admin(&app).await;
         gql(&server, Some(&admin), CREATE, recruiter("recruiter51")).await;
         let (recruiter_token, _) = sign_in(&server, "recruiter51", "a long enough password").await;
-        let (_, body) = gql(&server, Some(&recruiter_token), CREATE, recruiter("someone")).await;
+        let (status, body) = gql(&server, Some(&recruiter_token), CREATE, recruiter("someone")).await;
+        assert_eq!(status, 403, "the role gate refuses before anything runs: {body}");
         assert_eq!(error_codes(&body), ["FORBIDDEN"]);
-        let (_, body) = gql(&server, None, CREATE, recruiter("someone")).await;
+        assert!(body.get("data").is_none());
+        let (status, mixed) = gql(&server, Some(&recruiter_token), "{ branches { code } auditEvents { nextCursor } }", json!({})).await;
+        assert_eq!(status, 403, "an operation with one forbidden field runs nothing: {mixed}");
+        assert!(mixed.get("data").is_none());
+        let (status, body) = gql(&server, None, CREATE, recruiter("someone")).await;
+        assert_eq!(status, 401);
         assert_eq!(error_codes(&body), ["UNAUTHENTICATED"]);
         let (_, body) = gql(&server, Some(&recruiter_token), "mutation($id: ID!) { disableStaffAccount(id: $id) }", json!({ "id": uuid::Uuid::now_v7() })).await;
         assert_eq!(error_codes(&body), ["FORBIDDEN"]);

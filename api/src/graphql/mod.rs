@@ -2,6 +2,7 @@
 //!
 //! Resolvers authorise, call one service, and convert; they hold no SQL and no rules.
 
+pub mod access;
 mod extensions;
 mod mutation;
 mod query;

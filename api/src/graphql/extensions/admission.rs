@@ -1,5 +1,6 @@
-//! Rules a document must pass before it is validated or run: size, aliases, no mutation over
-//! GET, and no introspection where it is off. async-graphql limits depth and cost, but not
+//! Rules a document must pass before it is validated or run: size, aliases, the role gate of
+//! every root field (`graphql::access`), no mutation over GET, and no introspection where it is
+//! off. async-graphql limits depth and cost, but not
 //! aliases or size, and an alias costs nothing in its complexity count although each one runs
 //! its resolver again. With introspection off, async-graphql answers `__schema` with a silent
 //! null; refusing it says plainly that the published `schema.graphql` is the way in.
@@ -11,6 +12,8 @@ use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Opera
 use async_graphql::{ServerResult, Variables};
 
 use crate::error::{ErrorCode, server_error};
+use crate::graphql::access::admits;
+use crate::service::Principal;
 
 /// Request data marking a GET request, with the operation name it asked for.
 /// GET must never run a mutation: a link or an image tag could otherwise change data.
@@ -65,6 +68,16 @@ impl Extension for Admission {
                 "introspection is disabled; use the published schema.graphql",
             ));
         }
+        let caller = ctx.data_opt::<Principal>().cloned().unwrap_or_default();
+        if let Some((_, field)) = root_fields(&document)
+            .into_iter()
+            .find(|(operation, field)| admits(*operation, field, &caller) == Some(false))
+        {
+            let code = if caller == Principal::Anonymous { ErrorCode::Unauthenticated } else { ErrorCode::Forbidden };
+            let message =
+                if caller == Principal::Anonymous { "sign in to call it" } else { "you are not allowed to call it" };
+            return Err(server_error(code, format!("{field}: {message}")));
+        }
         if let Some(get) = ctx.data_opt::<HttpGet>()
             && selected_operation(&document, get.operation_name.as_deref()) != Some(OperationType::Query)
         {
@@ -77,35 +90,55 @@ impl Extension for Admission {
     }
 }
 
-fn root_selections(document: &ExecutableDocument) -> Vec<&SelectionSet> {
+fn root_selections(document: &ExecutableDocument) -> Vec<(OperationType, &SelectionSet)> {
     match &document.operations {
-        DocumentOperations::Single(op) => vec![&op.node.selection_set.node],
-        DocumentOperations::Multiple(ops) => ops.values().map(|op| &op.node.selection_set.node).collect(),
+        DocumentOperations::Single(op) => vec![(op.node.ty, &op.node.selection_set.node)],
+        DocumentOperations::Multiple(ops) => ops.values().map(|op| (op.node.ty, &op.node.selection_set.node)).collect(),
     }
+}
+
+/// The root fields of every operation, through fragments.
+fn root_fields(document: &ExecutableDocument) -> Vec<(OperationType, &str)> {
+    fn collect<'a>(
+        ty: OperationType,
+        set: &'a SelectionSet,
+        document: &'a ExecutableDocument,
+        depth: usize,
+        out: &mut Vec<(OperationType, &'a str)>,
+    ) {
+        if depth >= 16 {
+            return;
+        }
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(field) => out.push((ty, field.node.name.node.as_str())),
+                Selection::InlineFragment(fragment) => {
+                    collect(ty, &fragment.node.selection_set.node, document, depth + 1, out);
+                }
+                Selection::FragmentSpread(spread) => {
+                    if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node) {
+                        collect(ty, &fragment.node.selection_set.node, document, depth + 1, out);
+                    }
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (ty, set) in root_selections(document) {
+        collect(ty, set, document, 0, &mut out);
+    }
+    out
 }
 
 fn count_aliases(document: &ExecutableDocument) -> usize {
     let fragments = document.fragments.values().map(|fragment| &fragment.node.selection_set.node);
-    root_selections(document).into_iter().chain(fragments).map(aliases_in).sum()
+    root_selections(document).into_iter().map(|(_, set)| set).chain(fragments).map(aliases_in).sum()
 }
 
 /// Whether any operation asks for `__schema` or `__type` at its root, directly or through
 /// fragments. (`__typename` is not introspection of the schema and stays allowed.)
 fn introspects(document: &ExecutableDocument) -> bool {
-    fn at_root(set: &SelectionSet, document: &ExecutableDocument, depth: usize) -> bool {
-        depth < 16
-            && set.items.iter().any(|item| match &item.node {
-                Selection::Field(field) => {
-                    matches!(field.node.name.node.as_str(), "__schema" | "__type")
-                }
-                Selection::InlineFragment(fragment) => at_root(&fragment.node.selection_set.node, document, depth + 1),
-                Selection::FragmentSpread(spread) => document
-                    .fragments
-                    .get(&spread.node.fragment_name.node)
-                    .is_some_and(|fragment| at_root(&fragment.node.selection_set.node, document, depth + 1)),
-            })
-    }
-    root_selections(document).into_iter().any(|set| at_root(set, document, 0))
+    root_fields(document).iter().any(|(_, name)| matches!(*name, "__schema" | "__type"))
 }
 
 fn aliases_in(set: &SelectionSet) -> usize {

@@ -142,6 +142,7 @@ fn status_before_execution(media: Media, code: Option<ErrorCode>) -> StatusCode 
         Some(ErrorCode::ServiceUnavailable) => StatusCode::SERVICE_UNAVAILABLE,
         Some(ErrorCode::BadRequest) => StatusCode::BAD_REQUEST,
         Some(ErrorCode::Unauthenticated) => StatusCode::UNAUTHORIZED,
+        Some(ErrorCode::Forbidden) => StatusCode::FORBIDDEN,
         _ if media == Media::GraphqlResponseJson => StatusCode::BAD_REQUEST,
         _ => StatusCode::OK,
     }

@@ -1,0 +1,64 @@
+//! Who may call each root field: a role gate checked before anything runs, on top of the
+//! services' own checks (which also decide record by record: which branch, which hospital).
+//!
+//! Refusing at the gate means an operation that mixes allowed and forbidden fields runs
+//! nothing, answers 401/403 at the HTTP level, and never reaches a resolver.
+
+use async_graphql::parser::types::OperationType;
+
+use crate::service::{Principal, StaffRole};
+
+/// Whether `caller` may call a root field; `None` for a field this table does not know, which
+/// validation then refuses as unknown (a test holds every real field to an entry here).
+#[must_use]
+pub fn admits(operation: OperationType, field: &str, caller: &Principal) -> Option<bool> {
+    use StaffRole::{Auditor, BranchCoordinator, BranchRecruiter, NationalAdmin};
+    let staff = |roles: &[StaffRole]| matches!(caller, Principal::Staff { role, .. } if roles.contains(role));
+    let admitted = match (operation, field) {
+        (_, "__typename" | "__schema" | "__type")
+        | (OperationType::Query, "branches" | "branch" | "developmentSms")
+        | (OperationType::Mutation, "staffSignIn" | "refreshStaffSession" | "signOut" | "hospitalToken") => true,
+        (OperationType::Query, "hospital") => {
+            staff(&[NationalAdmin, BranchCoordinator, BranchRecruiter]) || matches!(caller, Principal::Hospital { .. })
+        }
+        (OperationType::Query, "auditEvents") => staff(&[Auditor, NationalAdmin]),
+        (
+            OperationType::Mutation,
+            "createStaffAccount"
+            | "disableStaffAccount"
+            | "resetStaffSecondFactor"
+            | "registerHospital"
+            | "issueHospitalCredentials",
+        ) => staff(&[NationalAdmin]),
+        _ => return None,
+    };
+    Some(admitted)
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+
+    use super::*;
+
+    #[test]
+    fn every_root_field_of_the_contract_has_a_gate() {
+        let schema = async_graphql::parser::parse_schema(crate::graphql::sdl()).unwrap();
+        let mut checked = 0;
+        for definition in schema.definitions {
+            let TypeSystemDefinition::Type(ty) = definition else { continue };
+            let operation = match ty.node.name.node.as_str() {
+                "Query" => OperationType::Query,
+                "Mutation" => OperationType::Mutation,
+                _ => continue,
+            };
+            let TypeKind::Object(object) = &ty.node.kind else { continue };
+            for field in &object.fields {
+                let name = field.node.name.node.as_str();
+                assert!(admits(operation, name, &Principal::Anonymous).is_some(), "no gate for {name}");
+                checked += 1;
+            }
+        }
+        assert!(checked >= 14, "only {checked} root fields found");
+    }
+}
