@@ -21,6 +21,8 @@ enum Access {
     BranchStaffOrTheHospital,
     /// Auditors and national administrators.
     AuditReaders,
+    /// National administrators, and coordinators and recruiters of the record's branch (51).
+    BranchStaff,
 }
 
 /// Every root field, with who may call it and an operation that calls it with plausible input.
@@ -71,6 +73,12 @@ const EXPECTATIONS: &[(&str, Access, &str)] = &[
     ),
     ("Query.hospital", Access::BranchStaffOrTheHospital, r#"{ hospital(id: "HOSPITAL") { name } }"#),
     ("Query.auditEvents", Access::AuditReaders, "{ auditEvents(first: 5) { events { action } nextCursor } }"),
+    ("Query.messageDelivery", Access::BranchStaff, r#"{ messageDelivery(id: "MESSAGE") { status } }"#),
+    (
+        "Query.campaignDelivery",
+        Access::BranchStaff,
+        r#"{ campaignDelivery(campaignId: "018f0000-0000-7000-8000-000000000000") { queued } }"#,
+    ),
 ];
 
 fn callers() -> Vec<(&'static str, Principal)> {
@@ -93,7 +101,7 @@ fn allowed(access: Access, caller: &Principal) -> bool {
         Access::AuditReaders => {
             matches!(caller, Principal::Staff { role: StaffRole::Auditor | StaffRole::NationalAdmin, .. })
         }
-        Access::BranchStaffOrTheHospital => matches!(
+        Access::BranchStaff | Access::BranchStaffOrTheHospital => matches!(
             caller,
             Principal::Staff {
                 role: StaffRole::NationalAdmin | StaffRole::BranchCoordinator | StaffRole::BranchRecruiter,
@@ -114,6 +122,12 @@ both_backends! {
             contact_phone: "13800000001".into(),
         };
         let hospital = app.app.services().hospitals.register(&admin.national_admin().unwrap(), &admin, input, None).await.unwrap();
+        let message = app
+            .app
+            .messaging()
+            .queue(app.app.db(), registry_tests::gateway::login_code("13800000001", "123456", "matrix".into()))
+            .await
+            .unwrap();
         let introspection = app
             .execute("{ __schema { queryType { fields { name } } mutationType { fields { name } } } }")
             .await
@@ -131,7 +145,8 @@ both_backends! {
 
         for (field, access, operation) in EXPECTATIONS {
             for (who, caller) in callers() {
-                let operation = operation.replace("HOSPITAL", &hospital.id.to_string());
+                let operation =
+                    operation.replace("HOSPITAL", &hospital.id.to_string()).replace("MESSAGE", &message.id.to_string());
                 let response = app.execute_as(caller.clone(), operation).await;
                 let codes: Vec<String> = response
                     .errors

@@ -290,13 +290,36 @@ both_backends! {
             message.campaign_id = Some(campaign);
             queue(&app, message).await;
         }
-        let before = app.app.messaging().campaign_totals(campaign).await.unwrap();
+        let before = app.app.messaging().campaign_totals(campaign, None).await.unwrap();
         assert_eq!(before.count(Status::Queued), 3);
         assert_eq!(before.segments, 3, "each recommitment SMS fits one 70-character segment");
         app.app.messaging().deliver_batch("w").await.unwrap();
-        let after = app.app.messaging().campaign_totals(campaign).await.unwrap();
+        let after = app.app.messaging().campaign_totals(campaign, None).await.unwrap();
         assert_eq!(after.count(Status::Accepted), 3);
         assert_eq!(after.count(Status::Queued), 0);
+    }
+
+    async fn staff_read_deliveries_of_their_own_branch_only(db) {
+        use api::service::{Principal, StaffRole};
+        let gateway = FakeGateway::start().await;
+        let app = db.app_with(gateway.configure()).await;
+        let campaign = Uuid::now_v7();
+        let mut message = login_code("13800000001");
+        message.campaign_id = Some(campaign);
+        let id = queue(&app, message).await;
+        app.app.messaging().deliver_batch("w").await.unwrap();
+        let staff = |branch: &str| Principal::Staff { id: Uuid::now_v7(), role: StaffRole::BranchRecruiter, branch: branch.into() };
+        let read = format!(r#"{{ messageDelivery(id: "{id}") {{ status recipientPhone attempts }} campaignDelivery(campaignId: "{campaign}") {{ accepted segments }} }}"#);
+        let own = app.execute_as(staff("51"), read.as_str()).await;
+        assert!(own.errors.is_empty(), "{:?}", own.errors);
+        let own = own.data.into_json().unwrap();
+        assert_eq!(own["messageDelivery"]["status"], "accepted");
+        assert_eq!(own["messageDelivery"]["recipientPhone"], "138****0001");
+        assert_eq!(own["campaignDelivery"]["accepted"], 1);
+        let other = app.execute_as(staff("11"), format!(r#"{{ messageDelivery(id: "{id}") {{ status }} }}"#)).await;
+        assert_eq!(other.errors[0].extensions.as_ref().unwrap().get("code"), Some(&async_graphql::Value::from("FORBIDDEN")));
+        let totals = app.execute_as(staff("11"), format!(r#"{{ campaignDelivery(campaignId: "{campaign}") {{ accepted }} }}"#)).await;
+        assert_eq!(totals.data.into_json().unwrap()["campaignDelivery"]["accepted"], 0, "branch 11 counts none of 51's messages");
     }
 
     async fn app_inbox_messages_land_in_the_volunteers_notification_list(db) {

@@ -22,6 +22,9 @@ pub fn admits(operation: OperationType, field: &str, caller: &Principal) -> Opti
             staff(&[NationalAdmin, BranchCoordinator, BranchRecruiter]) || matches!(caller, Principal::Hospital { .. })
         }
         (OperationType::Query, "auditEvents") => staff(&[Auditor, NationalAdmin]),
+        (OperationType::Query, "messageDelivery" | "campaignDelivery") => {
+            staff(&[NationalAdmin, BranchCoordinator, BranchRecruiter])
+        }
         (
             OperationType::Mutation,
             "createStaffAccount"
@@ -59,6 +62,6 @@ mod tests {
                 checked += 1;
             }
         }
-        assert!(checked >= 14, "only {checked} root fields found");
+        assert!(checked >= 16, "only {checked} root fields found");
     }
 }

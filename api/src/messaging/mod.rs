@@ -24,7 +24,7 @@ use uuid::Uuid;
 pub use catalog::{BranchRules, Catalog};
 pub use outbox::{NewMessage, Queued, Recipient};
 pub use replies::{InboundSms, OptOutReply, Reply, ReplyHandler, ReplyOutcome, StatusReport};
-pub use status::CampaignTotals;
+pub use status::{CampaignTotals, MessageDelivery};
 
 use self::pacer::Pacer;
 use self::provider::{DevelopmentSms, SmsProvider};

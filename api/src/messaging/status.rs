@@ -24,7 +24,9 @@ impl CampaignTotals {
     }
 }
 
-fn status_name(status: Status) -> &'static str {
+/// The wire name of a status.
+#[must_use]
+pub fn status_name(status: Status) -> &'static str {
     match status {
         Status::Queued => "queued",
         Status::Claimed => "claimed",
@@ -37,26 +39,78 @@ fn status_name(status: Status) -> &'static str {
 }
 
 impl Messaging {
-    /// Totals of one campaign, in one grouped query however large the campaign.
+    /// Totals of one campaign (within one branch, when given), in one grouped query however
+    /// large the campaign.
     ///
     /// # Errors
     /// The database failed.
-    pub async fn campaign_totals(&self, campaign_id: Uuid) -> AppResult<CampaignTotals> {
-        let rows: Vec<(Status, i64, Option<i64>)> = Entity::find()
+    pub async fn campaign_totals(&self, campaign_id: Uuid, branch: Option<&str>) -> AppResult<CampaignTotals> {
+        let mut query = Entity::find()
             .select_only()
             .column(Column::Status)
             .column_as(Column::Id.count(), "messages")
             .column_as(Column::Segments.sum(), "segments")
-            .filter(Column::CampaignId.eq(campaign_id))
-            .group_by(Column::Status)
-            .into_tuple()
-            .all(&self.inner.db)
-            .await?;
+            .filter(Column::CampaignId.eq(campaign_id));
+        if let Some(branch) = branch {
+            query = query.filter(Column::BranchCode.eq(branch));
+        }
+        let rows: Vec<(Status, i64, Option<i64>)> =
+            query.group_by(Column::Status).into_tuple().all(&self.inner.db).await?;
         let mut totals = CampaignTotals::default();
         for (status, messages, segments) in rows {
             totals.by_status.insert(status_name(status), u64::try_from(messages).unwrap_or_default());
             totals.segments += u64::try_from(segments.unwrap_or_default()).unwrap_or_default();
         }
         Ok(totals)
+    }
+}
+
+/// What staff see of one message: its delivery, with the recipient masked.
+#[derive(Clone, Debug)]
+pub struct MessageDelivery {
+    pub id: Uuid,
+    pub branch_code: String,
+    pub channel: &'static str,
+    pub status: &'static str,
+    pub template_key: String,
+    pub recipient_phone_masked: Option<String>,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub sent_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub delivered_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl Messaging {
+    /// One message's delivery, or `None`.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn message_delivery(&self, id: Uuid) -> AppResult<Option<MessageDelivery>> {
+        let Some(message) = Entity::find_by_id(id).one(&self.inner.db).await? else {
+            return Ok(None);
+        };
+        let phone = message
+            .recipient_phone
+            .as_deref()
+            .and_then(|sealed| {
+                self.inner.keys.cipher.decrypt(sealed, super::outbox::binding("recipient_phone", id)).ok()
+            })
+            .and_then(|phone| crate::domain::Phone::parse(&phone).ok())
+            .map(|phone| phone.masked());
+        Ok(Some(MessageDelivery {
+            id,
+            branch_code: message.branch_code,
+            channel: match message.channel {
+                entity::outbound_message::Channel::Sms => "sms",
+                entity::outbound_message::Channel::AppInbox => "app_inbox",
+            },
+            status: status_name(message.status),
+            template_key: message.template_key,
+            recipient_phone_masked: phone,
+            attempts: message.attempts,
+            last_error: message.last_error,
+            sent_at: message.sent_at,
+            delivered_at: message.delivered_at,
+        }))
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod audit;
 mod branches;
+pub mod deliveries;
 pub mod development;
 mod hospitals;
 mod principal;

@@ -2,10 +2,17 @@
 
 mod audit;
 mod branch;
+mod delivery;
 mod development;
 mod hospital;
 
 use async_graphql::MergedObject;
 
 #[derive(Debug, MergedObject, Default)]
-pub struct Query(audit::AuditQuery, branch::BranchQuery, development::DevelopmentQuery, hospital::HospitalQuery);
+pub struct Query(
+    audit::AuditQuery,
+    branch::BranchQuery,
+    delivery::DeliveryQuery,
+    development::DevelopmentQuery,
+    hospital::HospitalQuery,
+);

@@ -3,12 +3,14 @@
 
 mod audit;
 mod branch;
+mod delivery;
 mod development;
 mod hospital;
 mod staff;
 
 pub use audit::AuditEventPage;
 pub use branch::Branch;
+pub use delivery::{CampaignDelivery, MessageDelivery};
 pub use development::DevelopmentSms;
 pub use hospital::{Hospital, HospitalAccess, HospitalCredentials};
 pub use staff::{CreatedStaffAccount, Session, StaffRole};
