@@ -23,6 +23,8 @@ enum Access {
     AuditReaders,
     /// National administrators, and coordinators and recruiters of the record's branch (51).
     BranchStaff,
+    /// Any staff member, for their own account.
+    AnyStaff,
 }
 
 /// Every root field, with who may call it and an operation that calls it with plausible input.
@@ -79,6 +81,11 @@ const EXPECTATIONS: &[(&str, Access, &str)] = &[
         Access::BranchStaff,
         r#"{ campaignDelivery(campaignId: "018f0000-0000-7000-8000-000000000000") { queued } }"#,
     ),
+    (
+        "Mutation.changeMyPassword",
+        Access::AnyStaff,
+        r#"mutation { changeMyPassword(currentPassword: "not the password", newPassword: "another long password") }"#,
+    ),
 ];
 
 fn callers() -> Vec<(&'static str, Principal)> {
@@ -97,6 +104,7 @@ fn callers() -> Vec<(&'static str, Principal)> {
 fn allowed(access: Access, caller: &Principal) -> bool {
     match access {
         Access::Anyone => true,
+        Access::AnyStaff => matches!(caller, Principal::Staff { .. }),
         Access::NationalAdmin => matches!(caller, Principal::Staff { role: StaffRole::NationalAdmin, .. }),
         Access::AuditReaders => {
             matches!(caller, Principal::Staff { role: StaffRole::Auditor | StaffRole::NationalAdmin, .. })

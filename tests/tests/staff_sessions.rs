@@ -240,6 +240,27 @@ both_backends! {
         assert_eq!(error_codes(&refused), ["BAD_USER_INPUT"]);
     }
 
+    async fn changing_ones_password_ends_every_session_and_checks_both_passwords(db) {
+        let app = db.app().await;
+        let (server, admin, _) = with_admin(&app).await;
+        gql(&server, Some(&admin), CREATE, recruiter("changer")).await;
+        let (access, refresh) = sign_in(&server, "changer", "a long enough password").await;
+        let change = "mutation($c: String!, $n: String!) { changeMyPassword(currentPassword: $c, newPassword: $n) }";
+        let (_, wrong) = gql(&server, Some(&access), change, json!({ "c": "not my password", "n": "a brand new passphrase" })).await;
+        assert_eq!(error_codes(&wrong), ["BAD_USER_INPUT"]);
+        assert_eq!(wrong["errors"][0]["extensions"]["field"], "currentPassword");
+        let (_, weak) = gql(&server, Some(&access), change, json!({ "c": "a long enough password", "n": "passwordpassword" })).await;
+        assert_eq!(weak["errors"][0]["extensions"]["field"], "newPassword");
+        let (status, body) = gql(&server, Some(&access), change, json!({ "c": "a long enough password", "n": "a brand new passphrase" })).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(gql(&server, Some(&access), "{ branches { code } }", json!({})).await.0, 401, "this session ended too");
+        assert_eq!(error_codes(&gql(&server, None, REFRESH, json!({ "t": refresh })).await.1), ["BAD_USER_INPUT"]);
+        let (_, old) = gql(&server, None, SIGN_IN, json!({ "u": "changer", "p": "a long enough password" })).await;
+        assert_eq!(error_codes(&old), ["BAD_USER_INPUT"]);
+        sign_in(&server, "changer", "a brand new passphrase").await;
+        assert!(audit_actions(&app).await.iter().any(|a| a == "staff.password_change"));
+    }
+
     async fn the_database_refuses_to_change_or_remove_audit_rows(db) {
         let app = db.app().await;
         app.app.staff().bootstrap_national_admin("admin", ADMIN_PASSWORD).await.unwrap();

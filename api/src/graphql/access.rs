@@ -22,6 +22,7 @@ pub fn admits(operation: OperationType, field: &str, caller: &Principal) -> Opti
             staff(&[NationalAdmin, BranchCoordinator, BranchRecruiter]) || matches!(caller, Principal::Hospital { .. })
         }
         (OperationType::Query, "auditEvents") => staff(&[Auditor, NationalAdmin]),
+        (OperationType::Mutation, "changeMyPassword") => matches!(caller, Principal::Staff { .. }),
         (OperationType::Query, "messageDelivery" | "campaignDelivery") => {
             staff(&[NationalAdmin, BranchCoordinator, BranchRecruiter])
         }
@@ -62,6 +63,6 @@ mod tests {
                 checked += 1;
             }
         }
-        assert!(checked >= 16, "only {checked} root fields found");
+        assert!(checked >= 17, "only {checked} root fields found");
     }
 }

@@ -83,12 +83,11 @@ impl HospitalService {
     /// BAD_USER_INPUT naming the field for a bad name, branch, contact name or phone.
     pub async fn register(
         &self,
-        admin: &NationalAdmin,
+        _admin: &NationalAdmin,
         actor: &Principal,
         input: NewHospital,
         request_id: Option<&str>,
     ) -> AppResult<HospitalView> {
-        let _ = admin;
         let name = input.name.trim().to_owned();
         if !(2..=100).contains(&name.chars().count()) {
             return Err(AppError::invalid("name", "must be 2 to 100 characters"));
@@ -166,12 +165,11 @@ impl HospitalService {
     /// NOT_FOUND for an unknown hospital.
     pub async fn issue_credentials(
         &self,
-        admin: &NationalAdmin,
+        _admin: &NationalAdmin,
         actor: &Principal,
         hospital_id: Uuid,
         request_id: Option<&str>,
     ) -> AppResult<IssuedCredentials> {
-        let _ = admin;
         hospital::Entity::find_by_id(hospital_id)
             .one(&self.db)
             .await?

@@ -80,12 +80,11 @@ impl StaffService {
     /// BAD_USER_INPUT for a malformed name or a weak password; CONFLICT for a taken name.
     pub async fn create(
         &self,
-        admin: &NationalAdmin,
+        _admin: &NationalAdmin,
         actor: &Principal,
         input: NewStaff,
         request_id: Option<&str>,
     ) -> AppResult<CreatedStaff> {
-        let _ = admin;
         self.insert(actor, input, request_id).await
     }
 
@@ -239,12 +238,11 @@ impl StaffService {
     /// NOT_FOUND for an unknown account; BAD_USER_INPUT for a role without a second factor.
     pub async fn reset_second_factor(
         &self,
-        admin: &NationalAdmin,
+        _admin: &NationalAdmin,
         actor: &Principal,
         id: Uuid,
         request_id: Option<&str>,
     ) -> AppResult<String> {
-        let _ = admin;
         let account = staff_account::Entity::find_by_id(id)
             .one(&self.db)
             .await?
@@ -345,6 +343,55 @@ impl StaffService {
         Ok(())
     }
 
+    /// Changes the caller's own password. Every session of the account ends, this one included:
+    /// after a credential change, only someone who knows the new password is signed in.
+    ///
+    /// # Errors
+    /// BAD_USER_INPUT on `currentPassword` when it is wrong, on `newPassword` when it breaks the
+    /// policy; FORBIDDEN for callers that are not staff.
+    pub async fn change_own_password(
+        &self,
+        actor: &Principal,
+        current: &str,
+        new: &str,
+        request_id: Option<&str>,
+    ) -> AppResult<()> {
+        let Principal::Staff { id, .. } = actor else {
+            return Err(if *actor == Principal::Anonymous { AppError::Unauthenticated } else { AppError::Forbidden });
+        };
+        let account = staff_account::Entity::find_by_id(*id)
+            .one(&self.db)
+            .await?
+            .ok_or(AppError::NotFound { resource: "staff account" })?;
+        if current.len() > 512
+            || Argon2::default().verify_password(current.as_bytes(), account.password_hash.as_str()).is_err()
+        {
+            return Err(AppError::invalid("currentPassword", "is wrong"));
+        }
+        check_password(new)
+            .map_err(|_| AppError::invalid("newPassword", "must be 12 to 128 characters and not a common password"))?;
+        let hash = hash_password(new)?;
+        let now = Utc::now();
+        let txn = self.db.begin().await?;
+        staff_account::Entity::update_many()
+            .col_expr(staff_account::Column::PasswordHash, Expr::value(hash))
+            .col_expr(staff_account::Column::CredentialVersion, Expr::cust("credential_version + 1"))
+            .col_expr(staff_account::Column::UpdatedAt, Expr::value(now))
+            .filter(staff_account::Column::Id.eq(*id))
+            .exec(&txn)
+            .await?;
+        revoke(&txn, Revoke::Subject(*id), now).await?;
+        let entry = AuditEntry {
+            action: "staff.password_change",
+            subject: Some(("staff", *id)),
+            request_id,
+            ..Default::default()
+        };
+        audit::record(&txn, actor, entry).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
     /// Disables an account: its live access tokens stop working on their next request and its
     /// refresh tokens are revoked.
     ///
@@ -352,12 +399,11 @@ impl StaffService {
     /// NOT_FOUND for an unknown account.
     pub async fn disable(
         &self,
-        admin: &NationalAdmin,
+        _admin: &NationalAdmin,
         actor: &Principal,
         id: Uuid,
         request_id: Option<&str>,
     ) -> AppResult<()> {
-        let _ = admin;
         let now = Utc::now();
         let txn = self.db.begin().await?;
         let changed = staff_account::Entity::update_many()

@@ -90,6 +90,21 @@ impl StaffMutation {
         Ok(services(ctx)?.staff.reset_second_factor(&admin, &actor, id, request_id(ctx)).await?)
     }
 
+    /// Changes the caller's own password. Every session of the account ends, this one
+    /// included: sign in again with the new password.
+    ///
+    /// Access: staff (any role), for their own account.
+    async fn change_my_password(
+        &self,
+        ctx: &Context<'_>,
+        current_password: String,
+        new_password: String,
+    ) -> Result<bool> {
+        let staff = &services(ctx)?.staff;
+        staff.change_own_password(&principal(ctx), &current_password, &new_password, request_id(ctx)).await?;
+        Ok(true)
+    }
+
     /// Disables a staff account: its sessions end at once.
     ///
     /// Access: national administrators.
