@@ -131,11 +131,7 @@ impl Metrics {
     }
 
     pub fn observe_message(&self, channel: entity::outbound_message::Channel, event: &'static str) {
-        let channel = match channel {
-            entity::outbound_message::Channel::Sms => "sms",
-            entity::outbound_message::Channel::AppInbox => "app_inbox",
-        };
-        self.messages.get_or_create(&MessageLabel { channel, event }).inc();
+        self.messages.get_or_create(&MessageLabel { channel: channel.as_str(), event }).inc();
     }
 
     pub fn set_queue_age(&self, age: Duration) {

@@ -13,6 +13,17 @@ pub enum Channel {
     AppInbox,
 }
 
+impl Channel {
+    /// The stored name, for metrics and output.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Sms => "sms",
+            Self::AppInbox => "app_inbox",
+        }
+    }
+}
+
 /// Transactional messages (login codes, case contact) go out whatever the hour, cap or opt-out;
 /// non-essential ones (reminders, campaigns) respect all three.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
@@ -43,6 +54,22 @@ pub enum Status {
     Failed,
     #[sea_orm(string_value = "cancelled")]
     Cancelled,
+}
+
+impl Status {
+    /// The stored name, for output.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Claimed => "claimed",
+            Self::Sending => "sending",
+            Self::Accepted => "accepted",
+            Self::Delivered => "delivered",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

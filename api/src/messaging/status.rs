@@ -1,6 +1,6 @@
 //! Delivery status of messages and campaign totals, for staff.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use entity::outbound_message::{Column, Entity, Status};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
@@ -12,7 +12,7 @@ use crate::error::AppResult;
 /// Messages of a campaign by status, with the SMS segments they cost.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CampaignTotals {
-    pub by_status: BTreeMap<&'static str, u64>,
+    pub by_status: HashMap<Status, u64>,
     pub segments: u64,
 }
 
@@ -20,21 +20,7 @@ impl CampaignTotals {
     /// Messages in `status`.
     #[must_use]
     pub fn count(&self, status: Status) -> u64 {
-        self.by_status.get(status_name(status)).copied().unwrap_or_default()
-    }
-}
-
-/// The wire name of a status.
-#[must_use]
-pub fn status_name(status: Status) -> &'static str {
-    match status {
-        Status::Queued => "queued",
-        Status::Claimed => "claimed",
-        Status::Sending => "sending",
-        Status::Accepted => "accepted",
-        Status::Delivered => "delivered",
-        Status::Failed => "failed",
-        Status::Cancelled => "cancelled",
+        self.by_status.get(&status).copied().unwrap_or_default()
     }
 }
 
@@ -58,7 +44,7 @@ impl Messaging {
             query.group_by(Column::Status).into_tuple().all(&self.inner.db).await?;
         let mut totals = CampaignTotals::default();
         for (status, messages, segments) in rows {
-            totals.by_status.insert(status_name(status), u64::try_from(messages).unwrap_or_default());
+            totals.by_status.insert(status, u64::try_from(messages).unwrap_or_default());
             totals.segments += u64::try_from(segments.unwrap_or_default()).unwrap_or_default();
         }
         Ok(totals)
@@ -100,11 +86,8 @@ impl Messaging {
         Ok(Some(MessageDelivery {
             id,
             branch_code: message.branch_code,
-            channel: match message.channel {
-                entity::outbound_message::Channel::Sms => "sms",
-                entity::outbound_message::Channel::AppInbox => "app_inbox",
-            },
-            status: status_name(message.status),
+            channel: message.channel.as_str(),
+            status: message.status.as_str(),
             template_key: message.template_key,
             recipient_phone_masked: phone,
             attempts: message.attempts,
