@@ -86,8 +86,7 @@ pub async fn search<C: ConnectionTrait>(
 
     match reader {
         Principal::Staff { role: StaffRole::Auditor | StaffRole::NationalAdmin, .. } => {}
-        Principal::Anonymous => return Err(AppError::Unauthenticated),
-        _ => return Err(AppError::Forbidden),
+        _ => return Err(reader.refusal()),
     }
     if !(1..=200).contains(&first) {
         return Err(AppError::invalid("first", "must be 1 to 200"));

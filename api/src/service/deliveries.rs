@@ -14,8 +14,7 @@ fn reader_branch(reader: &Principal) -> AppResult<Option<&str>> {
         Principal::Staff { role: StaffRole::BranchCoordinator | StaffRole::BranchRecruiter, branch, .. } => {
             Ok(Some(branch.as_str()))
         }
-        Principal::Anonymous => Err(AppError::Unauthenticated),
-        _ => Err(AppError::Forbidden),
+        _ => Err(reader.refusal()),
     }
 }
 

@@ -141,7 +141,7 @@ impl HospitalService {
     /// NOT_FOUND, or FORBIDDEN for anyone else.
     pub async fn get(&self, actor: &Principal, id: Uuid) -> AppResult<HospitalView> {
         if !matches!(actor, Principal::Staff { .. } | Principal::Hospital { .. }) {
-            return Err(if *actor == Principal::Anonymous { AppError::Unauthenticated } else { AppError::Forbidden });
+            return Err(actor.refusal());
         }
         let model =
             hospital::Entity::find_by_id(id).one(&self.db).await?.ok_or(AppError::NotFound { resource: "hospital" })?;

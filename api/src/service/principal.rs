@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::error::{AppError, AppResult};
+
 /// The roles of registry staff. Branch roles act only within their branch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -65,15 +67,21 @@ pub enum Principal {
 }
 
 impl Principal {
-    /// The national-administrator capability, or FORBIDDEN (UNAUTHENTICATED when anonymous).
+    /// The national-administrator capability, or this caller's refusal.
     ///
     /// # Errors
     /// Any caller that is not a national administrator.
-    pub fn national_admin(&self) -> crate::error::AppResult<NationalAdmin> {
+    pub fn national_admin(&self) -> AppResult<NationalAdmin> {
         match self {
             Self::Staff { id, role: StaffRole::NationalAdmin, .. } => Ok(NationalAdmin { id: *id }),
-            Self::Anonymous => Err(crate::error::AppError::Unauthenticated),
-            _ => Err(crate::error::AppError::Forbidden),
+            _ => Err(self.refusal()),
         }
+    }
+
+    /// How to refuse this caller something it may not do: UNAUTHENTICATED when anonymous (it
+    /// may be allowed once signed in), FORBIDDEN otherwise.
+    #[must_use]
+    pub fn refusal(&self) -> AppError {
+        if *self == Self::Anonymous { AppError::Unauthenticated } else { AppError::Forbidden }
     }
 }

@@ -357,7 +357,7 @@ impl StaffService {
         request_id: Option<&str>,
     ) -> AppResult<()> {
         let Principal::Staff { id, .. } = actor else {
-            return Err(if *actor == Principal::Anonymous { AppError::Unauthenticated } else { AppError::Forbidden });
+            return Err(actor.refusal());
         };
         let account = staff_account::Entity::find_by_id(*id)
             .one(&self.db)

@@ -73,9 +73,12 @@ impl Extension for Admission {
             .into_iter()
             .find(|(operation, field)| admits(*operation, field, &caller) == Some(false))
         {
-            let code = if caller == Principal::Anonymous { ErrorCode::Unauthenticated } else { ErrorCode::Forbidden };
-            let message =
-                if caller == Principal::Anonymous { "sign in to call it" } else { "you are not allowed to call it" };
+            let code = caller.refusal().code();
+            let message = if code == ErrorCode::Unauthenticated {
+                "sign in to call it"
+            } else {
+                "you are not allowed to call it"
+            };
             return Err(server_error(code, format!("{field}: {message}")));
         }
         if let Some(get) = ctx.data_opt::<HttpGet>()
