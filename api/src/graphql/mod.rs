@@ -68,3 +68,8 @@ fn principal(ctx: &Context<'_>) -> Principal {
 fn request_id<'a>(ctx: &Context<'a>) -> Option<&'a str> {
     ctx.data_opt::<RequestId>().and_then(RequestId::as_deref)
 }
+
+/// An `ID` argument as the UUID every record is keyed by; BAD_USER_INPUT on `field` otherwise.
+fn parse_id(field: &'static str, id: &str) -> AppResult<uuid::Uuid> {
+    uuid::Uuid::parse_str(id).map_err(|_| AppError::invalid(field, "is not an id"))
+}

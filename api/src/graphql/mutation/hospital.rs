@@ -1,8 +1,7 @@
 use async_graphql::{Context, ID, InputObject, Object, Result};
 
-use crate::error::AppError;
 use crate::graphql::types::{Hospital, HospitalAccess, HospitalCredentials};
-use crate::graphql::{principal, request_id, services};
+use crate::graphql::{parse_id, principal, request_id, services};
 use crate::service::NewHospital;
 
 #[derive(Debug, Default)]
@@ -43,8 +42,7 @@ impl HospitalMutation {
     async fn issue_hospital_credentials(&self, ctx: &Context<'_>, hospital_id: ID) -> Result<HospitalCredentials> {
         let actor = principal(ctx);
         let admin = actor.national_admin()?;
-        let id =
-            uuid::Uuid::parse_str(&hospital_id).map_err(|_| AppError::invalid("hospitalId", "is not a hospital id"))?;
+        let id = parse_id("hospitalId", &hospital_id)?;
         Ok(services(ctx)?.hospitals.issue_credentials(&admin, &actor, id, request_id(ctx)).await?.into())
     }
 

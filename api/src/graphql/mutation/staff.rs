@@ -1,9 +1,7 @@
 use async_graphql::{Context, ID, InputObject, Object, Result};
-use uuid::Uuid;
 
-use crate::error::AppError;
 use crate::graphql::types::{CreatedStaffAccount, Session, StaffRole};
-use crate::graphql::{principal, request_id, services};
+use crate::graphql::{parse_id, principal, request_id, services};
 use crate::service::NewStaff;
 
 #[derive(Debug, Default)]
@@ -86,7 +84,7 @@ impl StaffMutation {
     async fn reset_staff_second_factor(&self, ctx: &Context<'_>, id: ID) -> Result<String> {
         let actor = principal(ctx);
         let admin = actor.national_admin()?;
-        let id = Uuid::parse_str(&id).map_err(|_| AppError::invalid("id", "is not a staff account id"))?;
+        let id = parse_id("id", &id)?;
         Ok(services(ctx)?.staff.reset_second_factor(&admin, &actor, id, request_id(ctx)).await?)
     }
 
@@ -111,7 +109,7 @@ impl StaffMutation {
     async fn disable_staff_account(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
         let actor = principal(ctx);
         let admin = actor.national_admin()?;
-        let id = Uuid::parse_str(&id).map_err(|_| AppError::invalid("id", "is not a staff account id"))?;
+        let id = parse_id("id", &id)?;
         services(ctx)?.staff.disable(&admin, &actor, id, request_id(ctx)).await?;
         Ok(true)
     }

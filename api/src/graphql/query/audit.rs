@@ -3,15 +3,11 @@ use chrono::{DateTime, Utc};
 
 use crate::error::AppError;
 use crate::graphql::types::AuditEventPage;
-use crate::graphql::{principal, services};
+use crate::graphql::{parse_id, principal, services};
 use crate::service::audit::{self, AuditFilter};
 
 #[derive(Debug, Default)]
 pub struct AuditQuery;
-
-fn uuid(field: &'static str, id: Option<ID>) -> Result<Option<uuid::Uuid>, AppError> {
-    id.map(|id| uuid::Uuid::parse_str(&id).map_err(|_| AppError::invalid(field, "is not an id"))).transpose()
-}
 
 #[Object]
 impl AuditQuery {
@@ -33,8 +29,8 @@ impl AuditQuery {
     ) -> Result<AuditEventPage> {
         let filter = AuditFilter {
             action,
-            actor_id: uuid("actorId", actor_id)?,
-            subject_id: uuid("subjectId", subject_id)?,
+            actor_id: actor_id.map(|id| parse_id("actorId", &id)).transpose()?,
+            subject_id: subject_id.map(|id| parse_id("subjectId", &id)).transpose()?,
             from,
             to,
         };

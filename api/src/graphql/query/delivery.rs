@@ -1,16 +1,11 @@
 use async_graphql::{Context, ID, Object, Result};
 
-use crate::error::AppError;
 use crate::graphql::types::{CampaignDelivery, MessageDelivery};
-use crate::graphql::{principal, services};
+use crate::graphql::{parse_id, principal, services};
 use crate::service::deliveries;
 
 #[derive(Debug, Default)]
 pub struct DeliveryQuery;
-
-fn uuid(field: &'static str, id: &ID) -> Result<uuid::Uuid, AppError> {
-    uuid::Uuid::parse_str(id).map_err(|_| AppError::invalid(field, "is not an id"))
-}
 
 #[Object]
 impl DeliveryQuery {
@@ -18,7 +13,7 @@ impl DeliveryQuery {
     ///
     /// Access: national administrators; coordinators and recruiters of the message's branch.
     async fn message_delivery(&self, ctx: &Context<'_>, id: ID) -> Result<MessageDelivery> {
-        let id = uuid("id", &id)?;
+        let id = parse_id("id", &id)?;
         Ok(deliveries::message_delivery(&services(ctx)?.messaging, &principal(ctx), id).await?.into())
     }
 
@@ -26,7 +21,7 @@ impl DeliveryQuery {
     ///
     /// Access: national administrators; branch coordinators and recruiters.
     async fn campaign_delivery(&self, ctx: &Context<'_>, campaign_id: ID) -> Result<CampaignDelivery> {
-        let id = uuid("campaignId", &campaign_id)?;
+        let id = parse_id("campaignId", &campaign_id)?;
         Ok(deliveries::campaign_totals(&services(ctx)?.messaging, &principal(ctx), id).await?.into())
     }
 }

@@ -1,8 +1,7 @@
 use async_graphql::{Context, ID, Object, Result};
 
-use crate::error::AppError;
 use crate::graphql::types::Hospital;
-use crate::graphql::{principal, services};
+use crate::graphql::{parse_id, principal, services};
 
 #[derive(Debug, Default)]
 pub struct HospitalQuery;
@@ -14,7 +13,7 @@ impl HospitalQuery {
     /// Access: national administrators; coordinators and recruiters of the hospital's branch;
     /// the hospital itself.
     async fn hospital(&self, ctx: &Context<'_>, id: ID) -> Result<Hospital> {
-        let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::invalid("id", "is not a hospital id"))?;
+        let id = parse_id("id", &id)?;
         Ok(services(ctx)?.hospitals.get(&principal(ctx), id).await?.into())
     }
 }
