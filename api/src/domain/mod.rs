@@ -11,6 +11,19 @@ mod phone;
 pub use national_id::{NationalId, Sex};
 pub use phone::Phone;
 
+/// Checks the form of a branch key, a GB/T 2260 province code: two digits. Whether the branch
+/// exists is the database's to say.
+///
+/// # Errors
+/// [`Invalid`] for anything else.
+pub fn check_branch_code(code: &str) -> Result<(), Invalid> {
+    if code.len() == 2 && code.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(Invalid("must be a two-digit GB/T 2260 province code"))
+    }
+}
+
 /// Why a value was refused. Never contains the value itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]

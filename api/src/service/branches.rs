@@ -3,6 +3,7 @@
 use entity::branch;
 use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
 
+use crate::domain::check_branch_code;
 use crate::error::{AppError, AppResult};
 
 #[derive(Clone, Debug)]
@@ -23,9 +24,7 @@ impl BranchService {
 
     /// One branch by its GB/T 2260 code, or `None`.
     pub async fn find(&self, code: &str) -> AppResult<Option<branch::Model>> {
-        if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(AppError::invalid("code", "must be a two-digit GB/T 2260 province code"));
-        }
+        check_branch_code(code).map_err(AppError::field("code"))?;
         Ok(branch::Entity::find_by_id(code.to_owned()).one(&self.db).await?)
     }
 }

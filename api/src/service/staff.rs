@@ -22,6 +22,7 @@ use super::audit::{self, AuditEntry};
 use super::second_factor;
 use super::{NationalAdmin, Principal, StaffRole};
 use crate::auth::Tokens;
+use crate::domain::check_branch_code;
 use crate::error::{AppError, AppResult};
 use crate::pii::{Binding, KeyRing};
 
@@ -118,9 +119,7 @@ impl StaffService {
             return Err(AppError::invalid("username", "must be 3 to 64 letters, digits, dots, dashes or underscores"));
         }
         check_password(&input.password)?;
-        if input.branch_code.len() != 2 || !input.branch_code.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(AppError::invalid("branchCode", "must be a two-digit GB/T 2260 province code"));
-        }
+        check_branch_code(&input.branch_code).map_err(AppError::field("branchCode"))?;
         let taken =
             staff_account::Entity::find().filter(staff_account::Column::Username.eq(&username)).one(&self.db).await?;
         if taken.is_some() {
