@@ -11,7 +11,7 @@ fi
 
 cargo build --locked -q -p api --bin registry-api
 data=$(mktemp -d)
-log="$data/service.log"
+log="${TEST_SERVICE_LOG_DIR:-$data}/audit-server.log"
 REGISTRY_DATA_DIR="$data" REGISTRY_HTTP__ADDR=127.0.0.1:0 REGISTRY_LOG__FORMAT=json \
   target/debug/registry-api >"$log" 2>&1 &
 pid=$!

@@ -9,6 +9,11 @@ export TEST_DATABASE_ADMIN_URL="${TEST_DATABASE_ADMIN_URL:-postgres://postgres@1
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# The service's logs of the whole run, for the no-plaintext check at the end.
+export TEST_SERVICE_LOG_DIR="$PWD/target/test-logs"
+rm -rf "$TEST_SERVICE_LOG_DIR"
+mkdir -p "$TEST_SERVICE_LOG_DIR"
+
 step "formatting"
 cargo fmt --all -- --check
 
@@ -22,6 +27,9 @@ step "tests on SQLite and PostgreSQL (includes the schema drift check)"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --workspace --locked 2>&1 | tee "$log"
+
+step "no personal data in clear in the service's logs"
+scripts/check-logs.sh "$TEST_SERVICE_LOG_DIR"
 # One closing line for the whole suite, summed over every test binary.
 awk '/^test result:/ { passed += $4; failed += $6; ignored += $8 }
      END { printf "\n%d passed, %d failed, %d skipped\n", passed, failed, ignored }' "$log"

@@ -41,7 +41,8 @@ impl App {
         let keys = Arc::new(keys);
         let messaging = Messaging::new(db.clone(), Arc::clone(&keys), settings.messaging.clone(), Arc::clone(&metrics))
             .context("configuring messaging")?;
-        let services = Services::new(db.clone(), keys, Arc::clone(&tokens), messaging);
+        let services =
+            Services::new(db.clone(), keys, Arc::clone(&tokens), messaging, settings.auth.volunteer_codes.clone());
         let schema = graphql::build(&settings, services.clone(), Arc::clone(&metrics));
         Ok(Self { state: AppState { schema, db, services, tokens, metrics, settings: Arc::new(settings) } })
     }
@@ -105,7 +106,8 @@ impl App {
         let mut workers = self.state.services.messaging.start_workers(&workers_stop);
         let db = self.state.db.clone();
         let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
-        let server = axum::serve(listener, http::router(self.state)).with_graceful_shutdown(async move {
+        let service = http::router(self.state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let server = axum::serve(listener, service).with_graceful_shutdown(async move {
             shutdown.await;
             tracing::info!("shutting down: no new connections; finishing requests in flight");
             let _ = signalled.send(());

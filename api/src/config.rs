@@ -50,11 +50,47 @@ pub struct AuthSettings {
     /// The `aud` every access token must carry.
     pub audience: String,
     pub access_token_ttl_secs: u64,
+    pub volunteer_codes: VolunteerCodeSettings,
 }
 
 impl Default for AuthSettings {
     fn default() -> Self {
-        Self { issuer: "cmdp-registry".into(), audience: "registry-api".into(), access_token_ttl_secs: 900 }
+        Self {
+            issuer: "cmdp-registry".into(),
+            audience: "registry-api".into(),
+            access_token_ttl_secs: 900,
+            volunteer_codes: VolunteerCodeSettings::default(),
+        }
+    }
+}
+
+/// The one-time codes volunteers sign in with, and the limits that keep them from being guessed
+/// or used to flood a phone.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VolunteerCodeSettings {
+    pub ttl_secs: u64,
+    /// Wrong codes tried before a code is locked.
+    pub max_attempts: u32,
+    /// Least time between two codes to the same phone.
+    pub resend_after_secs: u64,
+    pub per_phone_per_hour: u32,
+    /// Code requests and sign-in attempts together, per client address.
+    pub per_address_per_hour: u32,
+    /// The branch whose SMS signature codes to phones of no volunteer (self-enrolment) carry.
+    pub default_branch: String,
+}
+
+impl Default for VolunteerCodeSettings {
+    fn default() -> Self {
+        Self {
+            ttl_secs: 300,
+            max_attempts: 5,
+            resend_after_secs: 60,
+            per_phone_per_hour: 5,
+            per_address_per_hour: 60,
+            default_branch: "11".into(),
+        }
     }
 }
 
@@ -68,6 +104,9 @@ pub struct HttpSettings {
     pub body_limit_bytes: usize,
     /// How long in-flight requests may take to finish after a shutdown signal.
     pub shutdown_grace_ms: u64,
+    /// Take the client address from the last `X-Forwarded-For` entry (set by our own reverse
+    /// proxy) instead of the connection; only behind a proxy that sets it.
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for HttpSettings {
@@ -77,6 +116,7 @@ impl Default for HttpSettings {
             request_timeout_ms: 10_000,
             body_limit_bytes: 64 * 1024,
             shutdown_grace_ms: 20_000,
+            trust_forwarded_for: false,
         }
     }
 }

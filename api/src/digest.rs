@@ -23,6 +23,12 @@ pub fn verify_hmac_hex(key: &[u8], message: &[u8], signature: &str) -> bool {
     from_hex(signature).is_some_and(|bytes| mac.verify_slice(&bytes).is_ok())
 }
 
+/// Whether two digests are equal, in time that does not depend on where they differ.
+#[must_use]
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    subtle::ConstantTimeEq::ct_eq(a, b).into()
+}
+
 /// Lower-case hex.
 #[must_use]
 pub fn hex(bytes: &[u8]) -> String {

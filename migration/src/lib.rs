@@ -12,6 +12,7 @@ mod m20261125_000001_create_branch;
 mod m20261125_000002_create_messaging;
 mod m20261125_000003_create_identity;
 mod m20261125_000004_create_hospitals;
+mod m20261125_000005_create_volunteers;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_create_messaging::Migration),
             Box::new(m20261125_000003_create_identity::Migration),
             Box::new(m20261125_000004_create_hospitals::Migration),
+            Box::new(m20261125_000005_create_volunteers::Migration),
         ]
     }
 }

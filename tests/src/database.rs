@@ -132,6 +132,7 @@ where
     F: FnOnce(TestDb) -> Fut,
     Fut: Future<Output = ()>,
 {
+    crate::logging::capture();
     let Some(db) = TestDb::create(backend).await else {
         return;
     };

@@ -13,6 +13,7 @@
 
 mod database;
 pub mod gateway;
+mod logging;
 mod proxy;
 mod server;
 
@@ -86,10 +87,68 @@ impl TestApp {
         (out, self.app.metrics().statements() - before)
     }
 
+    /// An access token for a new staff account of `role` in `branch` (a national administrator
+    /// is bootstrapped, in branch 11), issued directly: sign-in has its own tests, and the
+    /// callers of this check only what each role may do.
+    pub async fn staff_token(&self, role: &str, branch: &str) -> String {
+        use api::service::{NewStaff, Principal, StaffRole};
+        let role = StaffRole::parse(role).unwrap();
+        let created = if role == StaffRole::NationalAdmin {
+            self.app.staff().bootstrap_national_admin("admin", STAFF_PASSWORD).await.unwrap()
+        } else {
+            let admin =
+                Principal::Staff { id: uuid::Uuid::now_v7(), role: StaffRole::NationalAdmin, branch: "11".into() };
+            let input = NewStaff {
+                username: format!("{}{branch}", role.as_str()),
+                password: STAFF_PASSWORD.into(),
+                role,
+                branch_code: branch.into(),
+            };
+            self.app.staff().create(&admin.national_admin().unwrap(), &admin, input, None).await.unwrap()
+        };
+        let branch = if role == StaffRole::NationalAdmin { "11" } else { branch };
+        let principal = Principal::Staff { id: created.id, role, branch: branch.into() };
+        self.app.tokens().issue(&principal, 1, chrono::Utc::now()).unwrap()
+    }
+
+    /// Registers the `n`-th synthetic volunteer in `branch`, returning their id and, for the
+    /// test to use, their phone and ID number in clear.
+    pub async fn register_volunteer(&self, n: u32, branch: &str) -> Registered {
+        let volunteer = api::service::development::synthetic_volunteer(n, branch).unwrap();
+        let registered = Registered {
+            phone: volunteer.phone.expose().to_owned(),
+            national_id: volunteer.national_id.expose().to_owned(),
+            id: uuid::Uuid::nil(),
+        };
+        let id = self.app.services().volunteers.register(volunteer, chrono::Utc::now()).await.unwrap();
+        Registered { id, ..registered }
+    }
+
+    /// Delivers what is queued and returns the latest sign-in code the development gateway
+    /// "sent" to `phone` (E.164), as a developer reads it from `developmentSms`.
+    pub async fn latest_code(&self, phone: &str) -> Option<String> {
+        let messaging = self.app.messaging();
+        while messaging.deliver_batch("test").await.unwrap() > 0 {}
+        let sent = messaging.development_sms()?.recent(phone, 1).into_iter().next()?;
+        (sent.template_key == "login_code").then(|| sent.params.first().cloned()).flatten()
+    }
+
     /// Starts the HTTP server on a free loopback port.
     pub async fn serve(&self) -> Server {
         Server::start(self.app.clone()).await
     }
+}
+
+/// The password of the staff accounts [`TestApp::staff_token`] creates.
+pub const STAFF_PASSWORD: &str = "correct horse battery staple";
+
+/// A volunteer a test registered, with what only the test may know in clear.
+#[derive(Clone, Debug)]
+pub struct Registered {
+    pub id: uuid::Uuid,
+    /// E.164.
+    pub phone: String,
+    pub national_id: String,
 }
 
 /// The `extensions.code` of each error of a response.

@@ -44,6 +44,22 @@ impl Server {
             .expect("the server answers")
     }
 
+    /// POSTs an operation with variables, with a bearer token when given, as the mobile app and
+    /// partners do; returns status and JSON body.
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
+        let mut request = self
+            .client
+            .post(self.url("/graphql"))
+            .header("accept", GRAPHQL_RESPONSE)
+            .json(&serde_json::json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("a JSON body"))
+    }
+
     /// POSTs a query and returns status and JSON body.
     pub async fn query(&self, query: &str) -> (u16, Value) {
         let response = self.graphql(&serde_json::json!({ "query": query })).await;

@@ -25,6 +25,11 @@ enum Access {
     BranchStaff,
     /// Any staff member, for their own account.
     AnyStaff,
+    /// Volunteers, for their own record.
+    Volunteer,
+    /// National administrators, and coordinators of the record's branch (51): the roles that
+    /// may see personal data in clear.
+    Unmaskers,
 }
 
 /// Every root field, with who may call it and an operation that calls it with plausible input.
@@ -42,7 +47,30 @@ const EXPECTATIONS: &[(&str, Access, &str)] = &[
         Access::Anyone,
         r#"mutation { refreshStaffSession(refreshToken: "rt_unknown") { accessToken } }"#,
     ),
+    (
+        "Mutation.refreshSession",
+        Access::Anyone,
+        r#"mutation { refreshSession(refreshToken: "rt_unknown") { accessToken } }"#,
+    ),
     ("Mutation.signOut", Access::Anyone, r#"mutation { signOut(refreshToken: "rt_unknown") }"#),
+    (
+        "Mutation.requestSignInCode",
+        Access::Anyone,
+        r#"mutation { requestSignInCode(phone: "13900000009") { expiresIn } }"#,
+    ),
+    (
+        "Mutation.signInWithCode",
+        Access::Anyone,
+        r#"mutation { signInWithCode(phone: "13900000009", code: "000000") { enrolmentRequired } }"#,
+    ),
+    ("Query.me", Access::Volunteer, "{ me { name status } }"),
+    ("Query.volunteer", Access::BranchStaff, r#"{ volunteer(id: "VOLUNTEER") { name nationalId } }"#),
+    ("Query.findVolunteers", Access::BranchStaff, r#"{ findVolunteers(phone: "13900000009") { id } }"#),
+    (
+        "Mutation.unmaskVolunteerField",
+        Access::Unmaskers,
+        r#"mutation { unmaskVolunteerField(volunteerId: "VOLUNTEER", field: NATIONAL_ID, purpose: DATA_CORRECTION) }"#,
+    ),
     (
         "Mutation.createStaffAccount",
         Access::NationalAdmin,
@@ -88,11 +116,12 @@ const EXPECTATIONS: &[(&str, Access, &str)] = &[
     ),
 ];
 
-fn callers() -> Vec<(&'static str, Principal)> {
+/// One caller of each kind; `volunteer` is a registered volunteer of branch 51.
+fn callers(volunteer: Uuid) -> Vec<(&'static str, Principal)> {
     let staff = |role| Principal::Staff { id: Uuid::now_v7(), role, branch: "51".into() };
     vec![
         ("anonymous", Principal::Anonymous),
-        ("volunteer", Principal::Volunteer { id: Uuid::now_v7() }),
+        ("volunteer", Principal::Volunteer { id: volunteer }),
         ("national admin", staff(StaffRole::NationalAdmin)),
         ("branch coordinator", staff(StaffRole::BranchCoordinator)),
         ("branch recruiter", staff(StaffRole::BranchRecruiter)),
@@ -105,6 +134,10 @@ fn allowed(access: Access, caller: &Principal) -> bool {
     match access {
         Access::Anyone => true,
         Access::AnyStaff => matches!(caller, Principal::Staff { .. }),
+        Access::Volunteer => matches!(caller, Principal::Volunteer { .. }),
+        Access::Unmaskers => {
+            matches!(caller, Principal::Staff { role: StaffRole::NationalAdmin | StaffRole::BranchCoordinator, .. })
+        }
         Access::NationalAdmin => matches!(caller, Principal::Staff { role: StaffRole::NationalAdmin, .. }),
         Access::AuditReaders => {
             matches!(caller, Principal::Staff { role: StaffRole::Auditor | StaffRole::NationalAdmin, .. })
@@ -136,8 +169,9 @@ both_backends! {
             .queue(app.app.db(), registry_tests::gateway::login_code("13800000001", "123456", "matrix".into()))
             .await
             .unwrap();
+        let volunteer = app.register_volunteer(1, "51").await;
         let introspection = app
-            .execute("{ __schema { queryType { fields { name } } mutationType { fields { name } } } }")
+            .execute("{ __schema { queryType { fields(includeDeprecated: true) { name } } mutationType { fields(includeDeprecated: true) { name } } } }")
             .await
             .data
             .into_json()
@@ -152,9 +186,11 @@ both_backends! {
         assert_eq!(fields, expected, "every root field needs exactly one row in EXPECTATIONS");
 
         for (field, access, operation) in EXPECTATIONS {
-            for (who, caller) in callers() {
-                let operation =
-                    operation.replace("HOSPITAL", &hospital.id.to_string()).replace("MESSAGE", &message.id.to_string());
+            for (who, caller) in callers(volunteer.id) {
+                let operation = operation
+                    .replace("HOSPITAL", &hospital.id.to_string())
+                    .replace("MESSAGE", &message.id.to_string())
+                    .replace("VOLUNTEER", &volunteer.id.to_string());
                 let response = app.execute_as(caller.clone(), operation).await;
                 let codes: Vec<String> = response
                     .errors

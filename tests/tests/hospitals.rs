@@ -3,47 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is the failure report
 
-use registry_tests::{Server, TestApp, both_backends, error_codes};
+use registry_tests::{both_backends, error_codes};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
-
-const PASSWORD: &str = "correct horse battery staple";
-
-async fn gql(server: &Server, token: Option<&str>, query: &str, variables: Value) -> Value {
-    let mut request =
-        server.client.post(server.url("/graphql")).json(&json!({ "query": query, "variables": variables }));
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    request.send().await.unwrap().json().await.unwrap()
-}
-
-/// A national administrator's and a staff member's access tokens, issued directly: sign-in has
-/// its own tests, and these check only what each role may read.
-async fn staff_token(app: &TestApp, role: &str, branch: &str) -> String {
-    let created = if role == "national_admin" {
-        app.app.staff().bootstrap_national_admin("admin", PASSWORD).await.unwrap()
-    } else {
-        let admin = api::service::Principal::Staff {
-            id: uuid::Uuid::now_v7(),
-            role: api::service::StaffRole::NationalAdmin,
-            branch: "11".into(),
-        };
-        let input = api::service::NewStaff {
-            username: format!("{role}{branch}"),
-            password: PASSWORD.into(),
-            role: api::service::StaffRole::parse(role).unwrap(),
-            branch_code: branch.into(),
-        };
-        app.app.staff().create(&admin.national_admin().unwrap(), &admin, input, None).await.unwrap()
-    };
-    let principal = api::service::Principal::Staff {
-        id: created.id,
-        role: api::service::StaffRole::parse(role).unwrap(),
-        branch: if role == "national_admin" { "11".into() } else { branch.into() },
-    };
-    app.app.tokens().issue(&principal, 1, chrono::Utc::now()).unwrap()
-}
 
 const REGISTER: &str = "mutation($i: RegisterHospitalInput!) { registerHospital(input: $i) { id name branchCode contactName contactPhone } }";
 const ISSUE: &str =
@@ -59,63 +21,63 @@ fn hospital(name: &str, branch: &str) -> Value {
 both_backends! {
     async fn each_caller_reads_only_the_hospitals_it_should(db) {
         let app = db.app().await;
-        let admin = staff_token(&app, "national_admin", "11").await;
-        let recruiter_51 = staff_token(&app, "branch_recruiter", "51").await;
-        let recruiter_11 = staff_token(&app, "branch_recruiter", "11").await;
+        let admin = app.staff_token("national_admin", "11").await;
+        let recruiter_51 = app.staff_token("branch_recruiter", "51").await;
+        let recruiter_11 = app.staff_token("branch_recruiter", "11").await;
         let server = app.serve().await;
 
-        let x = gql(&server, Some(&admin), REGISTER, hospital("四川大学华西医院", "51")).await;
+        let x = server.gql(Some(&admin), REGISTER, hospital("四川大学华西医院", "51")).await.1;
         let x = &x["data"]["registerHospital"];
         assert_eq!(x["contactName"], "张**");
         assert_eq!(x["contactPhone"], "138****0009");
         let x_id = x["id"].as_str().unwrap().to_owned();
-        let y = gql(&server, Some(&admin), REGISTER, hospital("北京协和医院", "11")).await;
+        let y = server.gql(Some(&admin), REGISTER, hospital("北京协和医院", "11")).await.1;
         let y_id = y["data"]["registerHospital"]["id"].as_str().unwrap().to_owned();
 
-        let issued = gql(&server, Some(&admin), ISSUE, json!({ "h": x_id })).await;
+        let issued = server.gql(Some(&admin), ISSUE, json!({ "h": x_id })).await.1;
         let issued = &issued["data"]["issueHospitalCredentials"];
         assert!(issued["previousValidUntil"].is_null());
-        let exchanged = gql(&server, None, TOKEN, json!({ "c": issued["clientId"], "s": issued["clientSecret"] })).await;
+        let exchanged = server.gql(None, TOKEN, json!({ "c": issued["clientId"], "s": issued["clientSecret"] })).await.1;
         let x_token = exchanged["data"]["hospitalToken"]["accessToken"].as_str().unwrap().to_owned();
 
-        let own = gql(&server, Some(&x_token), READ, json!({ "id": x_id })).await;
+        let own = server.gql(Some(&x_token), READ, json!({ "id": x_id })).await.1;
         assert_eq!(own["data"]["hospital"]["name"], "四川大学华西医院", "{own}");
-        let other = gql(&server, Some(&x_token), READ, json!({ "id": y_id })).await;
+        let other = server.gql(Some(&x_token), READ, json!({ "id": y_id })).await.1;
         assert_eq!(error_codes(&other), ["FORBIDDEN"], "hospital X cannot read hospital Y");
-        let rotate = gql(&server, Some(&x_token), ISSUE, json!({ "h": y_id })).await;
+        let rotate = server.gql(Some(&x_token), ISSUE, json!({ "h": y_id })).await.1;
         assert_eq!(error_codes(&rotate), ["FORBIDDEN"], "hospital X cannot touch Y's credentials");
 
-        let same_branch = gql(&server, Some(&recruiter_51), READ, json!({ "id": x_id })).await;
+        let same_branch = server.gql(Some(&recruiter_51), READ, json!({ "id": x_id })).await.1;
         assert_eq!(same_branch["data"]["hospital"]["id"], x_id.as_str());
-        let other_branch = gql(&server, Some(&recruiter_11), READ, json!({ "id": x_id })).await;
+        let other_branch = server.gql(Some(&recruiter_11), READ, json!({ "id": x_id })).await.1;
         assert_eq!(error_codes(&other_branch), ["FORBIDDEN"], "branch-11 staff cannot see branch 51's hospital");
-        let anonymous = gql(&server, None, READ, json!({ "id": x_id })).await;
+        let anonymous = server.gql(None, READ, json!({ "id": x_id })).await.1;
         assert_eq!(error_codes(&anonymous), ["UNAUTHENTICATED"]);
     }
 
     async fn credentials_rotate_with_an_overlap_and_wrong_secrets_are_refused(db) {
         let app = db.app().await;
-        let admin = staff_token(&app, "national_admin", "11").await;
+        let admin = app.staff_token("national_admin", "11").await;
         let server = app.serve().await;
-        let x = gql(&server, Some(&admin), REGISTER, hospital("四川省人民医院", "51")).await;
+        let x = server.gql(Some(&admin), REGISTER, hospital("四川省人民医院", "51")).await.1;
         let x_id = x["data"]["registerHospital"]["id"].as_str().unwrap().to_owned();
-        let first = gql(&server, Some(&admin), ISSUE, json!({ "h": x_id })).await["data"]["issueHospitalCredentials"].clone();
-        let second = gql(&server, Some(&admin), ISSUE, json!({ "h": x_id })).await["data"]["issueHospitalCredentials"].clone();
+        let first = server.gql(Some(&admin), ISSUE, json!({ "h": x_id })).await.1["data"]["issueHospitalCredentials"].clone();
+        let second = server.gql(Some(&admin), ISSUE, json!({ "h": x_id })).await.1["data"]["issueHospitalCredentials"].clone();
         let until: chrono::DateTime<chrono::Utc> = second["previousValidUntil"].as_str().unwrap().parse().unwrap();
         let days = (until - chrono::Utc::now()).num_hours();
         assert!((167..=168).contains(&days), "a seven-day overlap, got {days} h");
         for credentials in [&first, &second] {
-            let token = gql(&server, None, TOKEN, json!({ "c": credentials["clientId"], "s": credentials["clientSecret"] })).await;
+            let token = server.gql(None, TOKEN, json!({ "c": credentials["clientId"], "s": credentials["clientSecret"] })).await.1;
             assert!(token["data"]["hospitalToken"]["accessToken"].is_string(), "{token}");
         }
-        let wrong = gql(&server, None, TOKEN, json!({ "c": second["clientId"], "s": "hsk_wrong" })).await;
+        let wrong = server.gql(None, TOKEN, json!({ "c": second["clientId"], "s": "hsk_wrong" })).await.1;
         assert_eq!(error_codes(&wrong), ["BAD_USER_INPUT"]);
         assert_eq!(wrong["errors"][0]["message"], "credentials: wrong client id or secret");
     }
 
     async fn bad_hospital_input_is_refused_naming_the_field_and_the_contact_is_encrypted(db) {
         let app = db.app().await;
-        let admin = staff_token(&app, "national_admin", "11").await;
+        let admin = app.staff_token("national_admin", "11").await;
         let server = app.serve().await;
         for (input, field) in [
             (json!({ "i": { "name": "医院", "branchCode": "51", "contactName": "张医生", "contactPhone": "12345" } }), "contactPhone"),
@@ -123,12 +85,12 @@ both_backends! {
             (json!({ "i": { "name": "", "branchCode": "51", "contactName": "张医生", "contactPhone": "13800000009" } }), "name"),
             (json!({ "i": { "name": "医院", "branchCode": "51", "contactName": "张".repeat(10_000), "contactPhone": "13800000009" } }), "contactName"),
         ] {
-            let body = gql(&server, Some(&admin), REGISTER, input).await;
+            let body = server.gql(Some(&admin), REGISTER, input).await.1;
             assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{body}");
             assert_eq!(body["errors"][0]["extensions"]["field"], field, "{body}");
         }
         assert_eq!(entity::hospital::Entity::find().count(app.app.db()).await.unwrap(), 0);
-        gql(&server, Some(&admin), REGISTER, hospital("成都市第一人民医院", "51")).await;
+        server.gql(Some(&admin), REGISTER, hospital("成都市第一人民医院", "51")).await;
         let stored = entity::hospital::Entity::find().one(app.app.db()).await.unwrap().unwrap();
         assert!(!String::from_utf8_lossy(&stored.contact).contains("13800000009"));
         assert!(!String::from_utf8_lossy(&stored.contact).contains("张医生"));

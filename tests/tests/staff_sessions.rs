@@ -10,20 +10,6 @@ use serde_json::{Value, json};
 
 const ADMIN_PASSWORD: &str = "correct horse battery staple";
 
-async fn gql(server: &Server, token: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
-    let mut request = server
-        .client
-        .post(server.url("/graphql"))
-        .header("accept", "application/graphql-response+json")
-        .json(&json!({ "query": query, "variables": variables }));
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap())
-}
-
 const SIGN_IN: &str = "mutation($u: String!, $p: String!, $c: String) { staffSignIn(username: $u, password: $p, totpCode: $c) { accessToken refreshToken expiresIn } }";
 const REFRESH: &str = "mutation($t: String!) { refreshStaffSession(refreshToken: $t) { accessToken refreshToken } }";
 const CREATE: &str = "mutation($i: CreateStaffAccountInput!) { createStaffAccount(input: $i) { id totpUri } }";
@@ -40,7 +26,7 @@ async fn sign_in(server: &Server, username: &str, password: &str) -> (String, St
 }
 
 async fn sign_in_with(server: &Server, username: &str, password: &str, code: Option<String>) -> (String, String) {
-    let (status, body) = gql(server, None, SIGN_IN, json!({ "u": username, "p": password, "c": code })).await;
+    let (status, body) = server.gql(None, SIGN_IN, json!({ "u": username, "p": password, "c": code })).await;
     assert_eq!(status, 200, "{body}");
     let session = &body["data"]["staffSignIn"];
     assert_eq!(session["expiresIn"], 900);
@@ -69,10 +55,10 @@ both_backends! {
     async fn an_administrator_creates_staff_who_sign_in_and_are_audited(db) {
         let app = db.app().await;
         let (server, admin, _) = with_admin(&app).await;
-        let (status, body) = gql(&server, Some(&admin), CREATE, recruiter("li.ming")).await;
+        let (status, body) = server.gql(Some(&admin), CREATE, recruiter("li.ming")).await;
         assert_eq!(status, 200, "{body}");
         let (access, _) = sign_in(&server, "LI.MING", "a long enough password").await;
-        let (status, body) = gql(&server, Some(&access), "{ branches { code } }", json!({})).await;
+        let (status, body) = server.gql(Some(&access), "{ branches { code } }", json!({})).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["data"]["branches"].as_array().unwrap().len(), 31);
         let actions = audit_actions(&app).await;
@@ -85,19 +71,19 @@ both_backends! {
     async fn only_national_administrators_create_or_disable_staff(db) {
         let app = db.app().await;
         let (server, admin, _) = with_admin(&app).await;
-        gql(&server, Some(&admin), CREATE, recruiter("recruiter51")).await;
+        server.gql(Some(&admin), CREATE, recruiter("recruiter51")).await;
         let (recruiter_token, _) = sign_in(&server, "recruiter51", "a long enough password").await;
-        let (status, body) = gql(&server, Some(&recruiter_token), CREATE, recruiter("someone")).await;
+        let (status, body) = server.gql(Some(&recruiter_token), CREATE, recruiter("someone")).await;
         assert_eq!(status, 403, "the role gate refuses before anything runs: {body}");
         assert_eq!(error_codes(&body), ["FORBIDDEN"]);
         assert!(body.get("data").is_none());
-        let (status, mixed) = gql(&server, Some(&recruiter_token), "{ branches { code } auditEvents { nextCursor } }", json!({})).await;
+        let (status, mixed) = server.gql(Some(&recruiter_token), "{ branches { code } auditEvents { nextCursor } }", json!({})).await;
         assert_eq!(status, 403, "an operation with one forbidden field runs nothing: {mixed}");
         assert!(mixed.get("data").is_none());
-        let (status, body) = gql(&server, None, CREATE, recruiter("someone")).await;
+        let (status, body) = server.gql(None, CREATE, recruiter("someone")).await;
         assert_eq!(status, 401);
         assert_eq!(error_codes(&body), ["UNAUTHENTICATED"]);
-        let (_, body) = gql(&server, Some(&recruiter_token), "mutation($id: ID!) { disableStaffAccount(id: $id) }", json!({ "id": uuid::Uuid::now_v7() })).await;
+        let (_, body) = server.gql(Some(&recruiter_token), "mutation($id: ID!) { disableStaffAccount(id: $id) }", json!({ "id": uuid::Uuid::now_v7() })).await;
         assert_eq!(error_codes(&body), ["FORBIDDEN"]);
         let accounts = entity::staff_account::Entity::find().count(app.app.db()).await.unwrap();
         assert_eq!(accounts, 2, "the refused calls changed nothing");
@@ -115,7 +101,7 @@ both_backends! {
             (json!({ "i": { "username": "admin", "password": "a long enough password", "role": "AUDITOR", "branchCode": "51" } }), "CONFLICT", "username"),
         ];
         for (variables, code, field) in cases {
-            let (_, body) = gql(&server, Some(&admin), CREATE, variables).await;
+            let (_, body) = server.gql(Some(&admin), CREATE, variables).await;
             assert_eq!(error_codes(&body), [code], "{body}");
             assert_eq!(body["errors"][0]["extensions"]["field"], field, "{body}");
         }
@@ -125,8 +111,8 @@ both_backends! {
     async fn a_wrong_password_and_an_unknown_name_get_the_same_answer(db) {
         let app = db.app().await;
         let (server, _, _) = with_admin(&app).await;
-        let (_, wrong) = gql(&server, None, SIGN_IN, json!({ "u": "admin", "p": "not the password" })).await;
-        let (_, unknown) = gql(&server, None, SIGN_IN, json!({ "u": "nobody", "p": "not the password" })).await;
+        let (_, wrong) = server.gql(None, SIGN_IN, json!({ "u": "admin", "p": "not the password" })).await;
+        let (_, unknown) = server.gql(None, SIGN_IN, json!({ "u": "nobody", "p": "not the password" })).await;
         assert_eq!(error_codes(&wrong), ["BAD_USER_INPUT"]);
         assert_eq!(wrong["errors"][0]["message"], unknown["errors"][0]["message"]);
         assert_eq!(wrong["errors"][0]["message"], "credentials: wrong user name, password or one-time code");
@@ -136,14 +122,14 @@ both_backends! {
         let app = db.app().await;
         let (server, _, uri) = with_admin(&app).await;
         let (_, first) = sign_in_with(&server, "admin", ADMIN_PASSWORD, Some(code(&uri, 1))).await;
-        let (status, body) = gql(&server, None, REFRESH, json!({ "t": first })).await;
+        let (status, body) = server.gql(None, REFRESH, json!({ "t": first })).await;
         assert_eq!(status, 200, "{body}");
         let second = body["data"]["refreshStaffSession"]["refreshToken"].as_str().unwrap().to_owned();
         assert_ne!(first, second);
 
-        let (_, replay) = gql(&server, None, REFRESH, json!({ "t": first })).await;
+        let (_, replay) = server.gql(None, REFRESH, json!({ "t": first })).await;
         assert_eq!(error_codes(&replay), ["BAD_USER_INPUT"], "a spent token is refused");
-        let (_, after) = gql(&server, None, REFRESH, json!({ "t": second })).await;
+        let (_, after) = server.gql(None, REFRESH, json!({ "t": second })).await;
         assert_eq!(error_codes(&after), ["BAD_USER_INPUT"], "the whole family is revoked");
         let reuse = audit_event::Entity::find().filter(audit_event::Column::Action.eq("refresh_token.reuse")).count(app.app.db()).await.unwrap();
         assert_eq!(reuse, 1);
@@ -153,28 +139,28 @@ both_backends! {
         let app = db.app().await;
         let (server, _, uri) = with_admin(&app).await;
         let (_, refresh) = sign_in_with(&server, "admin", ADMIN_PASSWORD, Some(code(&uri, 1))).await;
-        let (status, _) = gql(&server, None, "mutation($t: String!) { signOut(refreshToken: $t) }", json!({ "t": refresh })).await;
+        let (status, _) = server.gql(None, "mutation($t: String!) { signOut(refreshToken: $t) }", json!({ "t": refresh })).await;
         assert_eq!(status, 200);
-        let (_, body) = gql(&server, None, REFRESH, json!({ "t": refresh })).await;
+        let (_, body) = server.gql(None, REFRESH, json!({ "t": refresh })).await;
         assert_eq!(error_codes(&body), ["BAD_USER_INPUT"]);
     }
 
     async fn a_disabled_accounts_live_access_token_stops_working_on_its_next_request(db) {
         let app = db.app().await;
         let (server, admin, _) = with_admin(&app).await;
-        let (_, created) = gql(&server, Some(&admin), CREATE, recruiter("leaving")).await;
+        let (_, created) = server.gql(Some(&admin), CREATE, recruiter("leaving")).await;
         let id = created["data"]["createStaffAccount"]["id"].as_str().unwrap().to_owned();
         let (access, refresh) = sign_in(&server, "leaving", "a long enough password").await;
-        assert_eq!(gql(&server, Some(&access), "{ branches { code } }", json!({})).await.0, 200);
+        assert_eq!(server.gql(Some(&access), "{ branches { code } }", json!({})).await.0, 200);
 
-        let (status, body) = gql(&server, Some(&admin), "mutation($id: ID!) { disableStaffAccount(id: $id) }", json!({ "id": id })).await;
+        let (status, body) = server.gql(Some(&admin), "mutation($id: ID!) { disableStaffAccount(id: $id) }", json!({ "id": id })).await;
         assert_eq!(status, 200, "{body}");
-        let (status, body) = gql(&server, Some(&access), "{ branches { code } }", json!({})).await;
+        let (status, body) = server.gql(Some(&access), "{ branches { code } }", json!({})).await;
         assert_eq!(status, 401, "{body}");
         assert_eq!(error_codes(&body), ["UNAUTHENTICATED"]);
-        let (_, body) = gql(&server, None, REFRESH, json!({ "t": refresh })).await;
+        let (_, body) = server.gql(None, REFRESH, json!({ "t": refresh })).await;
         assert_eq!(error_codes(&body), ["BAD_USER_INPUT"]);
-        let (_, body) = gql(&server, None, SIGN_IN, json!({ "u": "leaving", "p": "a long enough password" })).await;
+        let (_, body) = server.gql(None, SIGN_IN, json!({ "u": "leaving", "p": "a long enough password" })).await;
         assert_eq!(error_codes(&body), ["BAD_USER_INPUT"]);
         assert!(audit_actions(&app).await.iter().any(|a| a == "staff.disable"));
     }
@@ -183,7 +169,7 @@ both_backends! {
         let app = db.app().await;
         let (server, admin, _) = with_admin(&app).await;
         let coordinator = json!({ "i": { "username": "coordinator51", "password": "a long enough password", "role": "BRANCH_COORDINATOR", "branchCode": "51" } });
-        let (_, created) = gql(&server, Some(&admin), CREATE, coordinator).await;
+        let (_, created) = server.gql(Some(&admin), CREATE, coordinator).await;
         let uri = created["data"]["createStaffAccount"]["totpUri"].as_str().unwrap().to_owned();
         assert!(uri.starts_with("otpauth://totp/"), "{uri}");
         let id = created["data"]["createStaffAccount"]["id"].as_str().unwrap().to_owned();
@@ -191,7 +177,7 @@ both_backends! {
         let secret_b32 = uri.split("secret=").nth(1).unwrap().split('&').next().unwrap();
         assert!(!String::from_utf8_lossy(stored.totp_secret.as_ref().unwrap()).contains(secret_b32), "the TOTP secret is encrypted at rest");
 
-        let attempt = |code: Option<String>| gql(&server, None, SIGN_IN, json!({ "u": "coordinator51", "p": "a long enough password", "c": code }));
+        let attempt = |code: Option<String>| server.gql(None, SIGN_IN, json!({ "u": "coordinator51", "p": "a long enough password", "c": code }));
         assert_eq!(error_codes(&attempt(None).await.1), ["BAD_USER_INPUT"], "a password alone is not enough");
         assert_eq!(error_codes(&attempt(Some("000000".into())).await.1), ["BAD_USER_INPUT"]);
         let current = code(&uri, 0);
@@ -200,11 +186,11 @@ both_backends! {
         let access = body["data"]["staffSignIn"]["accessToken"].as_str().unwrap().to_owned();
         assert_eq!(error_codes(&attempt(Some(current)).await.1), ["BAD_USER_INPUT"], "a code works once");
 
-        let (status, reset) = gql(&server, Some(&admin), "mutation($id: ID!) { resetStaffSecondFactor(id: $id) }", json!({ "id": id })).await;
+        let (status, reset) = server.gql(Some(&admin), "mutation($id: ID!) { resetStaffSecondFactor(id: $id) }", json!({ "id": id })).await;
         assert_eq!(status, 200, "{reset}");
         let new_uri = reset["data"]["resetStaffSecondFactor"].as_str().unwrap().to_owned();
         assert_ne!(new_uri, uri);
-        assert_eq!(gql(&server, Some(&access), "{ branches { code } }", json!({})).await.0, 401, "the reset ends sessions");
+        assert_eq!(server.gql(Some(&access), "{ branches { code } }", json!({})).await.0, 401, "the reset ends sessions");
         assert_eq!(error_codes(&attempt(Some(code(&uri, 1))).await.1), ["BAD_USER_INPUT"], "the old authenticator is useless");
         assert_eq!(attempt(Some(code(&new_uri, 1))).await.0, 200);
     }
@@ -213,16 +199,16 @@ both_backends! {
         let app = db.app().await;
         let (server, admin, _) = with_admin(&app).await;
         for name in ["audit.one", "audit.two", "audit.three"] {
-            gql(&server, Some(&admin), CREATE, recruiter(name)).await;
+            server.gql(Some(&admin), CREATE, recruiter(name)).await;
         }
         let auditor = json!({ "i": { "username": "auditor", "password": "a long enough password", "role": "AUDITOR", "branchCode": "11" } });
-        gql(&server, Some(&admin), CREATE, auditor).await;
+        server.gql(Some(&admin), CREATE, auditor).await;
         let (auditor_token, _) = sign_in(&server, "auditor", "a long enough password").await;
         let page = "query($after: String) { auditEvents(first: 2, action: \"staff.create\", after: $after) { events { action subjectId requestId } nextCursor } }";
         let mut cursor: Option<String> = None;
         let mut seen = Vec::new();
         loop {
-            let (_, body) = gql(&server, Some(&auditor_token), page, json!({ "after": cursor })).await;
+            let (_, body) = server.gql(Some(&auditor_token), page, json!({ "after": cursor })).await;
             let events = body["data"]["auditEvents"]["events"].as_array().unwrap().clone();
             assert!(!events.is_empty() && events.len() <= 2, "{body}");
             assert!(events.iter().all(|event| event["action"] == "staff.create"));
@@ -236,26 +222,26 @@ both_backends! {
         assert_eq!(seen.len(), 5, "the administrator, three recruiters and the auditor were created");
         assert_eq!(subjects.len(), 5, "pages do not repeat or skip");
         assert!(seen[0]["requestId"].is_string(), "staff mutations carry the request id");
-        let (_, refused) = gql(&server, Some(&auditor_token), page, json!({ "after": "not-a-cursor" })).await;
+        let (_, refused) = server.gql(Some(&auditor_token), page, json!({ "after": "not-a-cursor" })).await;
         assert_eq!(error_codes(&refused), ["BAD_USER_INPUT"]);
     }
 
     async fn changing_ones_password_ends_every_session_and_checks_both_passwords(db) {
         let app = db.app().await;
         let (server, admin, _) = with_admin(&app).await;
-        gql(&server, Some(&admin), CREATE, recruiter("changer")).await;
+        server.gql(Some(&admin), CREATE, recruiter("changer")).await;
         let (access, refresh) = sign_in(&server, "changer", "a long enough password").await;
         let change = "mutation($c: String!, $n: String!) { changeMyPassword(currentPassword: $c, newPassword: $n) }";
-        let (_, wrong) = gql(&server, Some(&access), change, json!({ "c": "not my password", "n": "a brand new passphrase" })).await;
+        let (_, wrong) = server.gql(Some(&access), change, json!({ "c": "not my password", "n": "a brand new passphrase" })).await;
         assert_eq!(error_codes(&wrong), ["BAD_USER_INPUT"]);
         assert_eq!(wrong["errors"][0]["extensions"]["field"], "currentPassword");
-        let (_, weak) = gql(&server, Some(&access), change, json!({ "c": "a long enough password", "n": "passwordpassword" })).await;
+        let (_, weak) = server.gql(Some(&access), change, json!({ "c": "a long enough password", "n": "passwordpassword" })).await;
         assert_eq!(weak["errors"][0]["extensions"]["field"], "newPassword");
-        let (status, body) = gql(&server, Some(&access), change, json!({ "c": "a long enough password", "n": "a brand new passphrase" })).await;
+        let (status, body) = server.gql(Some(&access), change, json!({ "c": "a long enough password", "n": "a brand new passphrase" })).await;
         assert_eq!(status, 200, "{body}");
-        assert_eq!(gql(&server, Some(&access), "{ branches { code } }", json!({})).await.0, 401, "this session ended too");
-        assert_eq!(error_codes(&gql(&server, None, REFRESH, json!({ "t": refresh })).await.1), ["BAD_USER_INPUT"]);
-        let (_, old) = gql(&server, None, SIGN_IN, json!({ "u": "changer", "p": "a long enough password" })).await;
+        assert_eq!(server.gql(Some(&access), "{ branches { code } }", json!({})).await.0, 401, "this session ended too");
+        assert_eq!(error_codes(&server.gql(None, REFRESH, json!({ "t": refresh })).await.1), ["BAD_USER_INPUT"]);
+        let (_, old) = server.gql(None, SIGN_IN, json!({ "u": "changer", "p": "a long enough password" })).await;
         assert_eq!(error_codes(&old), ["BAD_USER_INPUT"]);
         sign_in(&server, "changer", "a brand new passphrase").await;
         assert!(audit_actions(&app).await.iter().any(|a| a == "staff.password_change"));

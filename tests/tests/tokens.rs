@@ -61,9 +61,12 @@ both_backends! {
         let app = db.app().await;
         let server = app.serve().await;
         let seed = seed(&db);
-        let volunteer = Principal::Volunteer { id: Uuid::now_v7() };
+        let volunteer = Principal::Volunteer { id: app.register_volunteer(1, "51").await.id };
         let genuine = app.app.tokens().issue(&volunteer, 1, chrono::Utc::now()).unwrap();
         assert_eq!(status_with(&server, &format!("Bearer {genuine}")).await.0, 200);
+        // A well-signed token of a volunteer whose record is gone (purged) ends with the record.
+        let ghost = app.app.tokens().issue(&Principal::Volunteer { id: Uuid::now_v7() }, 1, chrono::Utc::now()).unwrap();
+        assert_eq!(status_with(&server, &format!("Bearer {ghost}")).await.0, 401);
 
         let public = URL_SAFE_NO_PAD.decode(app.app.tokens().jwks()["keys"][0]["x"].as_str().unwrap()).unwrap();
         let header_none = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"at+jwt"}"#);

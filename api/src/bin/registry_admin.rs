@@ -1,55 +1,107 @@
-//! `registry-admin bootstrap-national-admin <username>`: creates the first national
-//! administrator of a fresh deployment, with the password from `REGISTRY_BOOTSTRAP_PASSWORD` or
-//! the first line of standard input. Refused once a national administrator exists; every
-//! later account is created by an administrator through the API.
+//! Operator commands, run with the service's configuration:
+//!
+//! - `registry-admin bootstrap-national-admin <username>`: creates the first national
+//!   administrator of a fresh deployment, with the password from `REGISTRY_BOOTSTRAP_PASSWORD`
+//!   or the first line of standard input. Refused once one exists; every later account is
+//!   created by an administrator through the API.
+//! - `registry-admin rotate-field-keys [batch size]`: re-encrypts stored personal data with the
+//!   active field key, in batches; safe to stop and rerun (see `api::pii::rotation`).
+//! - `registry-admin seed-volunteers <count> [branch] [first]`: registers synthetic volunteers
+//!   for development, demos and the no-plaintext check. Refused in production.
 
 use std::io::BufRead;
 use std::process::ExitCode;
 
 use api::config::Settings;
 
+const USAGE: &str = "usage: registry-admin bootstrap-national-admin <username>\n       \
+                     registry-admin rotate-field-keys [batch size, default 500]\n       \
+                     registry-admin seed-volunteers <count> [branch, default 51] [first number, default 0]";
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [command, username] = args.as_slice() else {
-        eprintln!("usage: registry-admin bootstrap-national-admin <username>");
-        return ExitCode::from(2);
-    };
-    if command != "bootstrap-national-admin" {
-        eprintln!("unknown command {command:?}; usage: registry-admin bootstrap-national-admin <username>");
-        return ExitCode::from(2);
-    }
-    let password = if let Ok(password) = std::env::var("REGISTRY_BOOTSTRAP_PASSWORD") {
-        password
-    } else {
-        let mut line = String::new();
-        if std::io::stdin().lock().read_line(&mut line).is_err() {
-            eprintln!("registry-admin: cannot read the password from standard input");
-            return ExitCode::FAILURE;
-        }
-        line.trim_end_matches(['\r', '\n']).to_owned()
-    };
-    let result = async {
-        let app = api::App::build(Settings::load()?).await?;
-        app.staff().bootstrap_national_admin(username, &password).await.map_err(|err| anyhow::anyhow!("{err:?}"))
-    }
-    .await;
-    match result {
-        Ok(created) => {
-            eprintln!("registry-admin: national administrator {username} created ({})", created.id);
-            if let Some(uri) = created.totp_uri {
-                eprintln!("registry-admin: scan this into an authenticator app now; it is not shown again:");
-                // The URI on standard output, alone, so that it can be piped to a QR encoder.
-                #[allow(clippy::print_stdout)]
-                {
-                    println!("{uri}");
-                }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        ["bootstrap-national-admin", username] => bootstrap(username).await,
+        ["rotate-field-keys", rest @ ..] if rest.len() <= 1 => match number(rest.first(), 500) {
+            Ok(batch) => rotate(batch).await,
+            Err(err) => Err(err),
+        },
+        ["seed-volunteers", count, rest @ ..] if rest.len() <= 2 => {
+            match (number(Some(count), 0), number(rest.get(1), 0)) {
+                (Ok(count), Ok(first)) => seed(count, rest.first().copied().unwrap_or("51"), first).await,
+                (Err(err), _) | (_, Err(err)) => Err(err),
             }
-            ExitCode::SUCCESS
         }
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("registry-admin: {err:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+fn number(arg: Option<&&str>, default: u32) -> anyhow::Result<u32> {
+    arg.map_or(Ok(default), |text| text.parse().map_err(|_| anyhow::anyhow!("{text:?} is not a number\n{USAGE}")))
+}
+
+async fn bootstrap(username: &str) -> anyhow::Result<()> {
+    let password = if let Ok(password) = std::env::var("REGISTRY_BOOTSTRAP_PASSWORD") {
+        password
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).map_err(|_| anyhow::anyhow!("cannot read the password"))?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    };
+    let app = api::App::build(Settings::load()?).await?;
+    let created =
+        app.staff().bootstrap_national_admin(username, &password).await.map_err(|err| anyhow::anyhow!("{err:?}"))?;
+    eprintln!("registry-admin: national administrator {username} created ({})", created.id);
+    if let Some(uri) = created.totp_uri {
+        eprintln!("registry-admin: scan this into an authenticator app now; it is not shown again:");
+        // The URI on standard output, alone, so that it can be piped to a QR encoder.
+        #[allow(clippy::print_stdout)]
+        {
+            println!("{uri}");
+        }
+    }
+    Ok(())
+}
+
+async fn rotate(batch_size: u32) -> anyhow::Result<()> {
+    if batch_size == 0 {
+        anyhow::bail!("the batch size must be at least 1");
+    }
+    let app = api::App::build(Settings::load()?).await?;
+    let cipher = &app.services().keys.cipher;
+    eprintln!("registry-admin: re-encrypting with field key {:?}", cipher.active_key_id());
+    let report = api::pii::rotation::rotate(app.db(), cipher, u64::from(batch_size), None).await?;
+    eprintln!(
+        "registry-admin: {} values examined, {} re-encrypted; no value needs an older key now",
+        report.examined, report.rewritten
+    );
+    Ok(())
+}
+
+async fn seed(count: u32, branch: &str, first: u32) -> anyhow::Result<()> {
+    let settings = Settings::load()?;
+    if settings.is_production() {
+        anyhow::bail!("synthetic volunteers are for development only; the production profile refuses them");
+    }
+    let app = api::App::build(settings).await?;
+    let now = chrono::Utc::now();
+    for n in first..first.saturating_add(count) {
+        let volunteer = api::service::development::synthetic_volunteer(n, branch)
+            .map_err(|err| anyhow::anyhow!("synthetic volunteer {n}: {err}"))?;
+        app.services().volunteers.register(volunteer, now).await.map_err(|err| anyhow::anyhow!("{err:?}"))?;
+    }
+    eprintln!("registry-admin: {count} synthetic volunteers registered in branch {branch}, numbers {first}..");
+    Ok(())
 }

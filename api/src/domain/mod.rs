@@ -6,9 +6,11 @@
 
 pub mod messaging;
 mod national_id;
+mod person_name;
 mod phone;
 
 pub use national_id::{NationalId, Sex};
+pub use person_name::PersonName;
 pub use phone::Phone;
 
 /// Checks the form of a branch key, a GB/T 2260 province code: two digits. Whether the branch

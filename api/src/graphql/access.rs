@@ -17,13 +17,26 @@ pub fn admits(operation: OperationType, field: &str, caller: &Principal) -> Opti
     let admitted = match (operation, field) {
         (_, "__typename" | "__schema" | "__type")
         | (OperationType::Query, "branches" | "branch" | "developmentSms")
-        | (OperationType::Mutation, "staffSignIn" | "refreshStaffSession" | "signOut" | "hospitalToken") => true,
+        | (
+            OperationType::Mutation,
+            "staffSignIn"
+            | "refreshSession"
+            | "refreshStaffSession"
+            | "signOut"
+            | "hospitalToken"
+            | "requestSignInCode"
+            | "signInWithCode",
+        ) => true,
+        (OperationType::Query, "me") => matches!(caller, Principal::Volunteer { .. }),
+        (OperationType::Mutation, "unmaskVolunteerField") => {
+            matches!(caller, Principal::Staff { role, .. } if role.may_unmask())
+        }
         (OperationType::Query, "hospital") => {
             staff(&[NationalAdmin, BranchCoordinator, BranchRecruiter]) || matches!(caller, Principal::Hospital { .. })
         }
         (OperationType::Query, "auditEvents") => staff(&[Auditor, NationalAdmin]),
         (OperationType::Mutation, "changeMyPassword") => matches!(caller, Principal::Staff { .. }),
-        (OperationType::Query, "messageDelivery" | "campaignDelivery") => {
+        (OperationType::Query, "messageDelivery" | "campaignDelivery" | "volunteer" | "findVolunteers") => {
             staff(&[NationalAdmin, BranchCoordinator, BranchRecruiter])
         }
         (
@@ -37,6 +50,13 @@ pub fn admits(operation: OperationType, field: &str, caller: &Principal) -> Opti
         _ => return None,
     };
     Some(admitted)
+}
+
+/// Root queries whose arguments are personal data (an ID number, a phone). They are refused
+/// over GET, whose query string lands in proxy and browser logs.
+#[must_use]
+pub fn takes_personal_data(field: &str) -> bool {
+    matches!(field, "findVolunteers")
 }
 
 #[cfg(test)]
@@ -63,6 +83,6 @@ mod tests {
                 checked += 1;
             }
         }
-        assert!(checked >= 17, "only {checked} root fields found");
+        assert!(checked >= 24, "only {checked} root fields found");
     }
 }

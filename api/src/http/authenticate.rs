@@ -2,8 +2,9 @@
 //!
 //! No header means an anonymous caller. A header that is there but does not hold a valid access
 //! token is an error, never anonymous access: a client with an expired token must learn that
-//! it has to refresh, not silently see less. Staff tokens are also checked against the account
-//! on every request, so a disabled account or a changed password ends its sessions at once.
+//! it has to refresh, not silently see less. Staff and volunteer tokens are also checked against
+//! their record on every request, so a disabled account, a changed password or a purged
+//! volunteer ends its sessions at once.
 
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
@@ -40,7 +41,8 @@ pub async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Principa
     let current = match &verified.principal {
         Principal::Staff { id, .. } => state.services.staff.ensure_current(*id, verified.credential_version).await,
         Principal::Hospital { id, .. } => state.services.hospitals.ensure_current(*id).await,
-        Principal::Volunteer { .. } | Principal::Anonymous => Ok(()),
+        Principal::Volunteer { id } => state.services.volunteers.ensure_current(*id, verified.credential_version).await,
+        Principal::Anonymous => Ok(()),
     };
     current.map_err(|err| match err {
         AppError::Unauthenticated => Refusal::Credentials("the session has ended; sign in again"),

@@ -3,6 +3,7 @@
 
 mod authenticate;
 mod callbacks;
+mod client_address;
 mod graphql;
 mod health;
 mod metrics;

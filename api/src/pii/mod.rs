@@ -8,6 +8,7 @@
 mod blind_index;
 mod cipher;
 mod keys;
+pub mod rotation;
 
 pub use blind_index::BlindIndex;
 pub use cipher::{Binding, CipherError, FieldCipher};

@@ -8,8 +8,12 @@ pub mod deliveries;
 pub mod development;
 mod hospitals;
 mod principal;
+mod rate_limit;
 mod second_factor;
+mod sessions;
 mod staff;
+mod volunteer_sign_in;
+mod volunteers;
 
 use std::sync::Arc;
 
@@ -17,10 +21,14 @@ use sea_orm::DatabaseConnection;
 
 pub use branches::BranchService;
 pub use hospitals::{HospitalService, HospitalView, IssuedCredentials, NewHospital};
-pub use principal::{NationalAdmin, Principal, StaffRole};
-pub use staff::{CreatedStaff, NewStaff, Session, StaffService};
+pub use principal::{BranchScope, NationalAdmin, Principal, StaffRole, Unmasker, VolunteerReader};
+pub use sessions::{Session, SessionService};
+pub use staff::{CreatedStaff, NewStaff, StaffService};
+pub use volunteer_sign_in::{CodeSent, SignedIn, VolunteerSignIn};
+pub use volunteers::{Lookup, NewVolunteer, PersonalField, UnmaskPurpose, VolunteerService, VolunteerView};
 
 use crate::auth::Tokens;
+use crate::config::VolunteerCodeSettings;
 use crate::messaging::Messaging;
 use crate::pii::KeyRing;
 
@@ -30,7 +38,10 @@ pub struct Services {
     db: DatabaseConnection,
     pub branches: BranchService,
     pub staff: StaffService,
+    pub sessions: SessionService,
     pub hospitals: HospitalService,
+    pub volunteers: VolunteerService,
+    pub volunteer_sign_in: VolunteerSignIn,
     /// The outbox and its delivery, which every service that messages a volunteer uses.
     pub messaging: Messaging,
     /// Personal-data keys, for the services of later tables.
@@ -45,14 +56,54 @@ impl Services {
     }
 
     #[must_use]
-    pub fn new(db: DatabaseConnection, keys: Arc<KeyRing>, tokens: Arc<Tokens>, messaging: Messaging) -> Self {
+    pub fn new(
+        db: DatabaseConnection,
+        keys: Arc<KeyRing>,
+        tokens: Arc<Tokens>,
+        messaging: Messaging,
+        codes: VolunteerCodeSettings,
+    ) -> Self {
+        let sessions = SessionService::new(db.clone(), Arc::clone(&tokens));
+        let volunteers = VolunteerService::new(db.clone(), Arc::clone(&keys));
+        let volunteer_sign_in = VolunteerSignIn::new(
+            db.clone(),
+            Arc::clone(&keys),
+            messaging.clone(),
+            sessions.clone(),
+            volunteers.clone(),
+            codes,
+        );
         Self {
+            volunteers,
+            volunteer_sign_in,
             branches: BranchService::new(db.clone()),
-            staff: StaffService::new(db.clone(), Arc::clone(&tokens), Arc::clone(&keys)),
+            staff: StaffService::new(db.clone(), sessions.clone(), Arc::clone(&keys)),
+            sessions,
             hospitals: HospitalService::new(db.clone(), tokens, Arc::clone(&keys)),
             db,
             messaging,
             keys,
+        }
+    }
+}
+
+/// The network address a request came from, when known (not for in-process calls), for
+/// per-address rate limits.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ClientAddress(pub Option<std::net::IpAddr>);
+
+impl ClientAddress {
+    /// The part of the address that identifies one client: the whole IPv4 address, or the /64
+    /// of an IPv6 one (a single host is handed a whole /64 and can rotate within it).
+    #[must_use]
+    pub fn limited_part(&self) -> String {
+        match self.0 {
+            None => "unknown".into(),
+            Some(std::net::IpAddr::V4(v4)) => v4.to_string(),
+            Some(std::net::IpAddr::V6(v6)) => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
         }
     }
 }

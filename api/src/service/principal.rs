@@ -36,6 +36,42 @@ impl StaffRole {
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|role| role.as_str() == text)
     }
+
+    /// Whether the role may see personal data in clear, for a stated purpose. These roles sign
+    /// in with a second factor.
+    #[must_use]
+    pub const fn may_unmask(self) -> bool {
+        matches!(self, Self::NationalAdmin | Self::BranchCoordinator)
+    }
+}
+
+/// The branches a staff capability reaches: national roles reach all, branch roles their own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BranchScope {
+    All,
+    Branch(String),
+}
+
+impl BranchScope {
+    #[must_use]
+    pub fn admits(&self, branch_code: &str) -> bool {
+        match self {
+            Self::All => true,
+            Self::Branch(own) => own == branch_code,
+        }
+    }
+}
+
+/// Proof that the caller may read volunteer records, masked, within `scope`.
+#[derive(Clone, Debug)]
+pub struct VolunteerReader {
+    pub scope: BranchScope,
+}
+
+/// Proof that the caller may unmask a volunteer's personal data within `scope`, for a purpose.
+#[derive(Clone, Debug)]
+pub struct Unmasker {
+    pub scope: BranchScope,
 }
 
 /// Proof that the caller is a national administrator: only [`Principal::national_admin`]
@@ -75,6 +111,35 @@ impl Principal {
         match self {
             Self::Staff { id, role: StaffRole::NationalAdmin, .. } => Ok(NationalAdmin { id: *id }),
             _ => Err(self.refusal()),
+        }
+    }
+
+    /// The capability to read volunteer records (masked): national administrators anywhere,
+    /// coordinators and recruiters in their branch.
+    ///
+    /// # Errors
+    /// Any other caller.
+    pub fn volunteer_reader(&self) -> AppResult<VolunteerReader> {
+        self.staff_scope(|role| role != StaffRole::Auditor).map(|scope| VolunteerReader { scope }).ok_or(self.refusal())
+    }
+
+    /// The capability to unmask personal data: the roles [`StaffRole::may_unmask`] names.
+    ///
+    /// # Errors
+    /// Any other caller, recruiters and auditors included.
+    pub fn unmasker(&self) -> AppResult<Unmasker> {
+        self.staff_scope(StaffRole::may_unmask).map(|scope| Unmasker { scope }).ok_or(self.refusal())
+    }
+
+    /// The reach of a staff caller whose role `allowed` accepts.
+    fn staff_scope(&self, allowed: impl Fn(StaffRole) -> bool) -> Option<BranchScope> {
+        match self {
+            Self::Staff { role, branch, .. } if allowed(*role) => Some(if *role == StaffRole::NationalAdmin {
+                BranchScope::All
+            } else {
+                BranchScope::Branch(branch.clone())
+            }),
+            _ => None,
         }
     }
 

@@ -12,7 +12,7 @@ const ISSUER: &str = "CMDP Registry";
 /// Whether a role must sign in with a one-time code: the roles that can unmask personal data.
 #[must_use]
 pub fn required_for(role: StaffRole) -> bool {
-    matches!(role, StaffRole::NationalAdmin | StaffRole::BranchCoordinator)
+    role.may_unmask()
 }
 
 /// A new secret, to store encrypted, and its `otpauth://` URI, to show the user once.

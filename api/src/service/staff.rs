@@ -8,39 +8,25 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Duration, Utc};
-use entity::{refresh_token, staff_account};
+use chrono::Utc;
+use entity::staff_account;
 use rand::RngCore;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
 };
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::audit::{self, AuditEntry};
 use super::second_factor;
+use super::sessions::{Revoke, Session, SessionService, revoke};
 use super::{NationalAdmin, Principal, StaffRole};
-use crate::auth::Tokens;
 use crate::domain::check_branch_code;
 use crate::error::{AppError, AppResult};
 use crate::pii::{Binding, KeyRing};
 
-const REFRESH_PREFIX: &str = "rt_";
-const REFRESH_LIFETIME_DAYS: i64 = 14;
 /// Reported for every failed sign-in, so an attacker cannot tell a wrong name from a wrong password.
 const SIGN_IN_REFUSED: &str = "wrong user name, password or one-time code";
-/// Reported for every refresh token that cannot be used, whatever the reason.
-const REFRESH_REFUSED: &str = "is not valid; sign in again";
-
-/// The tokens of a signed-in session.
-#[derive(Clone, Debug)]
-pub struct Session {
-    pub access_token: String,
-    /// Opaque; shown once, stored only as a hash, replaced on every refresh.
-    pub refresh_token: String,
-    pub expires_in_secs: i64,
-}
 
 /// A staff account to create.
 #[derive(Clone, Debug)]
@@ -61,7 +47,7 @@ pub struct CreatedStaff {
 #[derive(Clone, Debug)]
 pub struct StaffService {
     db: DatabaseConnection,
-    tokens: Arc<Tokens>,
+    sessions: SessionService,
     keys: Arc<KeyRing>,
 }
 
@@ -71,8 +57,8 @@ fn totp_binding(id: Uuid) -> Binding<'static> {
 
 impl StaffService {
     #[must_use]
-    pub fn new(db: DatabaseConnection, tokens: Arc<Tokens>, keys: Arc<KeyRing>) -> Self {
-        Self { db, tokens, keys }
+    pub fn new(db: DatabaseConnection, sessions: SessionService, keys: Arc<KeyRing>) -> Self {
+        Self { db, sessions, keys }
     }
 
     /// Creates a staff account. Only national administrators hold the capability.
@@ -196,7 +182,7 @@ impl StaffService {
         if let Some(sealed) = &account.totp_secret {
             self.spend_totp_code(&txn, &account, sealed, totp_code).await?;
         }
-        let session = self.open_session(&txn, &principal, account.credential_version, Uuid::now_v7()).await?;
+        let session = self.sessions.open(&txn, &principal, account.credential_version, Uuid::now_v7()).await?;
         audit::record(&txn, &principal, AuditEntry { action: "staff.sign_in", request_id, ..Default::default() })
             .await?;
         txn.commit().await?;
@@ -272,74 +258,6 @@ impl StaffService {
         audit::record(&txn, actor, entry).await?;
         txn.commit().await?;
         Ok(enrolment.uri)
-    }
-
-    /// Exchanges a refresh token for a new session. The old token is spent; presenting a spent
-    /// token again means it was stolen or replayed, so its whole family is revoked and audited.
-    ///
-    /// # Errors
-    /// BAD_USER_INPUT on `refreshToken` for an unknown, expired, revoked or reused token, or a
-    /// disabled account: the token is this call's input, so its refusal is a client error.
-    pub async fn refresh(&self, refresh_token: &str, request_id: Option<&str>) -> AppResult<Session> {
-        let now = Utc::now();
-        let txn = self.db.begin().await?;
-        let stored = refresh_token::Entity::find()
-            .filter(refresh_token::Column::TokenHash.eq(token_hash(refresh_token)))
-            .one(&txn)
-            .await?
-            .filter(|token| token.subject_kind == "staff")
-            .ok_or(AppError::invalid("refreshToken", REFRESH_REFUSED))?;
-        if stored.rotated_at.is_some() && stored.revoked_at.is_none() {
-            revoke(&txn, Revoke::Family(stored.family_id), now).await?;
-            let entry = AuditEntry {
-                action: "refresh_token.reuse",
-                subject: Some(("staff", stored.subject_id)),
-                request_id,
-                detail: Some("a rotated refresh token was presented again; its family was revoked".into()),
-                ..Default::default()
-            };
-            audit::record(&txn, &Principal::Anonymous, entry).await?;
-            txn.commit().await?;
-            tracing::warn!(family = %stored.family_id, "refresh token reuse: family revoked");
-            return Err(AppError::invalid("refreshToken", REFRESH_REFUSED));
-        }
-        if stored.revoked_at.is_some() || stored.expires_at <= now {
-            return Err(AppError::invalid("refreshToken", REFRESH_REFUSED));
-        }
-        let account = staff_account::Entity::find_by_id(stored.subject_id)
-            .one(&txn)
-            .await?
-            .filter(|account| account.disabled_at.is_none())
-            .ok_or(AppError::invalid("refreshToken", REFRESH_REFUSED))?;
-        let spent = refresh_token::Entity::update_many()
-            .col_expr(refresh_token::Column::RotatedAt, Expr::value(now))
-            .filter(refresh_token::Column::Id.eq(stored.id))
-            .filter(refresh_token::Column::RotatedAt.is_null())
-            .exec(&txn)
-            .await?;
-        if spent.rows_affected != 1 {
-            // A concurrent refresh spent it first.
-            return Err(AppError::invalid("refreshToken", REFRESH_REFUSED));
-        }
-        let session =
-            self.open_session(&txn, &principal_of(&account)?, account.credential_version, stored.family_id).await?;
-        txn.commit().await?;
-        Ok(session)
-    }
-
-    /// Ends the session a refresh token belongs to.
-    ///
-    /// # Errors
-    /// The database failed. An unknown token is not an error: signing out twice is harmless.
-    pub async fn sign_out(&self, refresh_token: &str) -> AppResult<()> {
-        let stored = refresh_token::Entity::find()
-            .filter(refresh_token::Column::TokenHash.eq(token_hash(refresh_token)))
-            .one(&self.db)
-            .await?;
-        if let Some(stored) = stored {
-            revoke(&self.db, Revoke::Family(stored.family_id), Utc::now()).await?;
-        }
-        Ok(())
     }
 
     /// Changes the caller's own password. Every session of the account ends, this one included:
@@ -439,35 +357,6 @@ impl StaffService {
             _ => Err(AppError::Unauthenticated),
         }
     }
-
-    async fn open_session<C: sea_orm::ConnectionTrait>(
-        &self,
-        conn: &C,
-        principal: &Principal,
-        credential_version: i32,
-        family_id: Uuid,
-    ) -> AppResult<Session> {
-        let now = Utc::now();
-        let Principal::Staff { id, .. } = principal else {
-            return Err(AppError::internal(anyhow::anyhow!("a staff session for a non-staff principal")));
-        };
-        let refresh = new_refresh_token();
-        refresh_token::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            family_id: Set(family_id),
-            subject_kind: Set("staff".into()),
-            subject_id: Set(*id),
-            token_hash: Set(token_hash(&refresh)),
-            expires_at: Set(now + Duration::days(REFRESH_LIFETIME_DAYS)),
-            rotated_at: Set(None),
-            revoked_at: Set(None),
-            created_at: Set(now),
-        }
-        .insert(conn)
-        .await?;
-        let access_token = self.tokens.issue(principal, credential_version, now).map_err(AppError::internal)?;
-        Ok(Session { access_token, refresh_token: refresh, expires_in_secs: self.tokens.ttl_secs() })
-    }
 }
 
 /// An Argon2id hash of a random password nobody has, verified against when the user name is
@@ -506,37 +395,6 @@ fn hash_password(password: &str) -> AppResult<String> {
         .hash_password(password.as_bytes())
         .map(|hash| hash.to_string())
         .map_err(|err| AppError::internal(anyhow::anyhow!("hashing a password: {err}")))
-}
-
-fn new_refresh_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!("{REFRESH_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
-}
-
-fn token_hash(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
-}
-
-/// Which refresh tokens to revoke: a whole session (a family), or everything a subject holds.
-#[derive(Clone, Copy)]
-enum Revoke {
-    Family(Uuid),
-    Subject(Uuid),
-}
-
-async fn revoke<C: sea_orm::ConnectionTrait>(conn: &C, which: Revoke, now: DateTime<Utc>) -> AppResult<()> {
-    let chosen = match which {
-        Revoke::Family(family) => refresh_token::Column::FamilyId.eq(family),
-        Revoke::Subject(subject) => refresh_token::Column::SubjectId.eq(subject),
-    };
-    refresh_token::Entity::update_many()
-        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
-        .filter(chosen)
-        .filter(refresh_token::Column::RevokedAt.is_null())
-        .exec(conn)
-        .await?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! Rules a document must pass before it is validated or run: size, aliases, the role gate of
-//! every root field (`graphql::access`), no mutation over GET, and no introspection where it is
-//! off. async-graphql limits depth and cost, but not
+//! every root field (`graphql::access`), no mutation over GET (nor a query whose arguments are
+//! personal data), and no introspection where it is off. async-graphql limits depth and cost, but not
 //! aliases or size, and an alias costs nothing in its complexity count although each one runs
 //! its resolver again. With introspection off, async-graphql answers `__schema` with a silent
 //! null; refusing it says plainly that the published `schema.graphql` is the way in.
@@ -12,7 +12,7 @@ use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Opera
 use async_graphql::{ServerResult, Variables};
 
 use crate::error::{ErrorCode, server_error};
-use crate::graphql::access::admits;
+use crate::graphql::access::{admits, takes_personal_data};
 use crate::service::Principal;
 
 /// Request data marking a GET request, with the operation name it asked for.
@@ -87,6 +87,14 @@ impl Extension for Admission {
             return Err(server_error(
                 ErrorCode::MethodNotAllowed,
                 "only queries may be sent with GET; send mutations with POST",
+            ));
+        }
+        if ctx.data_opt::<HttpGet>().is_some()
+            && let Some((_, field)) = root_fields(&document).into_iter().find(|(_, field)| takes_personal_data(field))
+        {
+            return Err(server_error(
+                ErrorCode::MethodNotAllowed,
+                format!("{field}: its arguments are personal data, which must not travel in a URL; send it with POST"),
             ));
         }
         Ok(document)

@@ -1,9 +1,16 @@
 //! The mutation root, merged from one object per concern.
 
 mod hospital;
+mod session;
 mod staff;
+mod volunteer;
 
 use async_graphql::MergedObject;
 
 #[derive(Debug, MergedObject, Default)]
-pub struct Mutation(staff::StaffMutation, hospital::HospitalMutation);
+pub struct Mutation(
+    session::SessionMutation,
+    staff::StaffMutation,
+    hospital::HospitalMutation,
+    volunteer::VolunteerMutation,
+);

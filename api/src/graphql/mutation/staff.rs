@@ -39,23 +39,6 @@ impl StaffMutation {
         Ok(session.into())
     }
 
-    /// Exchanges a staff refresh token for a new session; the old token is spent. Presenting a
-    /// spent token again revokes every token of its session.
-    ///
-    /// Access: the holder of the refresh token.
-    async fn refresh_staff_session(&self, ctx: &Context<'_>, refresh_token: String) -> Result<Session> {
-        let session = services(ctx)?.staff.refresh(&refresh_token, request_id(ctx)).await?;
-        Ok(session.into())
-    }
-
-    /// Ends the session a refresh token belongs to. Signing out twice is harmless.
-    ///
-    /// Access: the holder of the refresh token.
-    async fn sign_out(&self, ctx: &Context<'_>, refresh_token: String) -> Result<bool> {
-        services(ctx)?.staff.sign_out(&refresh_token).await?;
-        Ok(true)
-    }
-
     /// Creates a staff account. For roles that need a second factor, the answer carries the
     /// `otpauth://` URI to scan into an authenticator app, shown this once.
     ///

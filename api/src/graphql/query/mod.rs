@@ -5,6 +5,7 @@ mod branch;
 mod delivery;
 mod development;
 mod hospital;
+mod volunteer;
 
 use async_graphql::MergedObject;
 
@@ -15,4 +16,5 @@ pub struct Query(
     delivery::DeliveryQuery,
     development::DevelopmentQuery,
     hospital::HospitalQuery,
+    volunteer::VolunteerQuery,
 );

@@ -7,6 +7,7 @@ mod delivery;
 mod development;
 mod hospital;
 mod staff;
+mod volunteer;
 
 pub use audit::AuditEventPage;
 pub use branch::Branch;
@@ -14,3 +15,4 @@ pub use delivery::{CampaignDelivery, MessageDelivery};
 pub use development::DevelopmentSms;
 pub use hospital::{Hospital, HospitalAccess, HospitalCredentials};
 pub use staff::{CreatedStaffAccount, Session, StaffRole};
+pub use volunteer::{PersonalField, SignInCodeSent, UnmaskPurpose, Volunteer, VolunteerSignIn};

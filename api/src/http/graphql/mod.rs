@@ -22,11 +22,12 @@ use super::authenticate::{self, Refusal};
 use super::{AppState, RequestId as HttpRequestId};
 use crate::error::{ErrorCode, code_of, server_error};
 use crate::graphql::HttpGet;
-use crate::service::RequestId;
+use crate::service::{ClientAddress, RequestId};
 
 pub async fn post(
     State(state): State<AppState>,
     HttpRequestId(request_id): HttpRequestId,
+    client: ClientAddress,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -43,7 +44,7 @@ pub async fn post(
         );
     }
     match Params::from_json_body(&body) {
-        Ok(params) => execute(&state, media, &request_id, &headers, params.into_request()).await,
+        Ok(params) => execute(&state, media, &request_id, &headers, params.into_request().data(client)).await,
         Err(Malformed(reason)) => refuse(&state, media, &request_id, StatusCode::BAD_REQUEST, &reason),
     }
 }
@@ -53,6 +54,7 @@ pub async fn post(
 pub async fn get(
     State(state): State<AppState>,
     HttpRequestId(request_id): HttpRequestId,
+    client: ClientAddress,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
@@ -66,7 +68,7 @@ pub async fn get(
     match Params::from_query_string(&raw) {
         Ok(params) => {
             let get = HttpGet { operation_name: params.operation_name.clone() };
-            execute(&state, media, &request_id, &headers, params.into_request().data(get)).await
+            execute(&state, media, &request_id, &headers, params.into_request().data(get).data(client)).await
         }
         Err(Malformed(reason)) => refuse(&state, media, &request_id, StatusCode::BAD_REQUEST, &reason),
     }

@@ -1,0 +1,53 @@
+use async_graphql::{Context, ID, Object, Result};
+
+use crate::graphql::types::{PersonalField, SignInCodeSent, UnmaskPurpose, VolunteerSignIn};
+use crate::graphql::{parse_id, principal, request_id, services};
+use crate::service::ClientAddress;
+
+#[derive(Debug, Default)]
+pub struct VolunteerMutation;
+
+fn client(ctx: &Context<'_>) -> ClientAddress {
+    ctx.data_opt::<ClientAddress>().copied().unwrap_or_default()
+}
+
+#[Object]
+impl VolunteerMutation {
+    /// Sends a 6-digit sign-in code by SMS to a mainland mobile. The answer is the same whether
+    /// or not the phone belongs to a volunteer. Asking again within `resendAfter` seconds, or
+    /// too often for one phone or from one address, is RATE_LIMITED with `retryAfterSeconds`.
+    ///
+    /// Access: anyone.
+    async fn request_sign_in_code(&self, ctx: &Context<'_>, phone: String) -> Result<SignInCodeSent> {
+        let sign_in = &services(ctx)?.volunteer_sign_in;
+        Ok(sign_in.request_code(&phone, client(ctx), request_id(ctx)).await?.into())
+    }
+
+    /// Signs a volunteer in with the code sent to their phone. A wrong code counts against it;
+    /// after the allowed number of wrong tries it is locked and a new one must be requested.
+    /// A correct code for a phone of no volunteer answers `enrolmentRequired`.
+    ///
+    /// Access: anyone.
+    async fn sign_in_with_code(&self, ctx: &Context<'_>, phone: String, code: String) -> Result<VolunteerSignIn> {
+        let sign_in = &services(ctx)?.volunteer_sign_in;
+        Ok(sign_in.sign_in(&phone, &code, client(ctx), request_id(ctx)).await?.into())
+    }
+
+    /// One personal field of a volunteer in clear, for a stated purpose. Each call writes one
+    /// audit row: when, who, role, branch, volunteer, field, purpose and request id.
+    ///
+    /// Access: national administrators; coordinators of the volunteer's branch.
+    async fn unmask_volunteer_field(
+        &self,
+        ctx: &Context<'_>,
+        volunteer_id: ID,
+        field: PersonalField,
+        purpose: UnmaskPurpose,
+    ) -> Result<String> {
+        let actor = principal(ctx);
+        let unmasker = actor.unmasker()?;
+        let id = parse_id("volunteerId", &volunteer_id)?;
+        let volunteers = &services(ctx)?.volunteers;
+        Ok(volunteers.unmask(&unmasker, &actor, id, field.into(), purpose.into(), request_id(ctx)).await?)
+    }
+}

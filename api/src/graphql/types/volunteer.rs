@@ -1,0 +1,220 @@
+use async_graphql::{Enum, ID, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::volunteer::{DonorStatus as StoredStatus, StatusReason as StoredReason};
+
+use crate::{domain, service};
+
+/// A volunteer record. Personal fields are masked; staff who may see one in clear ask
+/// `unmaskVolunteerField` with a purpose, which is audited.
+#[derive(Debug, SimpleObject)]
+pub struct Volunteer {
+    pub id: ID,
+    /// The branch (GB/T 2260 code) that looks after the volunteer.
+    pub branch_code: String,
+    pub status: DonorStatus,
+    pub status_reason: Option<StatusReason>,
+    /// The end of a temporary unavailability (TU).
+    pub status_until: Option<NaiveDate>,
+    /// Masked: the first character only, `张*`.
+    pub name: String,
+    /// Masked: `110105********002X`.
+    pub national_id: String,
+    /// Masked: `138****0001`; null when the volunteer has none.
+    pub primary_phone: Option<String>,
+    pub sex: Sex,
+    /// Whole years; the birth date itself is the part of the ID number its mask hides.
+    pub age: u32,
+    /// Whether HLA typing has been done; the values are never shown here.
+    pub hla_typed: bool,
+    pub registered_at: DateTime<Utc>,
+    /// When the volunteer last confirmed their contacts and willingness.
+    pub last_confirmed_at: DateTime<Utc>,
+}
+
+impl From<service::VolunteerView> for Volunteer {
+    fn from(view: service::VolunteerView) -> Self {
+        Self {
+            id: ID(view.id.to_string()),
+            branch_code: view.branch_code,
+            status: view.status.into(),
+            status_reason: view.status_reason.map(Into::into),
+            status_until: view.status_until,
+            name: view.name,
+            national_id: view.national_id,
+            primary_phone: view.primary_phone,
+            sex: match view.sex {
+                domain::Sex::Female => Sex::Female,
+                domain::Sex::Male => Sex::Male,
+            },
+            age: view.age,
+            hla_typed: view.hla_typed,
+            registered_at: view.registered_at,
+            last_confirmed_at: view.last_confirmed_at,
+        }
+    }
+}
+
+/// The EMDIS/WMDA donor status, and PENDING until the volunteer's sample is recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+pub enum DonorStatus {
+    Pending,
+    /// Available.
+    #[graphql(name = "AV")]
+    Av,
+    /// Temporarily unavailable, with a reason and an end date.
+    #[graphql(name = "TU")]
+    Tu,
+    /// Reserved for this patient.
+    #[graphql(name = "RS")]
+    Rs,
+    /// Reserved for another patient.
+    #[graphql(name = "OP")]
+    Op,
+    /// Deleted, with a reason.
+    #[graphql(name = "DE")]
+    De,
+}
+
+impl From<StoredStatus> for DonorStatus {
+    fn from(status: StoredStatus) -> Self {
+        match status {
+            StoredStatus::Pending => Self::Pending,
+            StoredStatus::Available => Self::Av,
+            StoredStatus::TemporarilyUnavailable => Self::Tu,
+            StoredStatus::ReservedForThisPatient => Self::Rs,
+            StoredStatus::ReservedForAnotherPatient => Self::Op,
+            StoredStatus::Deleted => Self::De,
+        }
+    }
+}
+
+/// The EMDIS status reasons.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+pub enum StatusReason {
+    /// Too old.
+    #[graphql(name = "DO")]
+    Do,
+    /// Died.
+    #[graphql(name = "DD")]
+    Dd,
+    /// Medical (pregnancy included).
+    #[graphql(name = "MR")]
+    Mr,
+    /// Personal (travel included).
+    #[graphql(name = "PR")]
+    Pr,
+    /// After transplantation.
+    #[graphql(name = "TX")]
+    Tx,
+    /// Moved.
+    #[graphql(name = "MO")]
+    Mo,
+    /// Unable to contact.
+    #[graphql(name = "UC")]
+    Uc,
+    /// Other.
+    #[graphql(name = "OT")]
+    Ot,
+    /// Unknown.
+    #[graphql(name = "UK")]
+    Uk,
+}
+
+impl From<StoredReason> for StatusReason {
+    fn from(reason: StoredReason) -> Self {
+        match reason {
+            StoredReason::TooOld => Self::Do,
+            StoredReason::Died => Self::Dd,
+            StoredReason::Medical => Self::Mr,
+            StoredReason::Personal => Self::Pr,
+            StoredReason::AfterTransplantation => Self::Tx,
+            StoredReason::Moved => Self::Mo,
+            StoredReason::UnableToContact => Self::Uc,
+            StoredReason::Other => Self::Ot,
+            StoredReason::Unknown => Self::Uk,
+        }
+    }
+}
+
+/// As derived from the national ID.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+pub enum Sex {
+    Female,
+    Male,
+}
+
+/// A personal field that can be unmasked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+pub enum PersonalField {
+    Name,
+    NationalId,
+    PrimaryPhone,
+}
+
+impl From<PersonalField> for service::PersonalField {
+    fn from(field: PersonalField) -> Self {
+        match field {
+            PersonalField::Name => Self::Name,
+            PersonalField::NationalId => Self::NationalId,
+            PersonalField::PrimaryPhone => Self::PrimaryPhone,
+        }
+    }
+}
+
+/// Why personal data is unmasked; recorded in the audit trail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+pub enum UnmaskPurpose {
+    /// Reaching the volunteer for a patient match.
+    ContactForMatch,
+    /// Correcting the record.
+    DataCorrection,
+    /// The volunteer asked for it.
+    VolunteerRequest,
+    /// A legal obligation.
+    Legal,
+}
+
+impl From<UnmaskPurpose> for service::UnmaskPurpose {
+    fn from(purpose: UnmaskPurpose) -> Self {
+        match purpose {
+            UnmaskPurpose::ContactForMatch => Self::ContactForMatch,
+            UnmaskPurpose::DataCorrection => Self::DataCorrection,
+            UnmaskPurpose::VolunteerRequest => Self::VolunteerRequest,
+            UnmaskPurpose::Legal => Self::Legal,
+        }
+    }
+}
+
+/// A sign-in code is on its way, if the phone can receive SMS. The answer is the same for
+/// every phone, registered or not.
+#[derive(Debug, SimpleObject)]
+pub struct SignInCodeSent {
+    /// Seconds the code stays valid.
+    pub expires_in: i64,
+    /// Seconds before another code can be asked for.
+    pub resend_after: i64,
+}
+
+impl From<service::CodeSent> for SignInCodeSent {
+    fn from(sent: service::CodeSent) -> Self {
+        Self { expires_in: sent.expires_in_secs, resend_after: sent.resend_after_secs }
+    }
+}
+
+/// The result of a correct sign-in code.
+#[derive(Debug, SimpleObject)]
+pub struct VolunteerSignIn {
+    /// The volunteer's session; null when no volunteer has this phone.
+    pub session: Option<super::Session>,
+    /// True when no volunteer has this phone: the app offers enrolment.
+    pub enrolment_required: bool,
+}
+
+impl From<service::SignedIn> for VolunteerSignIn {
+    fn from(signed_in: service::SignedIn) -> Self {
+        match signed_in {
+            service::SignedIn::Volunteer(session) => Self { session: Some(session.into()), enrolment_required: false },
+            service::SignedIn::Unregistered => Self { session: None, enrolment_required: true },
+        }
+    }
+}

@@ -1,0 +1,429 @@
+//! Volunteer records: registering one, reading it masked, finding it by an exact ID number or
+//! phone through the blind index, and unmasking a field for a stated purpose, audited.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use entity::volunteer::{self, DonorStatus, HlaResolution, StatusReason};
+use entity::volunteer_contact::{self, ContactKind};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QuerySelect, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::audit::{self, AuditEntry};
+use super::{Principal, Unmasker, VolunteerReader};
+use crate::domain::{NationalId, PersonName, Phone, Sex, check_branch_code};
+use crate::error::{AppError, AppResult};
+use crate::pii::{Binding, KeyRing};
+
+/// Cooling-off after enrolment, until branch rules carry their own (CMDP practice: 7 days).
+const COOLING_OFF_DAYS: i64 = 7;
+
+/// A volunteer to register. Every value is already checked.
+#[derive(Clone, Debug)]
+pub struct NewVolunteer {
+    pub name: PersonName,
+    pub national_id: NationalId,
+    pub phone: Phone,
+    /// Whether the phone was proven by a code (self-enrolment) or only written down (offline
+    /// recruitment; proven at the first sign-in).
+    pub phone_verified: bool,
+    pub branch_code: String,
+    pub consent_version: String,
+}
+
+/// A volunteer as staff and the volunteer see them by default: every personal field masked.
+#[derive(Clone, Debug)]
+pub struct VolunteerView {
+    pub id: Uuid,
+    pub branch_code: String,
+    pub status: DonorStatus,
+    pub status_reason: Option<StatusReason>,
+    pub status_until: Option<NaiveDate>,
+    pub name: String,
+    pub national_id: String,
+    pub primary_phone: Option<String>,
+    pub sex: Sex,
+    /// Age, not birth date: the birth date is the part of the ID number the mask hides.
+    pub age: u32,
+    pub hla_typed: bool,
+    pub registered_at: DateTime<Utc>,
+    pub last_confirmed_at: DateTime<Utc>,
+}
+
+/// The personal fields that can be unmasked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PersonalField {
+    Name,
+    NationalId,
+    PrimaryPhone,
+}
+
+impl PersonalField {
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Name => "name",
+            Self::NationalId => "national_id",
+            Self::PrimaryPhone => "primary_phone",
+        }
+    }
+}
+
+/// Why personal data is unmasked: the fixed list a staff member must choose from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnmaskPurpose {
+    ContactForMatch,
+    DataCorrection,
+    VolunteerRequest,
+    Legal,
+}
+
+impl UnmaskPurpose {
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::ContactForMatch => "contact_for_match",
+            Self::DataCorrection => "data_correction",
+            Self::VolunteerRequest => "volunteer_request",
+            Self::Legal => "legal",
+        }
+    }
+}
+
+/// How staff look a volunteer up exactly.
+#[derive(Clone, Debug)]
+pub enum Lookup {
+    NationalId(NationalId),
+    /// Any current phone of the volunteer, primary or secondary.
+    Phone(Phone),
+}
+
+/// Who holds a phone, for sign-in.
+#[derive(Clone, Debug)]
+pub struct Holder {
+    pub id: Uuid,
+    pub branch_code: String,
+    pub credential_version: i32,
+}
+
+#[derive(Clone, Debug)]
+pub struct VolunteerService {
+    db: DatabaseConnection,
+    keys: Arc<KeyRing>,
+}
+
+fn binding(column: &'static str, id: Uuid) -> Binding<'static> {
+    Binding { table: "volunteer", column, row: id }
+}
+
+fn contact_binding(id: Uuid) -> Binding<'static> {
+    Binding { table: "volunteer_contact", column: "value", row: id }
+}
+
+impl VolunteerService {
+    #[must_use]
+    pub fn new(db: DatabaseConnection, keys: Arc<KeyRing>) -> Self {
+        Self { db, keys }
+    }
+
+    /// Registers a volunteer with their primary phone, pending until staff record a sample.
+    ///
+    /// # Errors
+    /// BAD_USER_INPUT on `branchCode`; CONFLICT on `nationalId` when the person is registered
+    /// already (one person, one registration; who holds it is not said), or on `phone` when it
+    /// is another volunteer's primary phone.
+    pub async fn register(&self, input: NewVolunteer, now: DateTime<Utc>) -> AppResult<Uuid> {
+        check_branch_code(&input.branch_code).map_err(AppError::field("branchCode"))?;
+        let id = Uuid::now_v7();
+        let cipher = &self.keys.cipher;
+        let index = &self.keys.blind_index;
+        let sex = match input.national_id.sex() {
+            Sex::Female => volunteer::Sex::Female,
+            Sex::Male => volunteer::Sex::Male,
+        };
+        let txn = self.db.begin().await?;
+        let inserted = volunteer::ActiveModel {
+            id: Set(id),
+            branch_code: Set(input.branch_code),
+            status: Set(DonorStatus::Pending),
+            status_reason: Set(None),
+            status_until: Set(None),
+            status_changed_at: Set(now),
+            name: Set(cipher.encrypt(input.name.expose(), binding("name", id))),
+            name_index: Set(index.digest("name", &input.name.normalised())),
+            national_id: Set(cipher.encrypt(input.national_id.expose(), binding("national_id", id))),
+            national_id_index: Set(index.national_id(&input.national_id)),
+            birth_date: Set(input.national_id.birth_date()),
+            sex: Set(sex),
+            blood_abo: Set(None),
+            blood_rh: Set(None),
+            hla_resolution: Set(HlaResolution::Untyped),
+            occupation: Set(None),
+            employer: Set(None),
+            consent_version: Set(input.consent_version),
+            health_consent_at: Set(now),
+            registered_at: Set(now),
+            cooling_off_until: Set(now + Duration::days(COOLING_OFF_DAYS)),
+            last_confirmed_at: Set(now),
+            credential_version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await;
+        inserted.map_err(|err| match err.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+                AppError::Conflict { field: "nationalId".into(), message: "is already registered".into() }
+            }
+            Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_)) => {
+                AppError::invalid("branchCode", "no such branch")
+            }
+            _ => err.into(),
+        })?;
+        let contact_id = Uuid::now_v7();
+        volunteer_contact::ActiveModel {
+            id: Set(contact_id),
+            volunteer_id: Set(id),
+            kind: Set(ContactKind::PrimaryPhone),
+            value: Set(cipher.encrypt(input.phone.expose(), contact_binding(contact_id))),
+            value_index: Set(Some(index.phone(&input.phone))),
+            verified_at: Set(input.phone_verified.then_some(now)),
+            started_at: Set(now),
+            ended_at: Set(None),
+        }
+        .insert(&txn)
+        .await
+        .map_err(|err| match err.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+                AppError::Conflict { field: "phone".into(), message: "is another volunteer's phone".into() }
+            }
+            _ => err.into(),
+        })?;
+        txn.commit().await?;
+        Ok(id)
+    }
+
+    /// The signed-in volunteer's own record.
+    ///
+    /// # Errors
+    /// FORBIDDEN (UNAUTHENTICATED when anonymous) for anyone but a volunteer.
+    pub async fn me(&self, actor: &Principal) -> AppResult<VolunteerView> {
+        let Principal::Volunteer { id } = actor else {
+            return Err(actor.refusal());
+        };
+        let model = self.find_model(*id).await?;
+        self.view(&model).await
+    }
+
+    /// A volunteer record, for staff whose reach includes its branch.
+    ///
+    /// # Errors
+    /// NOT_FOUND for an unknown id; FORBIDDEN for a record of another branch.
+    pub async fn get(&self, reader: &VolunteerReader, id: Uuid) -> AppResult<VolunteerView> {
+        let model = self.find_model(id).await?;
+        if !reader.scope.admits(&model.branch_code) {
+            return Err(AppError::Forbidden);
+        }
+        self.view(&model).await
+    }
+
+    /// The volunteers an exact ID number or current phone finds, within the reader's reach.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn find(&self, reader: &VolunteerReader, lookup: &Lookup) -> AppResult<Vec<VolunteerView>> {
+        let models = match lookup {
+            Lookup::NationalId(id) => {
+                volunteer::Entity::find()
+                    .filter(volunteer::Column::NationalIdIndex.eq(self.keys.blind_index.national_id(id)))
+                    .all(&self.db)
+                    .await?
+            }
+            Lookup::Phone(phone) => {
+                volunteer::Entity::find()
+                    .inner_join(volunteer_contact::Entity)
+                    .filter(volunteer_contact::Column::ValueIndex.eq(self.keys.blind_index.phone(phone)))
+                    .filter(
+                        volunteer_contact::Column::Kind.is_in([ContactKind::PrimaryPhone, ContactKind::SecondaryPhone]),
+                    )
+                    .filter(volunteer_contact::Column::EndedAt.is_null())
+                    .all(&self.db)
+                    .await?
+            }
+        };
+        let mut views = Vec::with_capacity(models.len());
+        for model in models.iter().filter(|model| reader.scope.admits(&model.branch_code)) {
+            views.push(self.view(model).await?);
+        }
+        Ok(views)
+    }
+
+    /// One personal field in clear, for a stated purpose. The read and its audit row commit
+    /// together: there is no unmasking that is not recorded.
+    ///
+    /// # Errors
+    /// NOT_FOUND for an unknown id (or a field the volunteer has no value for); FORBIDDEN for a
+    /// record of another branch.
+    pub async fn unmask(
+        &self,
+        unmasker: &Unmasker,
+        actor: &Principal,
+        id: Uuid,
+        field: PersonalField,
+        purpose: UnmaskPurpose,
+        request_id: Option<&str>,
+    ) -> AppResult<String> {
+        let model = self.find_model(id).await?;
+        if !unmasker.scope.admits(&model.branch_code) {
+            return Err(AppError::Forbidden);
+        }
+        let cipher = &self.keys.cipher;
+        let clear = match field {
+            PersonalField::Name => cipher.decrypt(&model.name, binding("name", id)),
+            PersonalField::NationalId => cipher.decrypt(&model.national_id, binding("national_id", id)),
+            PersonalField::PrimaryPhone => {
+                let contact = current_contact(&self.db, id, ContactKind::PrimaryPhone)
+                    .await?
+                    .ok_or(AppError::NotFound { resource: "primary phone" })?;
+                cipher.decrypt(&contact.value, contact_binding(contact.id))
+            }
+        }
+        .map_err(AppError::internal)?;
+        let entry = AuditEntry {
+            action: "volunteer.unmask",
+            subject: Some(("volunteer", id)),
+            field: Some(field.as_str()),
+            purpose: Some(purpose.as_str()),
+            request_id,
+            detail: None,
+        };
+        audit::record(&self.db, actor, entry).await?;
+        Ok(clear)
+    }
+
+    /// Whether a volunteer token still speaks for a record at the version it was issued for.
+    ///
+    /// # Errors
+    /// UNAUTHENTICATED when the record is gone (purged) or its sessions were ended.
+    pub async fn ensure_current(&self, id: Uuid, credential_version: i32) -> AppResult<()> {
+        let version: Option<i32> = volunteer::Entity::find_by_id(id)
+            .select_only()
+            .column(volunteer::Column::CredentialVersion)
+            .into_tuple()
+            .one(&self.db)
+            .await?;
+        if version == Some(credential_version) { Ok(()) } else { Err(AppError::Unauthenticated) }
+    }
+
+    /// The volunteer whose current primary phone has this blind index, if any.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn by_primary_phone<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        phone_index: &[u8],
+    ) -> AppResult<Option<Holder>> {
+        let found = volunteer::Entity::find()
+            .inner_join(volunteer_contact::Entity)
+            .filter(volunteer_contact::Column::ValueIndex.eq(phone_index.to_vec()))
+            .filter(volunteer_contact::Column::Kind.eq(ContactKind::PrimaryPhone))
+            .filter(volunteer_contact::Column::EndedAt.is_null())
+            .one(conn)
+            .await?;
+        Ok(found.map(|model| Holder {
+            id: model.id,
+            branch_code: model.branch_code,
+            credential_version: model.credential_version,
+        }))
+    }
+
+    async fn find_model(&self, id: Uuid) -> AppResult<volunteer::Model> {
+        volunteer::Entity::find_by_id(id).one(&self.db).await?.ok_or(AppError::NotFound { resource: "volunteer" })
+    }
+
+    async fn view(&self, model: &volunteer::Model) -> AppResult<VolunteerView> {
+        let cipher = &self.keys.cipher;
+        let name = cipher.decrypt(&model.name, binding("name", model.id)).map_err(AppError::internal)?;
+        let national_id =
+            cipher.decrypt(&model.national_id, binding("national_id", model.id)).map_err(AppError::internal)?;
+        let stored = |what: &'static str| move |_| AppError::internal(anyhow::anyhow!("stored {what} unreadable"));
+        let name = PersonName::parse(&name).map_err(stored("name"))?;
+        let national_id = NationalId::parse(&national_id).map_err(stored("national id"))?;
+        let phone = match current_contact(&self.db, model.id, ContactKind::PrimaryPhone).await? {
+            Some(contact) => {
+                let phone = cipher.decrypt(&contact.value, contact_binding(contact.id)).map_err(AppError::internal)?;
+                Some(Phone::parse(&phone).map_err(stored("phone"))?.masked())
+            }
+            None => None,
+        };
+        Ok(VolunteerView {
+            id: model.id,
+            branch_code: model.branch_code.clone(),
+            status: model.status,
+            status_reason: model.status_reason,
+            status_until: model.status_until,
+            name: name.masked(),
+            national_id: national_id.masked(),
+            primary_phone: phone,
+            sex: national_id.sex(),
+            age: age_on(model.birth_date, Utc::now().date_naive()),
+            hla_typed: model.hla_resolution != HlaResolution::Untyped,
+            registered_at: model.registered_at,
+            last_confirmed_at: model.last_confirmed_at,
+        })
+    }
+}
+
+/// Marks the volunteer's current primary phone verified (a correct sign-in code proves it), if
+/// it was not already.
+///
+/// # Errors
+/// The database failed.
+pub async fn mark_primary_phone_verified<C: ConnectionTrait>(conn: &C, id: Uuid, now: DateTime<Utc>) -> AppResult<()> {
+    volunteer_contact::Entity::update_many()
+        .col_expr(volunteer_contact::Column::VerifiedAt, Expr::value(now))
+        .filter(volunteer_contact::Column::VolunteerId.eq(id))
+        .filter(volunteer_contact::Column::Kind.eq(ContactKind::PrimaryPhone))
+        .filter(volunteer_contact::Column::EndedAt.is_null())
+        .filter(volunteer_contact::Column::VerifiedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+async fn current_contact<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    kind: ContactKind,
+) -> AppResult<Option<volunteer_contact::Model>> {
+    Ok(volunteer_contact::Entity::find()
+        .filter(volunteer_contact::Column::VolunteerId.eq(id))
+        .filter(volunteer_contact::Column::Kind.eq(kind))
+        .filter(volunteer_contact::Column::EndedAt.is_null())
+        .one(conn)
+        .await?)
+}
+
+/// Whole years from `birth` to `today`.
+fn age_on(birth: NaiveDate, today: NaiveDate) -> u32 {
+    let had_birthday = (today.month(), today.day()) >= (birth.month(), birth.day());
+    let years = today.year() - birth.year() - i32::from(!had_birthday);
+    u32::try_from(years).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn age_counts_whole_years() {
+        let birth = NaiveDate::from_ymd_opt(1990, 6, 15).unwrap();
+        assert_eq!(age_on(birth, NaiveDate::from_ymd_opt(2026, 6, 14).unwrap()), 35);
+        assert_eq!(age_on(birth, NaiveDate::from_ymd_opt(2026, 6, 15).unwrap()), 36);
+    }
+}

@@ -1,0 +1,201 @@
+//! Personal data at rest: no ID number or phone in clear in the database (a `pg_dump` of
+//! PostgreSQL, the raw SQLite file), every ciphertext column known to key rotation, and
+//! rotation that re-encrypts in batches and resumes after an interruption.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is the failure report
+
+use std::collections::{BTreeSet, HashSet};
+
+use api::config::{KeySettings, Settings};
+use api::pii::rotation::{RotationReport, SEALED_COLUMNS, rotate};
+use api::pii::{Binding, KeyOrigin, KeyRing};
+use base64::Engine;
+use futures::StreamExt;
+use registry_tests::{Backend, TestApp, TestDb, both_backends};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::{ConnectionTrait, Statement};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+use uuid::Uuid;
+
+/// Synthetic volunteers seeded for the no-plaintext check: "a few thousand".
+const SEEDED: u32 = 3000;
+
+fn key(byte: u8) -> SecretString {
+    base64::engine::general_purpose::STANDARD.encode([byte; 32]).into()
+}
+
+/// Keys with the given field keys, the last one active.
+fn keys(field: &[(&str, u8)]) -> KeySettings {
+    KeySettings {
+        field_active: field.last().map(|(id, _)| (*id).to_owned()),
+        field: field.iter().map(|(id, byte)| ((*id).to_owned(), key(*byte))).collect(),
+        blind_index: Some(key(90)),
+        token_signing: Some(key(91)),
+    }
+}
+
+async fn app_with_keys(db: &TestDb, field: &[(&str, u8)]) -> TestApp {
+    db.app_with(|settings: &mut Settings| settings.keys = keys(field)).await
+}
+
+/// Every ciphertext the database holds, with where it lives.
+async fn sealed_values(app: &TestApp) -> Vec<(&'static str, &'static str, Uuid, Vec<u8>)> {
+    let mut values = Vec::new();
+    for (table, column) in SEALED_COLUMNS {
+        let select = Query::select()
+            .columns([Alias::new("id"), Alias::new(*column)])
+            .from(Alias::new(*table))
+            .and_where(Expr::col(Alias::new(*column)).is_not_null())
+            .to_owned();
+        for row in app.app.db().query_all(&select).await.unwrap() {
+            values.push((*table, *column, row.try_get("", "id").unwrap(), row.try_get("", column).unwrap()));
+        }
+    }
+    values
+}
+
+/// A volunteer of each flow that writes personal data: registration, a sign-in code by SMS, an
+/// audited unmasking, a hospital contact.
+async fn exercise(app: &TestApp) -> Vec<String> {
+    let mut clear = Vec::new();
+    for n in 0..3 {
+        let volunteer = app.register_volunteer(n, "51").await;
+        clear.extend([volunteer.phone.clone(), volunteer.national_id.clone()]);
+    }
+    let phone = &clear[0];
+    app.execute_request(
+        async_graphql::Request::new("mutation($p: String!) { requestSignInCode(phone: $p) { expiresIn } }")
+            .variables(async_graphql::Variables::from_json(json!({ "p": phone }))),
+    )
+    .await;
+    app.latest_code(phone).await.expect("the code was delivered");
+    clear
+}
+
+both_backends! {
+    async fn rotation_re_encrypts_in_batches_and_resumes_after_an_interruption(db) {
+        let old = app_with_keys(&db, &[("k1", 1)]).await;
+        exercise(&old).await;
+        let admin = api::service::Principal::Staff { id: Uuid::now_v7(), role: api::service::StaffRole::NationalAdmin, branch: "11".into() };
+        let hospital = api::service::NewHospital {
+            name: "四川大学华西医院".into(),
+            branch_code: "51".into(),
+            contact_name: "张医生".into(),
+            contact_phone: "13800000009".into(),
+        };
+        old.app.services().hospitals.register(&admin.national_admin().unwrap(), &admin, hospital, None).await.unwrap();
+        let total = sealed_values(&old).await.len() as u64;
+        assert!(total >= 10, "only {total} sealed values");
+
+        let both = KeyRing::from_settings(&keys(&[("k1", 1), ("k2", 2)]), KeyOrigin::Configured).unwrap();
+        let interrupted = rotate(old.app.db(), &both.cipher, 2, Some(2)).await.unwrap();
+        assert!(!interrupted.complete);
+        assert!(interrupted.rewritten > 0 && interrupted.rewritten <= 4, "{interrupted:?}");
+        let resumed = rotate(old.app.db(), &both.cipher, 2, None).await.unwrap();
+        assert!(resumed.complete);
+        assert_eq!(interrupted.rewritten + resumed.rewritten, total, "every value once, none twice");
+        let again = rotate(old.app.db(), &both.cipher, 2, None).await.unwrap();
+        assert_eq!(again, RotationReport { examined: total, rewritten: 0, complete: true });
+
+        // Without the old key, every value still decrypts, and the service reads its data.
+        let only_new = KeyRing::from_settings(&keys(&[("k2", 2)]), KeyOrigin::Configured).unwrap();
+        for (table, column, id, stored) in sealed_values(&old).await {
+            only_new.cipher.decrypt(&stored, Binding { table, column, row: id }).unwrap();
+        }
+        let new = app_with_keys(&db, &[("k2", 2)]).await;
+        let view = new.app.services().hospitals.get(&admin, uuid_of_first_hospital(&new).await).await.unwrap();
+        assert_eq!(view.contact_phone_masked, "138****0009");
+    }
+
+    async fn every_binary_column_is_a_known_ciphertext_a_digest_or_an_index(db) {
+        let app = db.app().await;
+        let (sql, backend) = match db.backend() {
+            Backend::Postgres => (
+                "SELECT table_name AS t, column_name AS c FROM information_schema.columns \
+                 WHERE table_schema = 'public' AND data_type = 'bytea'",
+                sea_orm::DatabaseBackend::Postgres,
+            ),
+            Backend::Sqlite => (
+                "SELECT m.name AS t, p.name AS c FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+                 WHERE m.type = 'table' AND lower(p.type) = 'blob'",
+                sea_orm::DatabaseBackend::Sqlite,
+            ),
+        };
+        let rows = app.app.db().query_all_raw(Statement::from_string(backend, sql)).await.unwrap();
+        let binary: BTreeSet<(String, String)> = rows
+            .iter()
+            .map(|row| (row.try_get::<String>("", "t").unwrap(), row.try_get::<String>("", "c").unwrap()))
+            .filter(|(_, column)| !column.ends_with("_index") && !column.ends_with("_hash"))
+            .collect();
+        let sealed: BTreeSet<(String, String)> =
+            SEALED_COLUMNS.iter().map(|(t, c)| ((*t).to_owned(), (*c).to_owned())).collect();
+        assert_eq!(binary, sealed, "a binary column that is not a digest must be listed in SEALED_COLUMNS");
+    }
+
+    async fn the_stored_database_holds_no_id_number_or_phone_in_clear(db) {
+        let app = db.app().await;
+        let mut clear = exercise(&app).await;
+        // Registered eight at a time, as a branch's recruiters would, to keep the test quick.
+        let services = app.app.services();
+        let now = chrono::Utc::now();
+        let seeded: Vec<_> = (3..SEEDED)
+            .map(|n| api::service::development::synthetic_volunteer(n, if n % 2 == 0 { "51" } else { "11" }).unwrap())
+            .collect();
+        clear.extend(seeded.iter().flat_map(|v| [v.phone.expose().to_owned(), v.national_id.expose().to_owned()]));
+        futures::stream::iter(seeded)
+            .for_each_concurrent(8, |volunteer| async move {
+                services.volunteers.register(volunteer, now).await.unwrap();
+            })
+            .await;
+        // Phones are searched for as volunteers type them too: the 11 national digits.
+        let needles: HashSet<Vec<u8>> = clear
+            .iter()
+            .flat_map(|value| [value.clone().into_bytes(), value.trim_start_matches("+86").as_bytes().to_vec()])
+            .collect();
+        let stored = stored_bytes(&db, &app).await;
+        assert!(stored.len() > 100_000, "the dump holds the seeded rows ({} bytes)", stored.len());
+        let found = occurrences(&stored, &needles);
+        assert_eq!(found, 0, "{found} seeded values found in clear");
+        // The same scan finds values that are there, so the check can fail.
+        let branch_names: HashSet<Vec<u8>> = HashSet::from(["四川".as_bytes().to_vec()]);
+        assert!(occurrences(&stored, &branch_names) > 0, "the dump is readable text");
+    }
+}
+
+/// How many times any of `needles` occurs in `haystack`: one hash lookup per position and
+/// needle length, so thousands of needles cost no more than a few.
+fn occurrences(haystack: &[u8], needles: &HashSet<Vec<u8>>) -> usize {
+    let lengths: BTreeSet<usize> = needles.iter().map(Vec::len).collect();
+    lengths.iter().map(|length| haystack.windows(*length).filter(|window| needles.contains(*window)).count()).sum()
+}
+
+/// The whole database as stored: `pg_dump` of PostgreSQL, or the SQLite file and its WAL.
+async fn stored_bytes(db: &TestDb, app: &TestApp) -> Vec<u8> {
+    match db.backend() {
+        Backend::Postgres => {
+            let url = db.settings().database.url.unwrap();
+            let url = url.expose_secret().to_owned();
+            let output = tokio::task::spawn_blocking(move || {
+                std::process::Command::new("pg_dump").arg("--no-owner").arg(url).output()
+            })
+            .await
+            .unwrap()
+            .expect("pg_dump runs (PostgreSQL client tools are installed where the tests run)");
+            assert!(output.status.success(), "pg_dump: {}", String::from_utf8_lossy(&output.stderr));
+            output.stdout
+        }
+        Backend::Sqlite => {
+            app.app.db().execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)").await.unwrap();
+            let file = db.settings().data_dir().join("registry.db");
+            let mut bytes = tokio::fs::read(&file).await.unwrap();
+            bytes.extend(tokio::fs::read(file.with_extension("db-wal")).await.unwrap_or_default());
+            bytes
+        }
+    }
+}
+
+async fn uuid_of_first_hospital(app: &TestApp) -> Uuid {
+    use sea_orm::EntityTrait;
+    entity::hospital::Entity::find().one(app.app.db()).await.unwrap().unwrap().id
+}
