@@ -58,6 +58,7 @@ for _ in $(seq 1 50); do
   [ -n "$code" ] && break
   sleep 0.2
 done
+[ -n "$code" ] || { echo "no sign-in code reached the development gateway" >&2; exit 1; }
 volunteer=$(gql "" 'mutation($p: String!, $c: String!) { signInWithCode(phone: $p, code: $c) { session { accessToken } } }' \
   "{\"p\": \"$phone\", \"c\": \"$code\"}" | jq -r '.data.signInWithCode.session.accessToken')
 
@@ -83,7 +84,12 @@ for caller in volunteer admin recruiter hospital anonymous; do
     echo "could not get a $caller token" >&2; exit 1
   fi
   auth=()
-  [ "$caller" != anonymous ] && auth=(-H "Authorization: Bearer $token")
+  if [ "$caller" != anonymous ]; then
+    auth=(-H "Authorization: Bearer $token")
+    # The token must be accepted, or every fuzzed request would only test the 401.
+    [ "$(gql "$token" '{ __typename }' '{}' | jq -r '.data.__typename')" = Query ] ||
+      { echo "the $caller token was refused" >&2; exit 1; }
+  fi
   printf '\n==> schemathesis as %s\n' "$caller"
   status=0
   "$st" run schema.graphql --url "$url" "${auth[@]}" --max-examples "$examples" --seed 1 >"$data/$caller.txt" 2>&1 ||
