@@ -119,6 +119,25 @@ impl AppError {
         Self::Internal(cause.into())
     }
 
+    /// A failed write, read by the constraint it broke: a unique index means the value is
+    /// taken (`taken`), a foreign key that the referenced row does not exist (`missing`). Any
+    /// other failure, or one without a meaning given, stays a database error.
+    #[must_use]
+    pub fn on_constraint(err: sea_orm::DbErr, taken: Option<Self>, missing: Option<Self>) -> Self {
+        let meaning = match err.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => taken,
+            Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_)) => missing,
+            _ => None,
+        };
+        meaning.unwrap_or_else(|| err.into())
+    }
+
+    /// The refusal of a branch code that names no branch.
+    #[must_use]
+    pub fn no_such_branch() -> Self {
+        Self::invalid("branchCode", "no such branch")
+    }
+
     #[must_use]
     pub const fn code(&self) -> ErrorCode {
         match self {

@@ -29,3 +29,18 @@ impl MigratorTrait for Migrator {
         ]
     }
 }
+
+/// A plain index named `name` over `columns` of `table`.
+async fn create_index<C: IntoIden>(
+    manager: &SchemaManager<'_>,
+    name: &str,
+    table: impl IntoIden,
+    columns: impl IntoIterator<Item = C>,
+) -> Result<(), DbErr> {
+    let mut index = Index::create();
+    index.name(name).table(table);
+    for column in columns {
+        index.col(column);
+    }
+    manager.create_index(index).await
+}

@@ -7,6 +7,8 @@ use sea_orm_migration::schema::{
     timestamp_with_time_zone_null, uuid, uuid_null,
 };
 
+use crate::create_index;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -240,12 +242,7 @@ async fn create_outbox(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
         ("ix_outbound_message_recipient", vec![OutboundMessage::RecipientPhoneIndex, OutboundMessage::SentAt]),
         ("ix_outbound_message_campaign", vec![OutboundMessage::CampaignId, OutboundMessage::Status]),
     ] {
-        let mut index = Index::create();
-        index.name(name).table(OutboundMessage::Table);
-        for column in columns {
-            index.col(column);
-        }
-        manager.create_index(index).await?;
+        create_index(manager, name, OutboundMessage::Table, columns).await?;
     }
     Ok(())
 }

@@ -6,6 +6,8 @@
 //! index beside them.
 
 use sea_orm_migration::prelude::*;
+
+use crate::create_index;
 use sea_orm_migration::schema::{
     blob, blob_null, date, date_null, integer, string, string_len, string_null, timestamp_with_time_zone,
     timestamp_with_time_zone_null, uuid,
@@ -14,13 +16,13 @@ use sea_orm_migration::schema::{
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-#[derive(Clone, Copy, DeriveIden)]
+#[derive(DeriveIden)]
 enum Branch {
     Table,
     Code,
 }
 
-#[derive(Clone, Copy, DeriveIden)]
+#[derive(DeriveIden)]
 enum Volunteer {
     Table,
     Id,
@@ -50,7 +52,7 @@ enum Volunteer {
     UpdatedAt,
 }
 
-#[derive(Clone, Copy, DeriveIden)]
+#[derive(DeriveIden)]
 enum VolunteerContact {
     Table,
     Id,
@@ -63,7 +65,7 @@ enum VolunteerContact {
     EndedAt,
 }
 
-#[derive(Clone, Copy, DeriveIden)]
+#[derive(DeriveIden)]
 enum SignInCode {
     Table,
     Id,
@@ -75,7 +77,7 @@ enum SignInCode {
     CreatedAt,
 }
 
-#[derive(Clone, Copy, DeriveIden)]
+#[derive(DeriveIden)]
 enum RateLimit {
     Table,
     Key,
@@ -92,21 +94,6 @@ const CURRENT_CONTACT_INDEXES: [&str; 2] = [
     "CREATE UNIQUE INDEX ux_volunteer_contact_primary_phone ON volunteer_contact (value_index) \
      WHERE ended_at IS NULL AND kind = 'primary_phone'",
 ];
-
-/// A plain index over `columns` of `table`.
-async fn create_index<T: IntoIden + Copy, C: IntoIden + Copy>(
-    manager: &SchemaManager<'_>,
-    name: &str,
-    table: T,
-    columns: &[C],
-) -> Result<(), DbErr> {
-    let mut index = Index::create();
-    index.name(name).table(table);
-    for column in columns {
-        index.col(*column);
-    }
-    manager.create_index(index).await
-}
 
 async fn create_volunteer(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
     manager
@@ -147,16 +134,16 @@ async fn create_volunteer(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 .to_owned(),
         )
         .await?;
-    create_index(manager, "ix_volunteer_branch_status", Volunteer::Table, &[Volunteer::BranchCode, Volunteer::Status])
+    create_index(manager, "ix_volunteer_branch_status", Volunteer::Table, [Volunteer::BranchCode, Volunteer::Status])
         .await?;
     create_index(
         manager,
         "ix_volunteer_branch_confirmed",
         Volunteer::Table,
-        &[Volunteer::BranchCode, Volunteer::LastConfirmedAt],
+        [Volunteer::BranchCode, Volunteer::LastConfirmedAt],
     )
     .await?;
-    create_index(manager, "ix_volunteer_name_index", Volunteer::Table, &[Volunteer::NameIndex]).await
+    create_index(manager, "ix_volunteer_name_index", Volunteer::Table, [Volunteer::NameIndex]).await
 }
 
 async fn create_contacts(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
@@ -182,9 +169,9 @@ async fn create_contacts(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 .to_owned(),
         )
         .await?;
-    create_index(manager, "ix_volunteer_contact_volunteer", VolunteerContact::Table, &[VolunteerContact::VolunteerId])
+    create_index(manager, "ix_volunteer_contact_volunteer", VolunteerContact::Table, [VolunteerContact::VolunteerId])
         .await?;
-    create_index(manager, "ix_volunteer_contact_value_index", VolunteerContact::Table, &[VolunteerContact::ValueIndex])
+    create_index(manager, "ix_volunteer_contact_value_index", VolunteerContact::Table, [VolunteerContact::ValueIndex])
         .await?;
     let db = manager.get_connection();
     for statement in CURRENT_CONTACT_INDEXES {
@@ -208,7 +195,7 @@ async fn create_sign_in(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 .to_owned(),
         )
         .await?;
-    create_index(manager, "ix_sign_in_code_phone", SignInCode::Table, &[SignInCode::PhoneIndex, SignInCode::CreatedAt])
+    create_index(manager, "ix_sign_in_code_phone", SignInCode::Table, [SignInCode::PhoneIndex, SignInCode::CreatedAt])
         .await?;
     manager
         .create_table(

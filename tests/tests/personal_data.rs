@@ -84,7 +84,7 @@ both_backends! {
             contact_name: "张医生".into(),
             contact_phone: "13800000009".into(),
         };
-        old.app.services().hospitals.register(&admin.national_admin().unwrap(), &admin, hospital, None).await.unwrap();
+        let registered = old.app.services().hospitals.register(&admin.national_admin().unwrap(), &admin, hospital, None).await.unwrap();
         let total = sealed_values(&old).await.len() as u64;
         assert!(total >= 10, "only {total} sealed values");
 
@@ -104,7 +104,7 @@ both_backends! {
             only_new.cipher.decrypt(&stored, Binding { table, column, row: id }).unwrap();
         }
         let new = app_with_keys(&db, &[("k2", 2)]).await;
-        let view = new.app.services().hospitals.get(&admin, uuid_of_first_hospital(&new).await).await.unwrap();
+        let view = new.app.services().hospitals.get(&admin, registered.id).await.unwrap();
         assert_eq!(view.contact_phone_masked, "138****0009");
     }
 
@@ -193,9 +193,4 @@ async fn stored_bytes(db: &TestDb, app: &TestApp) -> Vec<u8> {
             bytes
         }
     }
-}
-
-async fn uuid_of_first_hospital(app: &TestApp) -> Uuid {
-    use sea_orm::EntityTrait;
-    entity::hospital::Entity::find().one(app.app.db()).await.unwrap().unwrap().id
 }

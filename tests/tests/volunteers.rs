@@ -186,6 +186,9 @@ both_backends! {
         assert_eq!(national["data"]["findVolunteers"], json!([{ "id": beijing.id.to_string() }]));
         let (_, both) = server.gql(Some(&admin), FIND, json!({ "n": sichuan.national_id, "p": sichuan.phone })).await;
         assert_eq!(error_codes(&both), ["BAD_USER_INPUT"]);
+        let (_, malformed) = server.gql(Some(&admin), FIND, json!({ "n": "11010519491231002Y" })).await;
+        assert_eq!(malformed["errors"][0]["extensions"]["field"], "nationalId");
+        assert!(!malformed.to_string().contains("11010519491231002"), "the error repeats no input");
 
         // Lookups by personal data are refused over GET, whose URLs end up in logs.
         let url = format!("{}?query={{findVolunteers(phone:\"{}\"){{id}}}}", server.url("/graphql"), sichuan.phone);

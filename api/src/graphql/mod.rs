@@ -17,7 +17,7 @@ pub use extensions::HttpGet;
 use crate::config::{GraphqlSettings, Settings};
 use crate::error::{AppError, AppResult};
 use crate::metrics::Metrics;
-use crate::service::{Principal, RequestId, Services};
+use crate::service::{ClientAddress, Principal, RequestId, Services};
 
 pub type RegistrySchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
 
@@ -62,6 +62,11 @@ fn services<'a>(ctx: &Context<'a>) -> AppResult<&'a Services> {
 /// The caller, as the HTTP handler established it; anonymous when none was given.
 fn principal(ctx: &Context<'_>) -> Principal {
     ctx.data_opt::<Principal>().cloned().unwrap_or_default()
+}
+
+/// The client's network address, for per-address rate limits; unknown for in-process calls.
+fn client_address(ctx: &Context<'_>) -> ClientAddress {
+    ctx.data_opt::<ClientAddress>().copied().unwrap_or_default()
 }
 
 /// The request id, for the audit trail.

@@ -60,8 +60,7 @@ impl Messaging {
         let template = catalog
             .template(&message.template_key, &message.locale)
             .ok_or_else(|| AppError::invalid("templateKey", "no template with this key in this locale"))?;
-        let branch =
-            catalog.branch(&message.branch_code).ok_or_else(|| AppError::invalid("branchCode", "no such branch"))?;
+        let branch = catalog.branch(&message.branch_code).ok_or_else(AppError::no_such_branch)?;
         let rendered = render(&template.body, &message.variables).map_err(AppError::field("variables"))?;
         if message.dedupe_key.is_empty() || message.dedupe_key.len() > 200 {
             return Err(AppError::invalid("dedupeKey", "must be 1 to 200 characters"));

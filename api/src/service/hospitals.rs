@@ -113,12 +113,7 @@ impl HospitalService {
         }
         .insert(&txn)
         .await
-        .map_err(|err| match err.sql_err() {
-            Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_)) => {
-                AppError::invalid("branchCode", "no such branch")
-            }
-            _ => err.into(),
-        })?;
+        .map_err(|err| AppError::on_constraint(err, None, Some(AppError::no_such_branch())))?;
         audit::record(
             &txn,
             actor,

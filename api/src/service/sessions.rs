@@ -17,8 +17,8 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::Principal;
 use super::audit::{self, AuditEntry};
-use super::{Principal, StaffRole};
 use crate::auth::Tokens;
 use crate::error::{AppError, AppResult};
 
@@ -166,14 +166,9 @@ impl SessionService {
 async fn current_subject<C: ConnectionTrait>(conn: &C, kind: &str, id: Uuid) -> AppResult<Option<(Principal, i32)>> {
     match kind {
         "staff" => {
-            let Some(account) = staff_account::Entity::find_by_id(id).one(conn).await? else { return Ok(None) };
-            if account.disabled_at.is_some() {
-                return Ok(None);
-            }
-            let role = StaffRole::parse(&account.role)
-                .ok_or_else(|| AppError::internal(anyhow::anyhow!("staff account with an unknown role")))?;
-            let principal = Principal::Staff { id, role, branch: account.branch_code };
-            Ok(Some((principal, account.credential_version)))
+            let account = staff_account::Entity::find_by_id(id).one(conn).await?;
+            let Some(account) = account.filter(|account| account.disabled_at.is_none()) else { return Ok(None) };
+            Ok(Some((super::staff::principal_of(&account)?, account.credential_version)))
         }
         "volunteer" => {
             let version = volunteer::Entity::find_by_id(id).one(conn).await?.map(|v| v.credential_version);

@@ -109,7 +109,7 @@ impl StaffService {
         let taken =
             staff_account::Entity::find().filter(staff_account::Column::Username.eq(&username)).one(&self.db).await?;
         if taken.is_some() {
-            return Err(AppError::Conflict { field: "username".into(), message: "is taken".into() });
+            return Err(username_taken());
         }
         let hash = hash_password(&input.password)?;
         let now = Utc::now();
@@ -133,15 +133,7 @@ impl StaffService {
         }
         .insert(&txn)
         .await
-        .map_err(|err| match err.sql_err() {
-            Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_)) => {
-                AppError::invalid("branchCode", "no such branch")
-            }
-            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
-                AppError::Conflict { field: "username".into(), message: "is taken".into() }
-            }
-            _ => err.into(),
-        })?;
+        .map_err(|err| AppError::on_constraint(err, Some(username_taken()), Some(AppError::no_such_branch())))?;
         audit::record(
             &txn,
             actor,
@@ -359,6 +351,10 @@ impl StaffService {
     }
 }
 
+fn username_taken() -> AppError {
+    AppError::Conflict { field: "username".into(), message: "is taken".into() }
+}
+
 /// An Argon2id hash of a random password nobody has, verified against when the user name is
 /// unknown, so that an unknown name costs as much time as a wrong password.
 static UNKNOWN_USER_HASH: LazyLock<String> = LazyLock::new(|| {
@@ -367,7 +363,7 @@ static UNKNOWN_USER_HASH: LazyLock<String> = LazyLock::new(|| {
     hash_password(&URL_SAFE_NO_PAD.encode(random)).unwrap_or_default()
 });
 
-fn principal_of(account: &staff_account::Model) -> AppResult<Principal> {
+pub(super) fn principal_of(account: &staff_account::Model) -> AppResult<Principal> {
     let role = StaffRole::parse(&account.role)
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("staff account with an unknown role")))?;
     Ok(Principal::Staff { id: account.id, role, branch: account.branch_code.clone() })

@@ -175,15 +175,8 @@ impl VolunteerService {
         }
         .insert(&txn)
         .await;
-        inserted.map_err(|err| match err.sql_err() {
-            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
-                AppError::Conflict { field: "nationalId".into(), message: "is already registered".into() }
-            }
-            Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_)) => {
-                AppError::invalid("branchCode", "no such branch")
-            }
-            _ => err.into(),
-        })?;
+        let registered = AppError::Conflict { field: "nationalId".into(), message: "is already registered".into() };
+        inserted.map_err(|err| AppError::on_constraint(err, Some(registered), Some(AppError::no_such_branch())))?;
         let contact_id = Uuid::now_v7();
         volunteer_contact::ActiveModel {
             id: Set(contact_id),
@@ -197,11 +190,9 @@ impl VolunteerService {
         }
         .insert(&txn)
         .await
-        .map_err(|err| match err.sql_err() {
-            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
-                AppError::Conflict { field: "phone".into(), message: "is another volunteer's phone".into() }
-            }
-            _ => err.into(),
+        .map_err(|err| {
+            let taken = AppError::Conflict { field: "phone".into(), message: "is another volunteer's phone".into() };
+            AppError::on_constraint(err, Some(taken), None)
         })?;
         txn.commit().await?;
         Ok(id)

@@ -1,15 +1,10 @@
 use async_graphql::{Context, ID, Object, Result};
 
 use crate::graphql::types::{PersonalField, SignInCodeSent, UnmaskPurpose, VolunteerSignIn};
-use crate::graphql::{parse_id, principal, request_id, services};
-use crate::service::ClientAddress;
+use crate::graphql::{client_address, parse_id, principal, request_id, services};
 
 #[derive(Debug, Default)]
 pub struct VolunteerMutation;
-
-fn client(ctx: &Context<'_>) -> ClientAddress {
-    ctx.data_opt::<ClientAddress>().copied().unwrap_or_default()
-}
 
 #[Object]
 impl VolunteerMutation {
@@ -20,7 +15,7 @@ impl VolunteerMutation {
     /// Access: anyone.
     async fn request_sign_in_code(&self, ctx: &Context<'_>, phone: String) -> Result<SignInCodeSent> {
         let sign_in = &services(ctx)?.volunteer_sign_in;
-        Ok(sign_in.request_code(&phone, client(ctx), request_id(ctx)).await?.into())
+        Ok(sign_in.request_code(&phone, client_address(ctx), request_id(ctx)).await?.into())
     }
 
     /// Signs a volunteer in with the code sent to their phone. A wrong code counts against it;
@@ -30,7 +25,7 @@ impl VolunteerMutation {
     /// Access: anyone.
     async fn sign_in_with_code(&self, ctx: &Context<'_>, phone: String, code: String) -> Result<VolunteerSignIn> {
         let sign_in = &services(ctx)?.volunteer_sign_in;
-        Ok(sign_in.sign_in(&phone, &code, client(ctx), request_id(ctx)).await?.into())
+        Ok(sign_in.sign_in(&phone, &code, client_address(ctx), request_id(ctx)).await?.into())
     }
 
     /// One personal field of a volunteer in clear, for a stated purpose. Each call writes one
