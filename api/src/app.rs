@@ -41,8 +41,14 @@ impl App {
         let keys = Arc::new(keys);
         let messaging = Messaging::new(db.clone(), Arc::clone(&keys), settings.messaging.clone(), Arc::clone(&metrics))
             .context("configuring messaging")?;
-        let services =
-            Services::new(db.clone(), keys, Arc::clone(&tokens), messaging, settings.auth.volunteer_codes.clone());
+        let services = Services::new(
+            db.clone(),
+            keys,
+            Arc::clone(&tokens),
+            messaging,
+            settings.auth.volunteer_codes.clone(),
+            settings.volunteers.clone(),
+        );
         let schema = graphql::build(&settings, services.clone(), Arc::clone(&metrics));
         Ok(Self { state: AppState { schema, db, services, tokens, metrics, settings: Arc::new(settings) } })
     }
@@ -104,6 +110,8 @@ impl App {
         let grace = self.state.settings.http.shutdown_grace();
         let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
         let mut workers = self.state.services.messaging.start_workers(&workers_stop);
+        let availability = self.state.services.availability.clone();
+        workers.spawn(availability.run_scheduled(workers_stop.clone()));
         let db = self.state.db.clone();
         let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
         let service = http::router(self.state).into_make_service_with_connect_info::<std::net::SocketAddr>();

@@ -39,6 +39,29 @@ pub struct Settings {
     pub keys: KeySettings,
     pub messaging: MessagingSettings,
     pub auth: AuthSettings,
+    pub volunteers: VolunteerSettings,
+}
+
+/// What self-service asks of volunteers and tells the people around them.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VolunteerSettings {
+    /// The consent text a new enrolment must accept (its version, as published in the app).
+    pub consent_version: String,
+    /// Send each new backup contact one SMS explaining why they are listed.
+    pub inform_backup_contacts: bool,
+    /// The page a family information pack SMS links to.
+    pub family_info_link: String,
+}
+
+impl Default for VolunteerSettings {
+    fn default() -> Self {
+        Self {
+            consent_version: "2026-01".into(),
+            inform_backup_contacts: true,
+            family_info_link: "https://www.cmdp.org.cn/family".into(),
+        }
+    }
 }
 
 /// Access tokens: who issues them, for whom, and for how long.
@@ -79,6 +102,12 @@ pub struct VolunteerCodeSettings {
     pub per_address_per_hour: u32,
     /// The branch whose SMS signature codes to phones of no volunteer (self-enrolment) carry.
     pub default_branch: String,
+    /// Life of a code sent to a new number before it replaces a volunteer's phone.
+    pub phone_change_ttl_secs: u64,
+    /// Life of the enrolment ticket a correct code for an unknown phone hands out.
+    pub enrolment_ticket_ttl_secs: u64,
+    /// How recent a sign-in must be for a phone change.
+    pub recent_sign_in_secs: u64,
 }
 
 impl Default for VolunteerCodeSettings {
@@ -90,6 +119,9 @@ impl Default for VolunteerCodeSettings {
             per_phone_per_hour: 5,
             per_address_per_hour: 60,
             default_branch: "11".into(),
+            phone_change_ttl_secs: 600,
+            enrolment_ticket_ttl_secs: 1800,
+            recent_sign_in_secs: 900,
         }
     }
 }

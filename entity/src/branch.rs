@@ -22,6 +22,14 @@ pub struct Model {
     pub quiet_hours_end: i32,
     /// Most non-essential SMS one phone gets per local day.
     pub daily_non_essential_cap: i32,
+    /// Days after enrolment in which a withdrawal purges the record completely.
+    pub cooling_off_days: i32,
+    /// How long a confirmation stays fresh before the app prompts a check-up.
+    pub confirm_interval_months: i32,
+    /// The longest pause a volunteer may set in the app.
+    pub max_pause_days: i32,
+    /// Days after a pause's end before an unconfirmed volunteer becomes TU/UC.
+    pub pause_grace_days: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

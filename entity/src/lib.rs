@@ -6,7 +6,10 @@
 //! where exact lookup is needed.
 
 pub mod audit_event;
+pub mod backup_contact;
 pub mod branch;
+pub mod enrolment_ticket;
+pub mod family_member;
 pub mod hospital;
 pub mod hospital_credential;
 pub mod inbound_reply;
@@ -18,5 +21,7 @@ pub mod rate_limit;
 pub mod refresh_token;
 pub mod sign_in_code;
 pub mod staff_account;
+pub mod staff_alert;
 pub mod volunteer;
 pub mod volunteer_contact;
+pub mod volunteer_tombstone;

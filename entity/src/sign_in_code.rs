@@ -1,6 +1,17 @@
-//! A one-time code sent to a phone for volunteer sign-in. Only its keyed hash is stored.
+//! A one-time code sent to a phone: to sign in, or to prove a new number before it replaces a
+//! volunteer's phone. Only its keyed hash is stored.
 
 use sea_orm::entity::prelude::*;
+
+/// What a code proves; a code of one purpose never serves another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum CodePurpose {
+    #[sea_orm(string_value = "sign_in")]
+    SignIn,
+    #[sea_orm(string_value = "phone_change")]
+    PhoneChange,
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "sign_in_code")]
@@ -16,6 +27,7 @@ pub struct Model {
     pub failed_attempts: i32,
     pub consumed_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    pub purpose: CodePurpose,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

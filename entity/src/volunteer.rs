@@ -109,10 +109,21 @@ pub struct Model {
     pub cooling_off_until: DateTimeUtc,
     /// When the volunteer last confirmed their contacts and willingness.
     pub last_confirmed_at: DateTimeUtc,
-    /// Bumped when the volunteer's sessions must end (a purge, a phone change).
+    /// Bumped when the volunteer's sessions must end.
     pub credential_version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The city the volunteer gave at enrolment (the province sets the branch).
+    pub city: Option<String>,
+    /// The latest sign-in by code: a phone change needs a recent one.
+    pub last_sign_in_at: Option<DateTimeUtc>,
+    /// Ciphertext of a name correction awaiting staff review.
+    pub pending_name: Option<Vec<u8>>,
+    pub pending_name_at: Option<DateTimeUtc>,
+    /// Non-essential messages (tips, reminders) by SMS; mirrored as an opt-out of the phone.
+    pub sms_non_essential: bool,
+    /// Non-essential messages in the app's notification list.
+    pub inbox_non_essential: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,6 +13,7 @@ mod m20261125_000002_create_messaging;
 mod m20261125_000003_create_identity;
 mod m20261125_000004_create_hospitals;
 mod m20261125_000005_create_volunteers;
+mod m20261125_000006_create_self_service;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_create_identity::Migration),
             Box::new(m20261125_000004_create_hospitals::Migration),
             Box::new(m20261125_000005_create_volunteers::Migration),
+            Box::new(m20261125_000006_create_self_service::Migration),
         ]
     }
 }

@@ -14,6 +14,7 @@
 mod database;
 pub mod gateway;
 mod logging;
+pub mod mobile;
 mod proxy;
 mod server;
 

@@ -114,6 +114,75 @@ const EXPECTATIONS: &[(&str, Access, &str)] = &[
         Access::AnyStaff,
         r#"mutation { changeMyPassword(currentPassword: "not the password", newPassword: "another long password") }"#,
     ),
+    ("Query.consentVersion", Access::Anyone, "{ consentVersion }"),
+    ("Query.myNotifications", Access::Volunteer, "{ myNotifications(first: 5) { unreadCount } }"),
+    ("Query.myNotificationPreferences", Access::Volunteer, "{ myNotificationPreferences { sms } }"),
+    ("Query.withdrawalNotice", Access::Volunteer, "{ withdrawalNotice { deletesEverything } }"),
+    (
+        "Mutation.enrol",
+        Access::Anyone,
+        r#"mutation { enrol(enrolmentTicket: "et_unknown", phone: "13900000009", input: { name: "张三", nationalId: "510104199003070023", birthDate: "1990-03-07", sex: FEMALE, provinceCode: "51", city: "成都", backupContacts: [], consentVersion: "2026-01", healthDataConsent: true }) { accessToken } }"#,
+    ),
+    (
+        "Mutation.enrolOfflineRecruit",
+        Access::BranchStaff,
+        r#"mutation { enrolOfflineRecruit(phone: "13900000019", input: { name: "张三", nationalId: "510104199003070023", birthDate: "1990-03-07", sex: FEMALE, provinceCode: "51", city: "成都", backupContacts: [{ name: "张父", relationship: PARENT, phone: "13700000011" }, { name: "李友", relationship: FRIEND, phone: "13700000012" }], consentVersion: "2026-01", healthDataConsent: true }) { id } }"#,
+    ),
+    (
+        "Mutation.reviewNameCorrection",
+        Access::Unmaskers,
+        r#"mutation { reviewNameCorrection(volunteerId: "VOLUNTEER", accept: false) }"#,
+    ),
+    (
+        "Mutation.requestPhoneChangeCode",
+        Access::Volunteer,
+        r#"mutation { requestPhoneChangeCode(phone: "13900000029") { expiresIn } }"#,
+    ),
+    (
+        "Mutation.changePhone",
+        Access::Volunteer,
+        r#"mutation { changePhone(kind: SECONDARY_PHONE, phone: "13900000029", code: "000000") { id } }"#,
+    ),
+    ("Mutation.setContact", Access::Volunteer, r#"mutation { setContact(kind: WECHAT, value: "matrix_user") { id } }"#),
+    ("Mutation.removeContact", Access::Volunteer, "mutation { removeContact(kind: WECHAT) { id } }"),
+    (
+        "Mutation.addBackupContact",
+        Access::Volunteer,
+        r#"mutation { addBackupContact(input: { name: "王五", relationship: FRIEND, phone: "13700000021" }) { id } }"#,
+    ),
+    (
+        "Mutation.removeBackupContact",
+        Access::Volunteer,
+        r#"mutation { removeBackupContact(id: "018f0000-0000-7000-8000-000000000000") { id } }"#,
+    ),
+    ("Mutation.confirmMyDetails", Access::Volunteer, "mutation { confirmMyDetails { status } }"),
+    (
+        "Mutation.pauseAvailability",
+        Access::Volunteer,
+        r#"mutation { pauseAvailability(reason: PERSONAL, until: "2000-01-01") { status } }"#,
+    ),
+    ("Mutation.resumeAvailability", Access::Volunteer, "mutation { resumeAvailability { status } }"),
+    (
+        "Mutation.withdraw",
+        Access::Volunteer,
+        r#"mutation { withdraw(cause: OTHER, confirmation: "wc_0.00") { deletedEverything } }"#,
+    ),
+    (
+        "Mutation.markNotificationsRead",
+        Access::Volunteer,
+        r#"mutation { markNotificationsRead(ids: ["018f0000-0000-7000-8000-000000000000"]) }"#,
+    ),
+    (
+        "Mutation.setNotificationPreferences",
+        Access::Volunteer,
+        "mutation { setNotificationPreferences(sms: true, appInbox: true) { sms } }",
+    ),
+    (
+        "Mutation.updateMyProfile",
+        Access::Volunteer,
+        r#"mutation { updateMyProfile(input: { occupation: "教师" }) { occupation } }"#,
+    ),
+    ("Mutation.requestNameCorrection", Access::Volunteer, r#"mutation { requestNameCorrection(name: "张叁") { id } }"#),
 ];
 
 /// One caller of each kind; `volunteer` is a registered volunteer of branch 51.

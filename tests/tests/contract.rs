@@ -17,6 +17,29 @@ fn schema_graphql_matches_the_code() {
     );
 }
 
+/// The mobile app's documents are its contract: each one must be played by the self-service
+/// tests (which run it over HTTP on both databases and check its result).
+#[test]
+fn every_mobile_document_is_played_by_a_test() {
+    let played = include_str!("self_service.rs");
+    let helpers = include_str!("../src/mobile.rs");
+    let mut names: Vec<String> = std::fs::read_dir(registry_tests::mobile::contract_dir())
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "graphql"))
+        .map(|path| path.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 20, "{names:?}");
+    for name in names {
+        let quoted = format!("\"{name}\"");
+        assert!(
+            played.contains(&quoted) || helpers.contains(&quoted),
+            "contract/mobile/{name}.graphql is played by no test"
+        );
+    }
+}
+
 /// Every operation document, with its variables from `<Name>.variables.json` when present.
 fn operations() -> Vec<(String, String, serde_json::Value)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("operations");

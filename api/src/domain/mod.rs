@@ -4,14 +4,17 @@
 //! is an [`Invalid`] that says which rule failed without repeating the value, so it can reach a
 //! client or a log safely. The service layer attaches the field name.
 
+pub mod contact;
 pub mod messaging;
 mod national_id;
 mod person_name;
 mod phone;
+mod vocabulary;
 
 pub use national_id::{NationalId, Sex};
 pub use person_name::PersonName;
 pub use phone::Phone;
+pub use vocabulary::{Abo, BloodGroup, PauseReason, Relationship, Rh, Stance, WithdrawalCause};
 
 /// Checks the form of a branch key, a GB/T 2260 province code: two digits. Whether the branch
 /// exists is the database's to say.

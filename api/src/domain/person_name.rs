@@ -50,10 +50,7 @@ impl PersonName {
     /// more than a registry needs, so only the surname's first character stays.
     #[must_use]
     pub fn masked(&self) -> String {
-        let mut chars = self.0.chars();
-        let first = chars.next().unwrap_or('*');
-        let rest = chars.filter(|c| !c.is_whitespace()).count().max(1);
-        std::iter::once(first).chain(std::iter::repeat_n('*', rest)).collect()
+        super::contact::masked_text(&self.0)
     }
 }
 

@@ -16,7 +16,7 @@ pub fn admits(operation: OperationType, field: &str, caller: &Principal) -> Opti
     let staff = |roles: &[StaffRole]| matches!(caller, Principal::Staff { role, .. } if roles.contains(role));
     let admitted = match (operation, field) {
         (_, "__typename" | "__schema" | "__type")
-        | (OperationType::Query, "branches" | "branch" | "developmentSms")
+        | (OperationType::Query, "branches" | "branch" | "developmentSms" | "consentVersion")
         | (
             OperationType::Mutation,
             "staffSignIn"
@@ -25,10 +25,28 @@ pub fn admits(operation: OperationType, field: &str, caller: &Principal) -> Opti
             | "signOut"
             | "hospitalToken"
             | "requestSignInCode"
-            | "signInWithCode",
+            | "signInWithCode"
+            | "enrol",
         ) => true,
-        (OperationType::Query, "me") => matches!(caller, Principal::Volunteer { .. }),
-        (OperationType::Mutation, "unmaskVolunteerField") => {
+        (OperationType::Query, "me" | "myNotifications" | "myNotificationPreferences" | "withdrawalNotice")
+        | (
+            OperationType::Mutation,
+            "requestPhoneChangeCode"
+            | "changePhone"
+            | "setContact"
+            | "removeContact"
+            | "addBackupContact"
+            | "removeBackupContact"
+            | "confirmMyDetails"
+            | "pauseAvailability"
+            | "resumeAvailability"
+            | "withdraw"
+            | "markNotificationsRead"
+            | "setNotificationPreferences"
+            | "updateMyProfile"
+            | "requestNameCorrection",
+        ) => matches!(caller, Principal::Volunteer { .. }),
+        (OperationType::Mutation, "unmaskVolunteerField" | "reviewNameCorrection") => {
             matches!(caller, Principal::Staff { role, .. } if role.may_unmask())
         }
         (OperationType::Query, "hospital") => {
@@ -36,7 +54,8 @@ pub fn admits(operation: OperationType, field: &str, caller: &Principal) -> Opti
         }
         (OperationType::Query, "auditEvents") => staff(&[Auditor, NationalAdmin]),
         (OperationType::Mutation, "changeMyPassword") => matches!(caller, Principal::Staff { .. }),
-        (OperationType::Query, "messageDelivery" | "campaignDelivery" | "volunteer" | "findVolunteers") => {
+        (OperationType::Query, "messageDelivery" | "campaignDelivery" | "volunteer" | "findVolunteers")
+        | (OperationType::Mutation, "enrolOfflineRecruit") => {
             staff(&[NationalAdmin, BranchCoordinator, BranchRecruiter])
         }
         (
@@ -83,6 +102,6 @@ mod tests {
                 checked += 1;
             }
         }
-        assert!(checked >= 24, "only {checked} root fields found");
+        assert!(checked >= 45, "only {checked} root fields found");
     }
 }

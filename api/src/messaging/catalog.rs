@@ -1,4 +1,4 @@
-//! Templates and branch messaging rules, cached: every queued and every sent message needs
+//! Templates and branch rules (messaging, cooling-off, freshness, pauses), cached: every queued and every sent message needs
 //! them, and they change rarely (a staff edit is seen by other processes within a minute).
 
 use std::collections::HashMap;
@@ -13,12 +13,20 @@ use crate::error::AppResult;
 
 const FRESH_FOR: Duration = Duration::from_mins(1);
 
-/// A branch's rules for SMS.
+/// A branch's rules.
 #[derive(Clone, Debug)]
 pub struct BranchRules {
     pub sign_name: String,
     pub quiet_hours: QuietHours,
     pub daily_non_essential_cap: u32,
+    /// Days after enrolment in which a withdrawal purges the record.
+    pub cooling_off_days: i64,
+    /// Months a confirmation stays fresh before the app prompts a check-up.
+    pub confirm_interval_months: u32,
+    /// The longest pause a volunteer may set.
+    pub max_pause_days: i64,
+    /// Days after a pause ends before an unconfirmed volunteer becomes TU/UC.
+    pub pause_grace_days: i64,
 }
 
 #[derive(Debug, Default)]
@@ -36,6 +44,11 @@ impl Snapshot {
     #[must_use]
     pub fn branch(&self, code: &str) -> Option<&BranchRules> {
         self.branches.get(code)
+    }
+
+    /// Every branch's code, for jobs that run branch by branch.
+    pub fn branch_codes(&self) -> impl Iterator<Item = &str> {
+        self.branches.keys().map(String::as_str)
     }
 }
 
@@ -92,5 +105,9 @@ fn rules(branch: &branch::Model) -> BranchRules {
             end: minute(branch.quiet_hours_end),
         },
         daily_non_essential_cap: u32::try_from(branch.daily_non_essential_cap).unwrap_or_default(),
+        cooling_off_days: i64::from(branch.cooling_off_days),
+        confirm_interval_months: u32::try_from(branch.confirm_interval_months).unwrap_or(12),
+        max_pause_days: i64::from(branch.max_pause_days),
+        pause_grace_days: i64::from(branch.pause_grace_days),
     }
 }

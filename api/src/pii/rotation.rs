@@ -17,6 +17,10 @@ use super::{Binding, FieldCipher};
 /// Every column that holds a field-cipher ciphertext, keyed by the row's `id`. A test compares
 /// it with the database's binary columns, so a new sealed column cannot be left out.
 pub const SEALED_COLUMNS: &[(&str, &str)] = &[
+    ("backup_contact", "name"),
+    ("backup_contact", "phone"),
+    ("family_member", "name"),
+    ("family_member", "phone"),
     ("hospital", "contact"),
     ("inbound_reply", "body"),
     ("inbound_reply", "phone"),
@@ -27,6 +31,7 @@ pub const SEALED_COLUMNS: &[(&str, &str)] = &[
     ("volunteer", "employer"),
     ("volunteer", "name"),
     ("volunteer", "national_id"),
+    ("volunteer", "pending_name"),
     ("volunteer_contact", "value"),
 ];
 

@@ -41,5 +41,8 @@ pub fn synthetic_volunteer(n: u32, branch_code: &str) -> Result<crate::service::
         phone_verified: false,
         branch_code: branch_code.to_owned(),
         consent_version: "2026-01".into(),
+        city: None,
+        blood_group: None,
+        backup_contacts: Vec::new(),
     })
 }

@@ -12,8 +12,7 @@ mod rate_limit;
 mod second_factor;
 mod sessions;
 mod staff;
-mod volunteer_sign_in;
-mod volunteers;
+pub mod volunteer;
 
 use std::sync::Arc;
 
@@ -21,14 +20,16 @@ use sea_orm::DatabaseConnection;
 
 pub use branches::BranchService;
 pub use hospitals::{HospitalService, HospitalView, IssuedCredentials, NewHospital};
-pub use principal::{BranchScope, NationalAdmin, Principal, StaffRole, Unmasker, VolunteerReader};
+pub use principal::{BranchScope, Enroller, NationalAdmin, OwnRecord, Principal, StaffRole, Unmasker, VolunteerReader};
 pub use sessions::{Session, SessionService};
 pub use staff::{CreatedStaff, NewStaff, StaffService};
-pub use volunteer_sign_in::{CodeSent, SignedIn, VolunteerSignIn};
-pub use volunteers::{Lookup, NewVolunteer, PersonalField, UnmaskPurpose, VolunteerService, VolunteerView};
+pub use volunteer::{
+    AvailabilityService, CodeSent, ContactService, EnrolmentService, InboxService, Lookup, NewVolunteer, PersonalField,
+    ProfileService, SignedIn, UnmaskPurpose, VolunteerService, VolunteerSignIn, VolunteerView,
+};
 
 use crate::auth::Tokens;
-use crate::config::VolunteerCodeSettings;
+use crate::config::{VolunteerCodeSettings, VolunteerSettings};
 use crate::messaging::Messaging;
 use crate::pii::KeyRing;
 
@@ -42,6 +43,11 @@ pub struct Services {
     pub hospitals: HospitalService,
     pub volunteers: VolunteerService,
     pub volunteer_sign_in: VolunteerSignIn,
+    pub enrolment: EnrolmentService,
+    pub contacts: ContactService,
+    pub availability: AvailabilityService,
+    pub inbox: InboxService,
+    pub profile: ProfileService,
     /// The outbox and its delivery, which every service that messages a volunteer uses.
     pub messaging: Messaging,
     /// Personal-data keys, for the services of later tables.
@@ -62,18 +68,24 @@ impl Services {
         tokens: Arc<Tokens>,
         messaging: Messaging,
         codes: VolunteerCodeSettings,
+        self_service: VolunteerSettings,
     ) -> Self {
         let sessions = SessionService::new(db.clone(), Arc::clone(&tokens));
-        let volunteers = VolunteerService::new(db.clone(), Arc::clone(&keys));
-        let volunteer_sign_in = VolunteerSignIn::new(
-            db.clone(),
-            Arc::clone(&keys),
-            messaging.clone(),
-            sessions.clone(),
-            volunteers.clone(),
-            codes,
-        );
+        let volunteers = VolunteerService::new(db.clone(), Arc::clone(&keys), messaging.clone(), self_service);
+        let codes = volunteer::Codes::new(db.clone(), Arc::clone(&keys), messaging.clone(), codes);
+        let volunteer_sign_in =
+            VolunteerSignIn::new(db.clone(), Arc::clone(&keys), codes.clone(), sessions.clone(), volunteers.clone());
         Self {
+            enrolment: EnrolmentService::new(db.clone(), Arc::clone(&keys), volunteers.clone(), sessions.clone()),
+            contacts: ContactService::new(db.clone(), Arc::clone(&keys), codes, volunteers.clone(), messaging.clone()),
+            availability: AvailabilityService::new(
+                db.clone(),
+                Arc::clone(&keys),
+                volunteers.clone(),
+                messaging.clone(),
+            ),
+            inbox: InboxService::new(db.clone(), Arc::clone(&keys), volunteers.clone()),
+            profile: ProfileService::new(db.clone(), Arc::clone(&keys), volunteers.clone()),
             volunteers,
             volunteer_sign_in,
             branches: BranchService::new(db.clone()),

@@ -74,6 +74,27 @@ pub struct Unmasker {
     pub scope: BranchScope,
 }
 
+/// Proof that the caller is a volunteer acting on their own record: only
+/// [`Principal::own_record`] makes one, from the volunteer's own token.
+#[derive(Clone, Debug)]
+pub struct OwnRecord {
+    pub id: Uuid,
+}
+
+/// Proof that the caller may enrol volunteers recruited offline within `scope`.
+#[derive(Clone, Debug)]
+pub struct Enroller {
+    pub scope: BranchScope,
+}
+
+impl Enroller {
+    /// Whoever may enrol a volunteer may read the record they made.
+    #[must_use]
+    pub fn reader(&self) -> VolunteerReader {
+        VolunteerReader { scope: self.scope.clone() }
+    }
+}
+
 /// Proof that the caller is a national administrator: only [`Principal::national_admin`]
 /// makes one, so a service that takes it cannot be reached by anyone else.
 #[derive(Clone, Debug)]
@@ -121,6 +142,35 @@ impl Principal {
     /// Any other caller.
     pub fn volunteer_reader(&self) -> AppResult<VolunteerReader> {
         self.staff_scope(|role| role != StaffRole::Auditor).map(|scope| VolunteerReader { scope }).ok_or(self.refusal())
+    }
+
+    /// The signed-in volunteer's own record.
+    ///
+    /// # Errors
+    /// Any caller that is not a volunteer.
+    pub fn own_record(&self) -> AppResult<OwnRecord> {
+        match self {
+            Self::Volunteer { id } => Ok(OwnRecord { id: *id }),
+            _ => Err(self.refusal()),
+        }
+    }
+
+    /// The capability to enrol offline recruits: the roles that read volunteer records.
+    ///
+    /// # Errors
+    /// Any other caller.
+    pub fn enroller(&self) -> AppResult<Enroller> {
+        self.volunteer_reader().map(|reader| Enroller { scope: reader.scope })
+    }
+
+    /// Whether the caller may read this volunteer's record: the volunteer themselves, or staff
+    /// who read volunteer records in its branch.
+    #[must_use]
+    pub fn may_read_volunteer(&self, id: Uuid, branch_code: &str) -> bool {
+        match self {
+            Self::Volunteer { id: own } => *own == id,
+            _ => self.volunteer_reader().is_ok_and(|reader| reader.scope.admits(branch_code)),
+        }
     }
 
     /// The capability to unmask personal data: the roles [`StaffRole::may_unmask`] names.

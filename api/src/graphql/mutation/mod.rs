@@ -1,6 +1,7 @@
 //! The mutation root, merged from one object per concern.
 
 mod hospital;
+mod self_service;
 mod session;
 mod staff;
 mod volunteer;
@@ -13,4 +14,5 @@ pub struct Mutation(
     staff::StaffMutation,
     hospital::HospitalMutation,
     volunteer::VolunteerMutation,
+    self_service::SelfServiceMutation,
 );

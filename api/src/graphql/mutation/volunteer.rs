@@ -1,6 +1,6 @@
 use async_graphql::{Context, ID, Object, Result};
 
-use crate::graphql::types::{PersonalField, SignInCodeSent, UnmaskPurpose, VolunteerSignIn};
+use crate::graphql::types::{EnrolmentInput, PersonalField, SignInCodeSent, UnmaskPurpose, Volunteer, VolunteerSignIn};
 use crate::graphql::{client_address, parse_id, principal, request_id, services};
 
 #[derive(Debug, Default)]
@@ -44,5 +44,33 @@ impl VolunteerMutation {
         let id = parse_id("volunteerId", &volunteer_id)?;
         let volunteers = &services(ctx)?.volunteers;
         Ok(volunteers.unmask(&unmasker, &actor, id, field.into(), purpose.into(), request_id(ctx)).await?)
+    }
+
+    /// Enrols a volunteer recruited offline (at a blood donation site), with the phone they
+    /// wrote down; they sign in with it later, which verifies it. The same checks as `enrol`.
+    ///
+    /// Access: national administrators; coordinators and recruiters (their branch's province).
+    async fn enrol_offline_recruit(
+        &self,
+        ctx: &Context<'_>,
+        phone: String,
+        input: EnrolmentInput,
+    ) -> Result<Volunteer> {
+        let actor = principal(ctx);
+        let enroller = actor.enroller()?;
+        let enrolment = &services(ctx)?.enrolment;
+        Ok(enrolment.enrol_offline(&enroller, &actor, &phone, input.into(), request_id(ctx)).await?.into())
+    }
+
+    /// Accepts or rejects the name correction a volunteer asked for (see it first with
+    /// `unmaskVolunteerField(field: PENDING_NAME)`). Audited.
+    ///
+    /// Access: national administrators; coordinators of the volunteer's branch.
+    async fn review_name_correction(&self, ctx: &Context<'_>, volunteer_id: ID, accept: bool) -> Result<bool> {
+        let actor = principal(ctx);
+        let reviewer = actor.unmasker()?;
+        let id = parse_id("volunteerId", &volunteer_id)?;
+        services(ctx)?.profile.review_name_correction(&reviewer, &actor, id, accept, request_id(ctx)).await?;
+        Ok(true)
     }
 }

@@ -2,7 +2,7 @@ use async_graphql::{Context, ID, Object, Result};
 
 use crate::domain::{NationalId, Phone};
 use crate::error::AppError;
-use crate::graphql::types::Volunteer;
+use crate::graphql::types::{NotificationPage, NotificationPreferences, Volunteer, WithdrawalNotice};
 use crate::graphql::{parse_id, principal, services};
 use crate::service::Lookup;
 
@@ -15,7 +15,52 @@ impl VolunteerQuery {
     ///
     /// Access: volunteers (their own record only).
     async fn me(&self, ctx: &Context<'_>) -> Result<Volunteer> {
-        Ok(services(ctx)?.volunteers.me(&principal(ctx)).await?.into())
+        let me = principal(ctx).own_record()?;
+        Ok(services(ctx)?.volunteers.me(&me).await?.into())
+    }
+
+    /// The signed-in volunteer's notifications, newest first: `first` of them (1 to 50) after
+    /// the cursor `after`, with the unread count.
+    ///
+    /// Access: volunteers.
+    async fn my_notifications(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: u64,
+        after: Option<ID>,
+    ) -> Result<NotificationPage> {
+        let me = principal(ctx).own_record()?;
+        let after = after.map(|cursor| parse_id("after", &cursor)).transpose()?;
+        let inbox = &services(ctx)?.inbox;
+        let page = inbox.page(&me, first, after).await?;
+        Ok(NotificationPage {
+            items: page.items.into_iter().map(Into::into).collect(),
+            next_cursor: page.next_cursor.map(|id| ID(id.to_string())),
+            unread_count: inbox.unread(&me).await?,
+        })
+    }
+
+    /// The channels the signed-in volunteer accepts non-essential messages on.
+    ///
+    /// Access: volunteers.
+    async fn my_notification_preferences(&self, ctx: &Context<'_>) -> Result<NotificationPreferences> {
+        let me = principal(ctx).own_record()?;
+        Ok(services(ctx)?.inbox.preferences(&me).await?.into())
+    }
+
+    /// What withdrawing would mean, and the confirmation `withdraw` asks for.
+    ///
+    /// Access: volunteers.
+    async fn withdrawal_notice(&self, ctx: &Context<'_>) -> Result<WithdrawalNotice> {
+        let me = principal(ctx).own_record()?;
+        Ok(services(ctx)?.availability.withdrawal_notice(&me).await?.into())
+    }
+
+    /// The version of the consent text a new enrolment accepts.
+    ///
+    /// Access: anyone.
+    async fn consent_version(&self, ctx: &Context<'_>) -> Result<String> {
+        Ok(services(ctx)?.volunteers.consent_version().to_owned())
     }
 
     /// A volunteer record, masked.

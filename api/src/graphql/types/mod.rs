@@ -3,16 +3,23 @@
 
 mod audit;
 mod branch;
+mod contact;
 mod delivery;
 mod development;
 mod hospital;
+mod self_service;
 mod staff;
 mod volunteer;
 
 pub use audit::AuditEventPage;
 pub use branch::Branch;
+pub use contact::{BackupContactInput, ContactKind, PhoneKind, TypedContactKind};
 pub use delivery::{CampaignDelivery, MessageDelivery};
 pub use development::DevelopmentSms;
 pub use hospital::{Hospital, HospitalAccess, HospitalCredentials};
+pub use self_service::{
+    EnrolmentInput, NotificationPage, NotificationPreferences, PauseReason, ProfileInput, Withdrawal, WithdrawalCause,
+    WithdrawalNotice,
+};
 pub use staff::{CreatedStaffAccount, Session, StaffRole};
 pub use volunteer::{PersonalField, SignInCodeSent, UnmaskPurpose, Volunteer, VolunteerSignIn};

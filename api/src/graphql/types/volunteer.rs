@@ -1,13 +1,19 @@
-use async_graphql::{Enum, ID, SimpleObject};
+use async_graphql::{ComplexObject, Context, Enum, ID, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::volunteer::{DonorStatus as StoredStatus, StatusReason as StoredReason};
+use uuid::Uuid;
 
+use super::contact::{BackupContact, Contact};
+use crate::graphql::{principal, services};
 use crate::{domain, service};
 
 /// A volunteer record. Personal fields are masked; staff who may see one in clear ask
 /// `unmaskVolunteerField` with a purpose, which is audited.
 #[derive(Debug, SimpleObject)]
+#[graphql(complex)]
 pub struct Volunteer {
+    #[graphql(skip)]
+    pub uuid: Uuid,
     pub id: ID,
     /// The branch (GB/T 2260 code) that looks after the volunteer.
     pub branch_code: String,
@@ -29,11 +35,105 @@ pub struct Volunteer {
     pub registered_at: DateTime<Utc>,
     /// When the volunteer last confirmed their contacts and willingness.
     pub last_confirmed_at: DateTime<Utc>,
+    /// The confirmation is older than the branch's interval (12 months by default): the app
+    /// prompts a check-up, answered by `confirmMyDetails`.
+    pub check_up_due: bool,
+    /// Until then, a withdrawal deletes the record completely.
+    pub cooling_off_until: DateTime<Utc>,
+    pub city: Option<String>,
+    pub blood_group: Option<BloodGroup>,
+    pub occupation: Option<String>,
+    /// Masked like a name.
+    pub employer: Option<String>,
+    /// A name correction awaits staff review.
+    pub name_correction_pending: bool,
+}
+
+#[ComplexObject]
+impl Volunteer {
+    /// The current contacts (phones, e-mail, postal address, WeChat), masked, with when each
+    /// was verified.
+    async fn contacts(&self, ctx: &Context<'_>) -> Result<Vec<Contact>> {
+        let found = services(ctx)?.contacts.contacts(self.uuid, false).await?;
+        Ok(found.into_iter().map(Into::into).collect())
+    }
+
+    /// Every contact the volunteer ever gave, ended ones with their end date, newest first:
+    /// where staff start when a volunteer is lost.
+    ///
+    /// Access: staff who may read the record (the volunteer sees `contacts`).
+    async fn contact_history(&self, ctx: &Context<'_>) -> Result<Vec<Contact>> {
+        principal(ctx).volunteer_reader()?;
+        let found = services(ctx)?.contacts.contacts(self.uuid, true).await?;
+        Ok(found.into_iter().map(Into::into).collect())
+    }
+
+    /// Relatives or friends to try when the volunteer cannot be reached, masked.
+    async fn backup_contacts(&self, ctx: &Context<'_>) -> Result<Vec<BackupContact>> {
+        let found = services(ctx)?.contacts.backup_contacts(self.uuid).await?;
+        Ok(found.into_iter().map(Into::into).collect())
+    }
+}
+
+/// ABO and Rh.
+#[derive(Clone, Copy, Debug, SimpleObject, async_graphql::InputObject)]
+#[graphql(input_name = "BloodGroupInput")]
+pub struct BloodGroup {
+    pub abo: Abo,
+    pub rh: Rh,
+}
+
+impl From<domain::BloodGroup> for BloodGroup {
+    fn from(group: domain::BloodGroup) -> Self {
+        let abo = match group.abo {
+            domain::Abo::A => Abo::A,
+            domain::Abo::B => Abo::B,
+            domain::Abo::O => Abo::O,
+            domain::Abo::Ab => Abo::Ab,
+        };
+        let rh = match group.rh {
+            domain::Rh::Positive => Rh::Positive,
+            domain::Rh::Negative => Rh::Negative,
+        };
+        Self { abo, rh }
+    }
+}
+
+impl From<BloodGroup> for domain::BloodGroup {
+    fn from(group: BloodGroup) -> Self {
+        let abo = match group.abo {
+            Abo::A => domain::Abo::A,
+            Abo::B => domain::Abo::B,
+            Abo::O => domain::Abo::O,
+            Abo::Ab => domain::Abo::Ab,
+        };
+        let rh = match group.rh {
+            Rh::Positive => domain::Rh::Positive,
+            Rh::Negative => domain::Rh::Negative,
+        };
+        Self { abo, rh }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+pub enum Abo {
+    A,
+    B,
+    O,
+    #[graphql(name = "AB")]
+    Ab,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+pub enum Rh {
+    Positive,
+    Negative,
 }
 
 impl From<service::VolunteerView> for Volunteer {
     fn from(view: service::VolunteerView) -> Self {
         Self {
+            uuid: view.id,
             id: ID(view.id.to_string()),
             branch_code: view.branch_code,
             status: view.status.into(),
@@ -50,6 +150,13 @@ impl From<service::VolunteerView> for Volunteer {
             hla_typed: view.hla_typed,
             registered_at: view.registered_at,
             last_confirmed_at: view.last_confirmed_at,
+            check_up_due: view.check_up_due,
+            cooling_off_until: view.cooling_off_until,
+            city: view.city,
+            blood_group: view.blood_group.map(Into::into),
+            occupation: view.occupation,
+            employer: view.employer,
+            name_correction_pending: view.name_correction_pending,
         }
     }
 }
@@ -143,12 +250,23 @@ pub enum Sex {
     Male,
 }
 
+impl From<Sex> for domain::Sex {
+    fn from(sex: Sex) -> Self {
+        match sex {
+            Sex::Female => Self::Female,
+            Sex::Male => Self::Male,
+        }
+    }
+}
+
 /// A personal field that can be unmasked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
 pub enum PersonalField {
     Name,
     NationalId,
     PrimaryPhone,
+    /// The name correction a volunteer asked for.
+    PendingName,
 }
 
 impl From<PersonalField> for service::PersonalField {
@@ -157,6 +275,7 @@ impl From<PersonalField> for service::PersonalField {
             PersonalField::Name => Self::Name,
             PersonalField::NationalId => Self::NationalId,
             PersonalField::PrimaryPhone => Self::PrimaryPhone,
+            PersonalField::PendingName => Self::PendingName,
         }
     }
 }
@@ -208,13 +327,20 @@ pub struct VolunteerSignIn {
     pub session: Option<super::Session>,
     /// True when no volunteer has this phone: the app offers enrolment.
     pub enrolment_required: bool,
+    /// When enrolment is required: the proof of the phone `enrol` asks for, good for 30 minutes
+    /// and once.
+    pub enrolment_ticket: Option<String>,
 }
 
 impl From<service::SignedIn> for VolunteerSignIn {
     fn from(signed_in: service::SignedIn) -> Self {
         match signed_in {
-            service::SignedIn::Volunteer(session) => Self { session: Some(session.into()), enrolment_required: false },
-            service::SignedIn::Unregistered => Self { session: None, enrolment_required: true },
+            service::SignedIn::Volunteer(session) => {
+                Self { session: Some(session.into()), enrolment_required: false, enrolment_ticket: None }
+            }
+            service::SignedIn::Unregistered { enrolment_ticket } => {
+                Self { session: None, enrolment_required: true, enrolment_ticket: Some(enrolment_ticket) }
+            }
         }
     }
 }

@@ -3,24 +3,28 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
 use entity::volunteer::{self, DonorStatus, HlaResolution, StatusReason};
 use entity::volunteer_contact::{self, ContactKind};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QuerySelect, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
 
-use super::audit::{self, AuditEntry};
-use super::{Principal, Unmasker, VolunteerReader};
-use crate::domain::{NationalId, PersonName, Phone, Sex, check_branch_code};
+use super::contacts::{self, NewBackupContact};
+use crate::config::VolunteerSettings;
+use crate::domain::contact::masked_text;
+use crate::domain::{Abo, BloodGroup, NationalId, PersonName, Phone, Rh, Sex, check_branch_code};
 use crate::error::{AppError, AppResult};
+use crate::messaging::Messaging;
 use crate::pii::{Binding, KeyRing};
+use crate::service::audit::{self, AuditEntry};
+use crate::service::{OwnRecord, Principal, Unmasker, VolunteerReader};
 
-/// Cooling-off after enrolment, until branch rules carry their own (CMDP practice: 7 days).
-const COOLING_OFF_DAYS: i64 = 7;
+/// The audit action of an unmasking; the volunteer's access log reads these rows.
+pub(super) const UNMASK_ACTION: &str = "volunteer.unmask";
 
 /// A volunteer to register. Every value is already checked.
 #[derive(Clone, Debug)]
@@ -33,6 +37,10 @@ pub struct NewVolunteer {
     pub phone_verified: bool,
     pub branch_code: String,
     pub consent_version: String,
+    pub city: Option<String>,
+    pub blood_group: Option<BloodGroup>,
+    /// Self-service and staff enrolment ask for at least two; synthetic data may have none.
+    pub backup_contacts: Vec<NewBackupContact>,
 }
 
 /// A volunteer as staff and the volunteer see them by default: every personal field masked.
@@ -52,6 +60,17 @@ pub struct VolunteerView {
     pub hla_typed: bool,
     pub registered_at: DateTime<Utc>,
     pub last_confirmed_at: DateTime<Utc>,
+    /// Until then a withdrawal purges the record completely.
+    pub cooling_off_until: DateTime<Utc>,
+    /// The confirmation is older than the branch's interval: the app prompts a check-up.
+    pub check_up_due: bool,
+    pub city: Option<String>,
+    pub blood_group: Option<BloodGroup>,
+    pub occupation: Option<String>,
+    /// Masked like a name.
+    pub employer: Option<String>,
+    /// A name correction awaits staff review.
+    pub name_correction_pending: bool,
 }
 
 /// The personal fields that can be unmasked.
@@ -60,6 +79,8 @@ pub enum PersonalField {
     Name,
     NationalId,
     PrimaryPhone,
+    /// The name correction the volunteer asked for, for its review.
+    PendingName,
 }
 
 impl PersonalField {
@@ -69,6 +90,7 @@ impl PersonalField {
             Self::Name => "name",
             Self::NationalId => "national_id",
             Self::PrimaryPhone => "primary_phone",
+            Self::PendingName => "pending_name",
         }
     }
 }
@@ -114,20 +136,32 @@ pub struct Holder {
 pub struct VolunteerService {
     db: DatabaseConnection,
     keys: Arc<KeyRing>,
+    messaging: Messaging,
+    settings: VolunteerSettings,
 }
 
-fn binding(column: &'static str, id: Uuid) -> Binding<'static> {
+pub(super) fn binding(column: &'static str, id: Uuid) -> Binding<'static> {
     Binding { table: "volunteer", column, row: id }
 }
 
-fn contact_binding(id: Uuid) -> Binding<'static> {
+pub(super) fn contact_binding(id: Uuid) -> Binding<'static> {
     Binding { table: "volunteer_contact", column: "value", row: id }
 }
 
 impl VolunteerService {
     #[must_use]
-    pub fn new(db: DatabaseConnection, keys: Arc<KeyRing>) -> Self {
-        Self { db, keys }
+    pub fn new(db: DatabaseConnection, keys: Arc<KeyRing>, messaging: Messaging, settings: VolunteerSettings) -> Self {
+        Self { db, keys, messaging, settings }
+    }
+
+    pub(super) fn settings(&self) -> &VolunteerSettings {
+        &self.settings
+    }
+
+    /// The consent text a new enrolment must accept.
+    #[must_use]
+    pub fn consent_version(&self) -> &str {
+        &self.settings.consent_version
     }
 
     /// Registers a volunteer with their primary phone, pending until staff record a sample.
@@ -137,7 +171,26 @@ impl VolunteerService {
     /// already (one person, one registration; who holds it is not said), or on `phone` when it
     /// is another volunteer's primary phone.
     pub async fn register(&self, input: NewVolunteer, now: DateTime<Utc>) -> AppResult<Uuid> {
+        let txn = self.db.begin().await?;
+        let id = self.register_in(&txn, input, now).await?;
+        txn.commit().await?;
+        Ok(id)
+    }
+
+    /// [`Self::register`] within the caller's transaction, so that enrolment commits the
+    /// record, its contacts, its messages and whatever else proves it (a spent ticket) at once.
+    ///
+    /// # Errors
+    /// As [`Self::register`].
+    pub(super) async fn register_in(
+        &self,
+        txn: &DatabaseTransaction,
+        input: NewVolunteer,
+        now: DateTime<Utc>,
+    ) -> AppResult<Uuid> {
         check_branch_code(&input.branch_code).map_err(AppError::field("branchCode"))?;
+        let catalog = self.messaging.catalog().snapshot().await?;
+        let rules = catalog.branch(&input.branch_code).ok_or_else(AppError::no_such_branch)?;
         let id = Uuid::now_v7();
         let cipher = &self.keys.cipher;
         let index = &self.keys.blind_index;
@@ -145,7 +198,8 @@ impl VolunteerService {
             Sex::Female => volunteer::Sex::Female,
             Sex::Male => volunteer::Sex::Male,
         };
-        let txn = self.db.begin().await?;
+        let masked_name = input.name.masked();
+        let branch_code = input.branch_code.clone();
         let inserted = volunteer::ActiveModel {
             id: Set(id),
             branch_code: Set(input.branch_code),
@@ -159,21 +213,27 @@ impl VolunteerService {
             national_id_index: Set(index.national_id(&input.national_id)),
             birth_date: Set(input.national_id.birth_date()),
             sex: Set(sex),
-            blood_abo: Set(None),
-            blood_rh: Set(None),
+            blood_abo: Set(input.blood_group.map(|group| group.abo.as_str().to_owned())),
+            blood_rh: Set(input.blood_group.map(|group| group.rh.as_str().to_owned())),
             hla_resolution: Set(HlaResolution::Untyped),
             occupation: Set(None),
             employer: Set(None),
             consent_version: Set(input.consent_version),
             health_consent_at: Set(now),
             registered_at: Set(now),
-            cooling_off_until: Set(now + Duration::days(COOLING_OFF_DAYS)),
+            cooling_off_until: Set(now + Duration::days(rules.cooling_off_days)),
             last_confirmed_at: Set(now),
             credential_version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),
+            city: Set(input.city),
+            last_sign_in_at: Set(None),
+            pending_name: Set(None),
+            pending_name_at: Set(None),
+            sms_non_essential: Set(true),
+            inbox_non_essential: Set(true),
         }
-        .insert(&txn)
+        .insert(txn)
         .await;
         let registered = AppError::Conflict { field: "nationalId".into(), message: "is already registered".into() };
         inserted.map_err(|err| AppError::on_constraint(err, Some(registered), Some(AppError::no_such_branch())))?;
@@ -188,25 +248,26 @@ impl VolunteerService {
             started_at: Set(now),
             ended_at: Set(None),
         }
-        .insert(&txn)
+        .insert(txn)
         .await
         .map_err(|err| {
             let taken = AppError::Conflict { field: "phone".into(), message: "is another volunteer's phone".into() };
             AppError::on_constraint(err, Some(taken), None)
         })?;
-        txn.commit().await?;
+        let owner = contacts::Owner { id, branch_code, masked_name };
+        for contact in input.backup_contacts {
+            contacts::insert_backup_contact(txn, &self.keys, &self.messaging, &self.settings, &owner, contact, now)
+                .await?;
+        }
         Ok(id)
     }
 
     /// The signed-in volunteer's own record.
     ///
     /// # Errors
-    /// FORBIDDEN (UNAUTHENTICATED when anonymous) for anyone but a volunteer.
-    pub async fn me(&self, actor: &Principal) -> AppResult<VolunteerView> {
-        let Principal::Volunteer { id } = actor else {
-            return Err(actor.refusal());
-        };
-        let model = self.find_model(*id).await?;
+    /// NOT_FOUND once the record is gone.
+    pub async fn me(&self, me: &OwnRecord) -> AppResult<VolunteerView> {
+        let model = self.find_model(me.id).await?;
         self.view(&model).await
     }
 
@@ -276,6 +337,10 @@ impl VolunteerService {
         let clear = match field {
             PersonalField::Name => cipher.decrypt(&model.name, binding("name", id)),
             PersonalField::NationalId => cipher.decrypt(&model.national_id, binding("national_id", id)),
+            PersonalField::PendingName => {
+                let sealed = model.pending_name.as_ref().ok_or(AppError::NotFound { resource: "name correction" })?;
+                cipher.decrypt(sealed, binding("pending_name", id))
+            }
             PersonalField::PrimaryPhone => {
                 let contact = current_contact(&self.db, id, ContactKind::PrimaryPhone)
                     .await?
@@ -285,7 +350,7 @@ impl VolunteerService {
         }
         .map_err(AppError::internal)?;
         let entry = AuditEntry {
-            action: "volunteer.unmask",
+            action: UNMASK_ACTION,
             subject: Some(("volunteer", id)),
             field: Some(field.as_str()),
             purpose: Some(purpose.as_str()),
@@ -333,11 +398,37 @@ impl VolunteerService {
         }))
     }
 
-    async fn find_model(&self, id: Uuid) -> AppResult<volunteer::Model> {
+    /// The volunteer's name, masked, for messages that must say whom they concern.
+    pub(super) fn masked_name(&self, model: &volunteer::Model) -> AppResult<String> {
+        let clear = self.keys.cipher.decrypt(&model.name, binding("name", model.id)).map_err(AppError::internal)?;
+        Ok(masked_text(&clear))
+    }
+
+    pub(super) async fn find_model(&self, id: Uuid) -> AppResult<volunteer::Model> {
         volunteer::Entity::find_by_id(id).one(&self.db).await?.ok_or(AppError::NotFound { resource: "volunteer" })
     }
 
     async fn view(&self, model: &volunteer::Model) -> AppResult<VolunteerView> {
+        let catalog = self.messaging.catalog().snapshot().await?;
+        let interval = catalog.branch(&model.branch_code).map_or(12, |rules| rules.confirm_interval_months);
+        let now = Utc::now();
+        let check_up_due = model
+            .last_confirmed_at
+            .checked_add_months(Months::new(interval))
+            .is_none_or(|fresh_until| fresh_until <= now);
+        let employer = match &model.employer {
+            Some(sealed) => {
+                let clear =
+                    self.keys.cipher.decrypt(sealed, binding("employer", model.id)).map_err(AppError::internal)?;
+                Some(masked_text(&clear))
+            }
+            None => None,
+        };
+        let blood_group =
+            match (model.blood_abo.as_deref().and_then(Abo::parse), model.blood_rh.as_deref().and_then(Rh::parse)) {
+                (Some(abo), Some(rh)) => Some(BloodGroup { abo, rh }),
+                _ => None,
+            };
         let cipher = &self.keys.cipher;
         let name = cipher.decrypt(&model.name, binding("name", model.id)).map_err(AppError::internal)?;
         let national_id =
@@ -362,10 +453,17 @@ impl VolunteerService {
             national_id: national_id.masked(),
             primary_phone: phone,
             sex: national_id.sex(),
-            age: age_on(model.birth_date, Utc::now().date_naive()),
+            age: age_on(model.birth_date, now.date_naive()),
             hla_typed: model.hla_resolution != HlaResolution::Untyped,
             registered_at: model.registered_at,
             last_confirmed_at: model.last_confirmed_at,
+            cooling_off_until: model.cooling_off_until,
+            check_up_due,
+            city: model.city.clone(),
+            blood_group,
+            occupation: model.occupation.clone(),
+            employer,
+            name_correction_pending: model.pending_name.is_some(),
         })
     }
 }
@@ -387,7 +485,7 @@ pub async fn mark_primary_phone_verified<C: ConnectionTrait>(conn: &C, id: Uuid,
     Ok(())
 }
 
-async fn current_contact<C: ConnectionTrait>(
+pub(super) async fn current_contact<C: ConnectionTrait>(
     conn: &C,
     id: Uuid,
     kind: ContactKind,

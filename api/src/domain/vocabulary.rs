@@ -1,0 +1,162 @@
+//! Closed lists of the volunteer's record: blood groups, how people relate to a volunteer,
+//! where a family stands, and why a volunteer leaves. Each is stored by its `as_str` name.
+
+/// ABO and Rh, when the volunteer knows them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BloodGroup {
+    pub abo: Abo,
+    pub rh: Rh,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Abo {
+    A,
+    B,
+    O,
+    Ab,
+}
+
+impl Abo {
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::A => "A",
+            Self::B => "B",
+            Self::O => "O",
+            Self::Ab => "AB",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(stored: &str) -> Option<Self> {
+        [Self::A, Self::B, Self::O, Self::Ab].into_iter().find(|abo| abo.as_str() == stored)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rh {
+    Positive,
+    Negative,
+}
+
+impl Rh {
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Positive => "positive",
+            Self::Negative => "negative",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(stored: &str) -> Option<Self> {
+        [Self::Positive, Self::Negative].into_iter().find(|rh| rh.as_str() == stored)
+    }
+}
+
+/// Declares a closed list stored by name, with `as_str`, `parse` and `ALL`.
+macro_rules! stored_names {
+    ($(#[$meta:meta])* $name:ident { $($(#[$variant_meta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$variant_meta])* $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            #[must_use]
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text),+
+                }
+            }
+
+            #[must_use]
+            pub fn parse(stored: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|value| value.as_str() == stored)
+            }
+        }
+    };
+}
+
+stored_names! {
+    /// How a backup contact or family member relates to the volunteer.
+    Relationship {
+        Parent => "parent",
+        Spouse => "spouse",
+        Child => "child",
+        Sibling => "sibling",
+        OtherRelative => "other_relative",
+        Friend => "friend",
+        Colleague => "colleague",
+        Other => "other",
+    }
+}
+
+impl Relationship {
+    /// The word an SMS to the contact uses for the volunteer ("your friend …").
+    #[must_use]
+    pub const fn as_zh(self) -> &'static str {
+        match self {
+            Self::Parent => "子女",
+            Self::Spouse => "配偶",
+            Self::Child => "父母",
+            Self::Sibling => "兄弟姐妹",
+            Self::OtherRelative => "亲属",
+            Self::Friend => "朋友",
+            Self::Colleague => "同事",
+            Self::Other => "熟人",
+        }
+    }
+}
+
+stored_names! {
+    /// Where a family member stands on the registration.
+    Stance {
+        Supportive => "supportive",
+        Undecided => "undecided",
+        Opposed => "opposed",
+    }
+}
+
+stored_names! {
+    /// Why a volunteer leaves, in their words; the causes the registry tracks for regret.
+    WithdrawalCause {
+        Family => "family",
+        Work => "work",
+        Health => "health",
+        Fear => "fear",
+        Moved => "moved",
+        Personal => "personal",
+        Other => "other",
+    }
+}
+
+stored_names! {
+    /// The EMDIS reasons a volunteer may give for a pause in the app.
+    PauseReason {
+        /// `MR`: pregnancy counts as medical.
+        Medical => "MR",
+        /// `PR`: travel counts as personal.
+        Personal => "PR",
+        /// `MO`.
+        Moved => "MO",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_names_read_back() {
+        for cause in WithdrawalCause::ALL {
+            assert_eq!(WithdrawalCause::parse(cause.as_str()), Some(*cause));
+        }
+        assert_eq!(Relationship::parse("friend"), Some(Relationship::Friend));
+        assert_eq!(Abo::parse("AB"), Some(Abo::Ab));
+        assert_eq!(Rh::parse("neutral"), None);
+    }
+}

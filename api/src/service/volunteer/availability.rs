@@ -1,0 +1,495 @@
+//! Whether a volunteer can be asked to donate: pausing with an EMDIS reason and an end date,
+//! resuming, the one-tap confirmation that keeps a record fresh, and withdrawing.
+//!
+//! Saying "not now" early and cheaply is what keeps a volunteer from saying "no" late, after a
+//! patient's conditioning has begun; so pausing is easy, and withdrawing is a deliberate step
+//! that offers the pause first.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use entity::volunteer::{self, DonorStatus, HlaResolution, StatusReason};
+use entity::volunteer_contact::{self, ContactKind};
+use entity::{
+    enrolment_ticket, inbox_notification, outbound_message, refresh_token, sign_in_code, staff_alert,
+    volunteer_tombstone,
+};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, QuerySelect, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::records::{self, VolunteerService, binding, contact_binding};
+use crate::digest::{constant_time_eq, hex};
+use crate::domain::{PauseReason, Phone, WithdrawalCause};
+use crate::error::{AppError, AppResult};
+use crate::messaging::{BranchRules, Messaging, NewMessage, Recipient};
+use crate::pii::KeyRing;
+use crate::service::audit::{self, AuditEntry};
+use crate::service::{OwnRecord, Principal};
+
+/// Days before a pause ends that its reminder goes out.
+pub const PAUSE_REMINDER_DAYS: i64 = 14;
+/// How often the scheduled jobs run: reminders are by the day, so hourly is prompt enough.
+const JOB_INTERVAL: std::time::Duration = std::time::Duration::from_hours(1);
+/// How long a withdrawal confirmation stays good: long enough to read the notice.
+const CONFIRMATION_MINUTES: i64 = 15;
+
+/// A paused volunteer due a reminder: id, sealed name, pause end, and SMS and inbox choices.
+type PauseDue = (Uuid, Vec<u8>, Option<NaiveDate>, bool, bool);
+
+/// The reasons a volunteer set themselves, which they may also lift themselves. A TU set by
+/// staff for another reason (after transplantation, say) is the coordinator's to lift.
+const OWN_REASONS: [StatusReason; 4] =
+    [StatusReason::Medical, StatusReason::Personal, StatusReason::Moved, StatusReason::UnableToContact];
+
+/// What the app shows before a withdrawal: its effect, and the pause it could be instead.
+#[derive(Clone, Debug)]
+pub struct WithdrawalNotice {
+    /// Within cooling-off the record is purged completely; after it, a tombstone stays.
+    pub purges: bool,
+    /// The confirmation `withdraw` asks for, proving the notice was shown.
+    pub confirmation: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What a withdrawal did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Withdrawn {
+    /// Within cooling-off: nothing of the record is left.
+    Purged,
+    /// A tombstone keeps DE, the reason and the date; personal data is deleted.
+    Tombstoned,
+}
+
+/// What one run of the scheduled availability jobs did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AvailabilityRun {
+    pub reminders_queued: u64,
+    pub pauses_lapsed: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct AvailabilityService {
+    db: DatabaseConnection,
+    keys: Arc<KeyRing>,
+    volunteers: VolunteerService,
+    messaging: Messaging,
+}
+
+impl AvailabilityService {
+    pub(crate) fn new(
+        db: DatabaseConnection,
+        keys: Arc<KeyRing>,
+        volunteers: VolunteerService,
+        messaging: Messaging,
+    ) -> Self {
+        Self { db, keys, volunteers, messaging }
+    }
+
+    /// Pauses the volunteer (TU) with a reason, until a date within the branch's maximum.
+    /// Searches skip them; a reminder goes before the end, and they return when they confirm.
+    ///
+    /// # Errors
+    /// BAD_USER_INPUT on `until` in the past or beyond the maximum; CONFLICT on `status` while
+    /// reserved for a patient.
+    pub async fn pause(
+        &self,
+        me: &OwnRecord,
+        reason: PauseReason,
+        until: NaiveDate,
+        request_id: Option<&str>,
+    ) -> AppResult<()> {
+        let model = self.volunteers.find_model(me.id).await?;
+        let rules = self.rules(&model.branch_code).await?;
+        let today = local_today(&rules, Utc::now());
+        if until <= today {
+            return Err(AppError::invalid("until", "must be a date after today"));
+        }
+        if until > today + Duration::days(rules.max_pause_days) {
+            return Err(AppError::invalid("until", format!("must be within {} days", rules.max_pause_days)));
+        }
+        in_no_case(&model)?;
+        let stored = match reason {
+            PauseReason::Medical => StatusReason::Medical,
+            PauseReason::Personal => StatusReason::Personal,
+            PauseReason::Moved => StatusReason::Moved,
+        };
+        self.set_status(
+            me,
+            DonorStatus::TemporarilyUnavailable,
+            Some(stored),
+            Some(until),
+            false,
+            "volunteer.pause",
+            request_id,
+        )
+        .await
+    }
+
+    /// Ends the volunteer's own pause now, and confirms the record.
+    ///
+    /// # Errors
+    /// CONFLICT on `status` when not paused, or paused by staff for a reason only they lift.
+    pub async fn resume(&self, me: &OwnRecord, request_id: Option<&str>) -> AppResult<DonorStatus> {
+        let model = self.volunteers.find_model(me.id).await?;
+        if model.status != DonorStatus::TemporarilyUnavailable {
+            return Err(AppError::Conflict { field: "status".into(), message: "is not paused".into() });
+        }
+        if !model.status_reason.is_some_and(|reason| OWN_REASONS.contains(&reason)) {
+            return Err(AppError::Conflict {
+                field: "status".into(),
+                message: "was set by your coordinator; please call them to change it".into(),
+            });
+        }
+        let back = returning_status(&model);
+        self.set_status(me, back, None, None, true, "volunteer.resume", request_id).await?;
+        Ok(back)
+    }
+
+    /// The one-tap "my details are still right and I am still willing": refreshes the
+    /// confirmation, and returns a volunteer whose pause has ended (or who was unreachable) to
+    /// the register.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn confirm(&self, me: &OwnRecord, request_id: Option<&str>) -> AppResult<DonorStatus> {
+        let model = self.volunteers.find_model(me.id).await?;
+        let rules = self.rules(&model.branch_code).await?;
+        let today = local_today(&rules, Utc::now());
+        let pause_over = model.status == DonorStatus::TemporarilyUnavailable
+            && model.status_reason.is_some_and(|reason| OWN_REASONS.contains(&reason))
+            && model.status_until.is_none_or(|until| until <= today);
+        if pause_over {
+            let back = returning_status(&model);
+            self.set_status(me, back, None, None, true, "volunteer.confirm", request_id).await?;
+            return Ok(back);
+        }
+        let now = Utc::now();
+        let txn = self.db.begin().await?;
+        volunteer::Entity::update_many()
+            .col_expr(volunteer::Column::LastConfirmedAt, Expr::value(now))
+            .col_expr(volunteer::Column::UpdatedAt, Expr::value(now))
+            .filter(volunteer::Column::Id.eq(me.id))
+            .exec(&txn)
+            .await?;
+        let entry = AuditEntry {
+            action: "volunteer.confirm",
+            subject: Some(("volunteer", me.id)),
+            request_id,
+            ..Default::default()
+        };
+        audit::record(&txn, &Principal::Volunteer { id: me.id }, entry).await?;
+        txn.commit().await?;
+        Ok(model.status)
+    }
+
+    /// The notice the app shows before a withdrawal, with the confirmation `withdraw` needs.
+    ///
+    /// # Errors
+    /// NOT_FOUND once the record is gone.
+    pub async fn withdrawal_notice(&self, me: &OwnRecord) -> AppResult<WithdrawalNotice> {
+        let model = self.volunteers.find_model(me.id).await?;
+        let now = Utc::now();
+        let expires_at = now + Duration::minutes(CONFIRMATION_MINUTES);
+        Ok(WithdrawalNotice {
+            purges: now < model.cooling_off_until,
+            confirmation: self.confirmation(&model, expires_at.timestamp()),
+            expires_at,
+        })
+    }
+
+    /// Withdraws the volunteer. Within cooling-off the record is purged; after it, a tombstone
+    /// keeps DE, the reason and the date, and personal data is deleted. A volunteer reserved
+    /// for a patient cannot withdraw here: their coordinator is alerted to call them.
+    ///
+    /// # Errors
+    /// BAD_USER_INPUT on `confirmation` when it is not a current notice's; CONFLICT on `status`
+    /// while reserved for a patient.
+    pub async fn withdraw(
+        &self,
+        me: &OwnRecord,
+        cause: WithdrawalCause,
+        confirmation: &str,
+        request_id: Option<&str>,
+    ) -> AppResult<Withdrawn> {
+        let model = self.volunteers.find_model(me.id).await?;
+        let now = Utc::now();
+        let confirmed = confirmation
+            .split_once('.')
+            .and_then(|(expires, _)| expires.strip_prefix("wc_")?.parse::<i64>().ok())
+            .filter(|expires| *expires > now.timestamp())
+            .is_some_and(|expires| {
+                constant_time_eq(self.confirmation(&model, expires).as_bytes(), confirmation.as_bytes())
+            });
+        if !confirmed {
+            return Err(AppError::invalid("confirmation", "ask for the withdrawal notice again and confirm it"));
+        }
+        if in_no_case(&model).is_err() {
+            staff_alert::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                branch_code: Set(model.branch_code.clone()),
+                volunteer_id: Set(Some(model.id)),
+                kind: Set("withdrawal_during_case".into()),
+                created_at: Set(now),
+                resolved_at: Set(None),
+            }
+            .insert(&self.db)
+            .await?;
+            return Err(AppError::Conflict {
+                field: "status".into(),
+                message: "a patient is waiting for you; your coordinator will call you, or please call them".into(),
+            });
+        }
+        let outcome = if now < model.cooling_off_until { Withdrawn::Purged } else { Withdrawn::Tombstoned };
+        let txn = self.db.begin().await?;
+        if outcome == Withdrawn::Tombstoned {
+            volunteer_tombstone::ActiveModel {
+                id: Set(model.id),
+                branch_code: Set(model.branch_code.clone()),
+                status_reason: Set(match cause {
+                    WithdrawalCause::Health => StatusReason::Medical,
+                    WithdrawalCause::Moved => StatusReason::Moved,
+                    _ => StatusReason::Personal,
+                }),
+                withdrawal_cause: Set(cause.as_str().into()),
+                registered_at: Set(model.registered_at),
+                withdrawn_at: Set(now),
+            }
+            .insert(&txn)
+            .await?;
+        }
+        erase(&txn, model.id).await?;
+        let entry = AuditEntry {
+            action: if outcome == Withdrawn::Purged { "volunteer.withdraw_purged" } else { "volunteer.withdraw" },
+            subject: Some(("volunteer", model.id)),
+            request_id,
+            ..Default::default()
+        };
+        audit::record(&txn, &Principal::Volunteer { id: model.id }, entry).await?;
+        txn.commit().await?;
+        Ok(outcome)
+    }
+
+    /// One run of the scheduled jobs: reminders for pauses ending within two weeks, and pauses
+    /// past their end and the branch's grace period, unconfirmed, turned into TU/UC. Safe to
+    /// run again: a reminder is queued once per pause, and a lapsed pause lapses once.
+    ///
+    /// # Errors
+    /// The database failed; what committed stays.
+    pub async fn run_jobs(&self, now: DateTime<Utc>) -> AppResult<AvailabilityRun> {
+        let catalog = self.messaging.catalog().snapshot().await?;
+        let mut run = AvailabilityRun::default();
+        for branch in catalog.branch_codes() {
+            let Some(rules) = catalog.branch(branch) else { continue };
+            let today = local_today(rules, now);
+            run.reminders_queued += self.remind_pause_endings(branch, today).await?;
+            let lapsed = volunteer::Entity::update_many()
+                .col_expr(volunteer::Column::StatusReason, Expr::value(StatusReason::UnableToContact))
+                .col_expr(volunteer::Column::StatusUntil, Expr::value(Option::<NaiveDate>::None))
+                .col_expr(volunteer::Column::StatusChangedAt, Expr::value(now))
+                .filter(volunteer::Column::BranchCode.eq(branch))
+                .filter(volunteer::Column::Status.eq(DonorStatus::TemporarilyUnavailable))
+                .filter(volunteer::Column::StatusReason.is_in([
+                    StatusReason::Medical,
+                    StatusReason::Personal,
+                    StatusReason::Moved,
+                ]))
+                .filter(volunteer::Column::StatusUntil.lt(today - Duration::days(rules.pause_grace_days)))
+                .exec(&self.db)
+                .await?;
+            run.pauses_lapsed += lapsed.rows_affected;
+        }
+        if run != AvailabilityRun::default() {
+            tracing::info!(reminders = run.reminders_queued, lapsed = run.pauses_lapsed, "availability jobs ran");
+        }
+        Ok(run)
+    }
+
+    /// Runs the jobs every [`JOB_INTERVAL`] until `shutdown` turns true. Every replica may run
+    /// them: the reminder's dedupe key and the lapse's conditional update make a second run a
+    /// no-op.
+    pub async fn run_scheduled(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        while !*shutdown.borrow() {
+            if let Err(err) = self.run_jobs(Utc::now()).await {
+                tracing::warn!(error = ?err, "availability jobs failed; retrying at the next interval");
+            }
+            tokio::select! {
+                _ = shutdown.changed() => {}
+                () = tokio::time::sleep(JOB_INTERVAL) => {}
+            }
+        }
+    }
+
+    async fn remind_pause_endings(&self, branch: &str, today: NaiveDate) -> AppResult<u64> {
+        let due: Vec<PauseDue> = volunteer::Entity::find()
+            .select_only()
+            .columns([volunteer::Column::Id, volunteer::Column::Name, volunteer::Column::StatusUntil])
+            .columns([volunteer::Column::SmsNonEssential, volunteer::Column::InboxNonEssential])
+            .filter(volunteer::Column::BranchCode.eq(branch))
+            .filter(volunteer::Column::Status.eq(DonorStatus::TemporarilyUnavailable))
+            .filter(volunteer::Column::StatusReason.is_in([
+                StatusReason::Medical,
+                StatusReason::Personal,
+                StatusReason::Moved,
+            ]))
+            .filter(volunteer::Column::StatusUntil.between(today, today + Duration::days(PAUSE_REMINDER_DAYS)))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let mut queued = 0;
+        for (id, sealed_name, until, by_sms, in_app) in due {
+            let Some(until) = until else { continue };
+            let name = self.keys.cipher.decrypt(&sealed_name, binding("name", id)).map_err(AppError::internal)?;
+            let variables = BTreeMap::from([("name".to_owned(), name), ("date".to_owned(), until.to_string())]);
+            let mut recipients = Vec::new();
+            if in_app {
+                recipients.push(Recipient::AppInbox { volunteer_id: id });
+            }
+            if by_sms && let Some(phone) = self.primary_phone(id).await? {
+                recipients.push(Recipient::Sms(phone));
+            }
+            for recipient in recipients {
+                let channel = if matches!(recipient, Recipient::Sms(_)) { "sms" } else { "inbox" };
+                let message = NewMessage {
+                    recipient,
+                    volunteer_id: Some(id),
+                    branch_code: branch.to_owned(),
+                    template_key: "pause_ending".into(),
+                    locale: "zh-CN".into(),
+                    variables: variables.clone(),
+                    dedupe_key: format!("pause_ending:{id}:{until}:{channel}"),
+                    campaign_id: None,
+                };
+                if !self.messaging.queue(&self.db, message).await?.duplicate {
+                    queued += 1;
+                }
+            }
+        }
+        Ok(queued)
+    }
+
+    async fn primary_phone(&self, id: Uuid) -> AppResult<Option<Phone>> {
+        let Some(contact) = records::current_contact(&self.db, id, ContactKind::PrimaryPhone).await? else {
+            return Ok(None);
+        };
+        let clear =
+            self.keys.cipher.decrypt(&contact.value, contact_binding(contact.id)).map_err(AppError::internal)?;
+        Ok(Phone::parse(&clear).ok())
+    }
+
+    #[allow(clippy::too_many_arguments)] // a status is four values; the rest say who and why
+    async fn set_status(
+        &self,
+        me: &OwnRecord,
+        status: DonorStatus,
+        reason: Option<StatusReason>,
+        until: Option<NaiveDate>,
+        confirms: bool,
+        action: &'static str,
+        request_id: Option<&str>,
+    ) -> AppResult<()> {
+        let now = Utc::now();
+        let txn = self.db.begin().await?;
+        let mut update = volunteer::Entity::update_many()
+            .col_expr(volunteer::Column::Status, Expr::value(status))
+            .col_expr(volunteer::Column::StatusReason, Expr::value(reason))
+            .col_expr(volunteer::Column::StatusUntil, Expr::value(until))
+            .col_expr(volunteer::Column::StatusChangedAt, Expr::value(now))
+            .col_expr(volunteer::Column::UpdatedAt, Expr::value(now))
+            .filter(volunteer::Column::Id.eq(me.id));
+        if confirms {
+            update = update.col_expr(volunteer::Column::LastConfirmedAt, Expr::value(now));
+        }
+        update.exec(&txn).await?;
+        let detail = match reason {
+            Some(reason) => format!("{}/{}", status.to_value(), reason.to_value()),
+            None => status.to_value(),
+        };
+        let entry = AuditEntry {
+            action,
+            subject: Some(("volunteer", me.id)),
+            request_id,
+            detail: Some(detail),
+            ..Default::default()
+        };
+        audit::record(&txn, &Principal::Volunteer { id: me.id }, entry).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    async fn rules(&self, branch: &str) -> AppResult<BranchRules> {
+        let catalog = self.messaging.catalog().snapshot().await?;
+        catalog
+            .branch(branch)
+            .cloned()
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("volunteer of an unknown branch")))
+    }
+
+    /// A keyed MAC over the record, its credential version and the expiry: only a notice this
+    /// service issued for this record, unexpired, confirms.
+    fn confirmation(&self, model: &volunteer::Model, expires: i64) -> String {
+        let mac = self
+            .keys
+            .blind_index
+            .digest("withdrawal_confirmation", &format!("{}:{}:{expires}", model.id, model.credential_version));
+        format!("wc_{expires}.{}", hex(&mac))
+    }
+}
+
+/// Deletes a volunteer and everything that names them: contacts, backup contacts and family
+/// (by cascade), notifications and messages, sessions, and codes and tickets sent to their
+/// numbers. Audit rows keep only the opaque id.
+async fn erase<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<()> {
+    let phone_indexes: Vec<Option<Vec<u8>>> = volunteer_contact::Entity::find()
+        .select_only()
+        .column(volunteer_contact::Column::ValueIndex)
+        .filter(volunteer_contact::Column::VolunteerId.eq(id))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let phone_indexes: Vec<Vec<u8>> = phone_indexes.into_iter().flatten().collect();
+    inbox_notification::Entity::delete_many().filter(inbox_notification::Column::VolunteerId.eq(id)).exec(conn).await?;
+    outbound_message::Entity::delete_many().filter(outbound_message::Column::VolunteerId.eq(id)).exec(conn).await?;
+    refresh_token::Entity::delete_many()
+        .filter(refresh_token::Column::SubjectKind.eq("volunteer"))
+        .filter(refresh_token::Column::SubjectId.eq(id))
+        .exec(conn)
+        .await?;
+    if !phone_indexes.is_empty() {
+        sign_in_code::Entity::delete_many()
+            .filter(sign_in_code::Column::PhoneIndex.is_in(phone_indexes.clone()))
+            .exec(conn)
+            .await?;
+        enrolment_ticket::Entity::delete_many()
+            .filter(enrolment_ticket::Column::PhoneIndex.is_in(phone_indexes))
+            .exec(conn)
+            .await?;
+    }
+    volunteer::Entity::delete_by_id(id).exec(conn).await?;
+    Ok(())
+}
+
+/// Refuses what a volunteer reserved for a patient may not do alone.
+fn in_no_case(model: &volunteer::Model) -> AppResult<()> {
+    if matches!(model.status, DonorStatus::ReservedForThisPatient | DonorStatus::ReservedForAnotherPatient) {
+        return Err(AppError::Conflict {
+            field: "status".into(),
+            message: "you are reserved for a patient; please call your coordinator".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Where a volunteer returns after a pause: available once HLA typed, pending before.
+fn returning_status(model: &volunteer::Model) -> DonorStatus {
+    if model.hla_resolution == HlaResolution::Untyped { DonorStatus::Pending } else { DonorStatus::Available }
+}
+
+/// The branch's calendar date at `now`.
+fn local_today(rules: &BranchRules, now: DateTime<Utc>) -> NaiveDate {
+    (now + Duration::minutes(i64::from(rules.quiet_hours.utc_offset_minutes))).date_naive()
+}

@@ -1,0 +1,21 @@
+//! Volunteers: their records, signing in, enrolling, and the self-service of the mobile app
+//! (contacts, availability, the notification list, profile corrections).
+
+mod availability;
+mod codes;
+mod contacts;
+mod enrolment;
+mod inbox;
+mod profile;
+mod records;
+mod sign_in;
+
+pub use availability::{AvailabilityRun, AvailabilityService, PAUSE_REMINDER_DAYS, WithdrawalNotice, Withdrawn};
+pub use codes::CodeSent;
+pub(crate) use codes::Codes;
+pub use contacts::{BackupContactView, ContactService, ContactView, NewBackupContact, TypedContact, check_backup_list};
+pub use enrolment::{Enrolment, EnrolmentService};
+pub use inbox::{InboxService, NotificationPage, NotificationView, Preferences};
+pub use profile::{ProfileChanges, ProfileService};
+pub use records::{Lookup, NewVolunteer, PersonalField, UnmaskPurpose, VolunteerService, VolunteerView};
+pub use sign_in::{SignedIn, VolunteerSignIn};

@@ -1,0 +1,414 @@
+//! The mobile app's self-service, played through over HTTP with only the documents of
+//! `contract/mobile/`: scenarios 1 (phone change), 3 (pause) and 9 (withdrawal) of the domain
+//! notes, the cooling-off purge, bad input that changes nothing, and the home screen's cost.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is the failure report
+
+use chrono::{Duration, Utc};
+use entity::{backup_contact, outbound_message, staff_alert, volunteer, volunteer_contact, volunteer_tombstone};
+use registry_tests::mobile::{Mobile, enrolment};
+use registry_tests::{TestApp, both_backends, error_codes};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::{Value, json};
+
+const PHONE: &str = "+8613800000001";
+
+/// The one volunteer a test enrolled, straight from the database.
+async fn the_volunteer(app: &TestApp) -> volunteer::Model {
+    volunteer::Entity::find().one(app.app.db()).await.unwrap().expect("one volunteer")
+}
+
+/// Moves the volunteer's record, as time passing or staff would (typing, reserving).
+async fn set(app: &TestApp, column: volunteer::Column, value: impl Into<sea_orm::Value>) {
+    volunteer::Entity::update_many().col_expr(column, Expr::value(value)).exec(app.app.db()).await.unwrap();
+}
+
+async fn count_volunteers(app: &TestApp) -> u64 {
+    volunteer::Entity::find().count(app.app.db()).await.unwrap()
+}
+
+fn field_of(body: &Value) -> String {
+    body["errors"][0]["extensions"]["field"].as_str().unwrap_or_default().to_owned()
+}
+
+both_backends! {
+    async fn scenario_1_a_phone_change_needs_a_code_to_the_new_number_and_keeps_the_old_in_history(db) {
+        let app = db.app_with(|settings| settings.auth.volunteer_codes.resend_after_secs = 0).await;
+        let server = app.serve().await;
+        let mut phone = Mobile::new(&server);
+        phone.enrol(&app, PHONE, enrolment()).await;
+        let new_phone = "+8613900000002";
+
+        let sent = phone.call("RequestPhoneChangeCode", json!({ "phone": new_phone })).await;
+        assert_eq!(sent["requestPhoneChangeCode"]["expiresIn"], 600, "valid 10 minutes");
+        let code = app.latest_code(new_phone).await.unwrap();
+        let wrong = if code == "000000" { "111111" } else { "000000" };
+        for _ in 0..5 {
+            let refused = phone.send("ChangePhone", json!({ "kind": "PRIMARY_PHONE", "phone": new_phone, "code": wrong })).await;
+            assert_eq!(error_codes(&refused), ["BAD_USER_INPUT"]);
+            assert_eq!(field_of(&refused), "code");
+        }
+        let locked = phone.send("ChangePhone", json!({ "kind": "PRIMARY_PHONE", "phone": new_phone, "code": code })).await;
+        assert_eq!(error_codes(&locked), ["BAD_USER_INPUT"], "5 wrong codes lock it, even for the right one");
+
+        phone.call("RequestPhoneChangeCode", json!({ "phone": new_phone })).await;
+        let code = app.latest_code(new_phone).await.unwrap();
+        let changed = phone.call("ChangePhone", json!({ "kind": "PRIMARY_PHONE", "phone": new_phone, "code": code })).await;
+        assert_eq!(changed["changePhone"]["primaryPhone"], "139****0002");
+
+        let staff = app.staff_token("branch_coordinator", "51").await;
+        let (_, found) = server
+            .gql(Some(&staff), "query($p: String!) { findVolunteers(phone: $p) { id contactHistory { kind value endedAt } } }", json!({ "p": new_phone }))
+            .await;
+        let found = found["data"]["findVolunteers"].as_array().unwrap().clone();
+        assert_eq!(found.len(), 1, "staff find the volunteer by the new number");
+        let history = found[0]["contactHistory"].as_array().unwrap();
+        let old = history.iter().find(|contact| contact["value"] == "138****0001").expect("the old number stays");
+        assert!(old["endedAt"].is_string(), "with its end date");
+        let (_, by_old) = server.gql(Some(&staff), "query($p: String!) { findVolunteers(phone: $p) { id } }", json!({ "p": PHONE })).await;
+        assert_eq!(by_old["data"]["findVolunteers"], json!([]), "the old number no longer finds them");
+    }
+
+    async fn a_phone_change_needs_a_recent_sign_in(db) {
+        let app = db.app().await;
+        let server = app.serve().await;
+        let mut phone = Mobile::new(&server);
+        phone.enrol(&app, PHONE, enrolment()).await;
+        set(&app, volunteer::Column::LastSignInAt, Utc::now() - Duration::hours(1)).await;
+        let refused = phone.send("RequestPhoneChangeCode", json!({ "phone": "+8613900000002" })).await;
+        assert_eq!(error_codes(&refused), ["CONFLICT"]);
+        assert_eq!(field_of(&refused), "session");
+    }
+
+    async fn scenario_3_a_pause_reminds_before_its_end_and_ends_only_when_confirmed(db) {
+        let app = db.app().await;
+        let server = app.serve().await;
+        let mut phone = Mobile::new(&server);
+        phone.enrol(&app, PHONE, enrolment()).await;
+        // Staff have typed her: she is on the register.
+        set(&app, volunteer::Column::HlaResolution, volunteer::HlaResolution::High).await;
+        set(&app, volunteer::Column::Status, volunteer::DonorStatus::Available).await;
+
+        let until = Utc::now().date_naive() + Duration::days(120);
+        let paused = phone.call("PauseAvailability", json!({ "reason": "MEDICAL", "until": until })).await;
+        assert_eq!(paused["pauseAvailability"], json!({ "status": "TU", "statusReason": "MR", "statusUntil": until.to_string() }));
+
+        let services = app.app.services();
+        let early = services.availability.run_jobs(Utc::now()).await.unwrap();
+        assert_eq!(early.reminders_queued, 0, "no reminder months ahead");
+        let reminded = services.availability.run_jobs(Utc::now() + Duration::days(120 - 14)).await.unwrap();
+        assert_eq!(reminded.reminders_queued, 2, "in the app and by SMS, 14 days before the end");
+        let again = services.availability.run_jobs(Utc::now() + Duration::days(120 - 13)).await.unwrap();
+        assert_eq!(again.reminders_queued, 0, "once per pause");
+        let reminders = outbound_message::Entity::find()
+            .filter(outbound_message::Column::TemplateKey.eq("pause_ending"))
+            .all(app.app.db())
+            .await
+            .unwrap();
+        let channels: std::collections::BTreeSet<_> = reminders.iter().map(|message| message.channel.as_str()).collect();
+        assert_eq!(channels, ["app_inbox", "sms"].into(), "the SMS waits for the end of quiet hours, if need be");
+        while app.app.messaging().deliver_batch("test").await.unwrap() > 0 {}
+        let home = phone.call("Home", json!({})).await;
+        assert_eq!(home["myNotifications"]["unreadCount"], 1);
+        let notification = &home["myNotifications"]["items"][0];
+        assert_eq!(notification["kind"], "pause_ending");
+        assert!(notification["text"].as_str().unwrap().contains(&until.to_string()));
+        let read = phone.call("MarkNotificationsRead", json!({ "ids": [notification["id"]] })).await;
+        assert_eq!(read["markNotificationsRead"], 1);
+
+        // The pause ends; she is still TU until she confirms.
+        set(&app, volunteer::Column::StatusUntil, Utc::now().date_naive() - Duration::days(1)).await;
+        services.availability.run_jobs(Utc::now()).await.unwrap();
+        assert_eq!(phone.call("Home", json!({})).await["me"]["status"], "TU");
+        let confirmed = phone.call("ConfirmMyDetails", json!({})).await;
+        assert_eq!(confirmed["confirmMyDetails"]["status"], "AV");
+        assert_eq!(confirmed["confirmMyDetails"]["statusReason"], Value::Null);
+
+        // A pause that ends unconfirmed lapses to TU/UC after the grace period.
+        phone.call("PauseAvailability", json!({ "reason": "PERSONAL", "until": until })).await;
+        set(&app, volunteer::Column::StatusUntil, Utc::now().date_naive() - Duration::days(15)).await;
+        let lapsed = services.availability.run_jobs(Utc::now()).await.unwrap();
+        assert_eq!(lapsed.pauses_lapsed, 1);
+        let home = phone.call("Home", json!({})).await;
+        assert_eq!((home["me"]["status"].clone(), home["me"]["statusReason"].clone()), (json!("TU"), json!("UC")));
+        assert_eq!(phone.call("ResumeAvailability", json!({})).await["resumeAvailability"]["status"], "AV");
+    }
+
+    async fn scenario_9_withdrawal_in_cooling_off_purges_and_later_leaves_a_tombstone(db) {
+        let app = db.app().await;
+        let server = app.serve().await;
+        let mut phone = Mobile::new(&server);
+        phone.enrol(&app, PHONE, enrolment()).await;
+        // Day 5 of the 7-day cooling-off.
+        set(&app, volunteer::Column::CoolingOffUntil, Utc::now() + Duration::days(2)).await;
+        let notice = phone.call("WithdrawalNotice", json!({})).await["withdrawalNotice"].clone();
+        assert_eq!(notice["deletesEverything"], true);
+        assert!(notice["explanation"].as_str().unwrap().contains("暂停"), "it offers a pause instead");
+        let unconfirmed = phone.send("Withdraw", json!({ "cause": "FAMILY", "confirmation": "wc_1.00" })).await;
+        assert_eq!((error_codes(&unconfirmed), field_of(&unconfirmed)), (vec!["BAD_USER_INPUT".into()], "confirmation".into()));
+        assert_eq!(count_volunteers(&app).await, 1, "nothing changed");
+
+        let done = phone.call("Withdraw", json!({ "cause": "FAMILY", "confirmation": notice["confirmation"] })).await;
+        assert_eq!(done["withdraw"]["deletedEverything"], true);
+        let db_ = app.app.db();
+        assert_eq!(count_volunteers(&app).await, 0);
+        assert_eq!(volunteer_contact::Entity::find().count(db_).await.unwrap(), 0);
+        assert_eq!(backup_contact::Entity::find().count(db_).await.unwrap(), 0);
+        assert_eq!(volunteer_tombstone::Entity::find().count(db_).await.unwrap(), 0, "no tombstone in cooling-off");
+        assert_eq!(
+            outbound_message::Entity::find().filter(outbound_message::Column::VolunteerId.is_not_null()).count(db_).await.unwrap(),
+            0,
+            "no message that names them"
+        );
+        assert_eq!(error_codes(&phone.send("Home", json!({})).await), ["UNAUTHENTICATED"], "their session is gone");
+
+        // Later on: a tombstone (DE, reason, date) and no personal data.
+        let mut later = Mobile::new(&server);
+        let mut form = enrolment();
+        form["nationalId"] = json!("510104198506120032");
+        form["birthDate"] = json!("1985-06-12");
+        form["sex"] = json!("MALE");
+        later.enrol(&app, "+8613800000003", form).await;
+        set(&app, volunteer::Column::CoolingOffUntil, Utc::now() - Duration::days(300)).await;
+        let id = the_volunteer(&app).await.id;
+        let notice = later.call("WithdrawalNotice", json!({})).await["withdrawalNotice"].clone();
+        assert_eq!(notice["deletesEverything"], false);
+        let done = later.call("Withdraw", json!({ "cause": "WORK", "confirmation": notice["confirmation"] })).await;
+        assert_eq!(done["withdraw"]["deletedEverything"], false);
+        let tombstone = volunteer_tombstone::Entity::find_by_id(id).one(db_).await.unwrap().expect("a tombstone");
+        assert_eq!((tombstone.status_reason, tombstone.withdrawal_cause.as_str()), (volunteer::StatusReason::Personal, "work"));
+        assert_eq!(count_volunteers(&app).await, 0, "the personal data went with the record");
+        assert_eq!(volunteer_contact::Entity::find().count(db_).await.unwrap(), 0);
+    }
+
+    async fn a_volunteer_reserved_for_a_patient_is_sent_to_their_coordinator(db) {
+        let app = db.app().await;
+        let server = app.serve().await;
+        let mut phone = Mobile::new(&server);
+        phone.enrol(&app, PHONE, enrolment()).await;
+        set(&app, volunteer::Column::Status, volunteer::DonorStatus::ReservedForThisPatient).await;
+        let notice = phone.call("WithdrawalNotice", json!({})).await["withdrawalNotice"].clone();
+        let refused = phone.send("Withdraw", json!({ "cause": "FEAR", "confirmation": notice["confirmation"] })).await;
+        assert_eq!((error_codes(&refused), field_of(&refused)), (vec!["CONFLICT".into()], "status".into()));
+        assert_eq!(count_volunteers(&app).await, 1);
+        let alert = staff_alert::Entity::find().one(app.app.db()).await.unwrap().expect("the coordinator is alerted");
+        assert_eq!((alert.kind.as_str(), alert.branch_code.as_str()), ("withdrawal_during_case", "51"));
+    }
+
+    async fn bad_enrolments_name_their_field_and_change_nothing(db) {
+        let app = db.app().await;
+        let server = app.serve().await;
+        let mut phone = Mobile::new(&server);
+        let ticket = phone.sign_in(&app, PHONE).await.unwrap();
+        let long_name = "张".repeat(10_000);
+        let cases: Vec<(&str, Value, &str)> = vec![
+            ("a wrong ID checksum", json!({ "nationalId": "510104199003070021" }), "nationalId"),
+            ("an ID that does not match the birth date", json!({ "birthDate": "1990-03-08" }), "birthDate"),
+            ("an ID that does not match the sex", json!({ "sex": "MALE" }), "sex"),
+            ("an empty name", json!({ "name": "" }), "name"),
+            ("a 10,000-character name", json!({ "name": long_name }), "name"),
+            ("one backup contact", json!({ "backupContacts": [{ "name": "张父", "relationship": "PARENT", "phone": "+8613700000011" }] }), "backupContacts"),
+            ("a malformed backup phone", json!({ "backupContacts": [
+                { "name": "张父", "relationship": "PARENT", "phone": "12345" },
+                { "name": "李友", "relationship": "FRIEND", "phone": "+8613700000012" }] }), "backupContacts.0.phone"),
+            ("an empty backup name", json!({ "backupContacts": [
+                { "name": " ", "relationship": "PARENT", "phone": "+8613700000011" },
+                { "name": "李友", "relationship": "FRIEND", "phone": "+8613700000012" }] }), "backupContacts.0.name"),
+            ("no health-data consent", json!({ "healthDataConsent": false }), "healthDataConsent"),
+            ("an old consent", json!({ "consentVersion": "2019-01" }), "consentVersion"),
+            ("an empty city", json!({ "city": "" }), "city"),
+        ];
+        for (what, change, field) in cases {
+            let mut input = enrolment();
+            for (key, value) in change.as_object().unwrap() {
+                input[key] = value.clone();
+            }
+            let body = phone.send("Enrol", json!({ "enrolmentTicket": ticket, "phone": PHONE, "input": input })).await;
+            assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{what}: {body}");
+            assert_eq!(field_of(&body), field, "{what}");
+            assert!(!body.to_string().contains("5101041990"), "{what}: the error repeats no ID number");
+            assert_eq!(count_volunteers(&app).await, 0, "{what}: nothing written");
+        }
+        let malformed = phone.send("Enrol", json!({ "enrolmentTicket": ticket, "phone": "+86138", "input": enrolment() })).await;
+        assert_eq!((error_codes(&malformed), field_of(&malformed)), (vec!["BAD_USER_INPUT".into()], "phone".into()));
+        // The ticket was never spent: the corrected form goes through with it.
+        let enrolled = phone.call("Enrol", json!({ "enrolmentTicket": ticket, "phone": PHONE, "input": enrolment() })).await;
+        phone.token = Some(enrolled["enrol"]["accessToken"].as_str().unwrap().to_owned());
+        let spent = phone.send("Enrol", json!({ "enrolmentTicket": ticket, "phone": PHONE, "input": enrolment() })).await;
+        assert_eq!(field_of(&spent), "enrolmentTicket");
+
+        // One person, one registration: another phone, the same ID number.
+        let mut other = Mobile::new(&server);
+        let ticket = other.sign_in(&app, "+8613800000009").await.unwrap();
+        let twice = other.send("Enrol", json!({ "enrolmentTicket": ticket, "phone": "+8613800000009", "input": enrolment() })).await;
+        assert_eq!((error_codes(&twice), field_of(&twice)), (vec!["CONFLICT".into()], "nationalId".into()));
+        assert!(!twice.to_string().contains("138"), "who holds it is not said");
+        assert_eq!(count_volunteers(&app).await, 1);
+
+        // Pauses: in the past, or beyond the branch's maximum.
+        let before = the_volunteer(&app).await;
+        let today = Utc::now().date_naive();
+        for until in [today - Duration::days(1), today, today + Duration::days(400)] {
+            let body = phone.send("PauseAvailability", json!({ "reason": "PERSONAL", "until": until })).await;
+            assert_eq!((error_codes(&body), field_of(&body)), (vec!["BAD_USER_INPUT".into()], "until".into()), "{until}");
+        }
+        assert_eq!(the_volunteer(&app).await, before, "nothing changed");
+
+        // Backup contacts: two must stay; names are checked.
+        let home = phone.call("Home", json!({})).await;
+        let first = home["me"]["backupContacts"][0]["id"].clone();
+        let kept = phone.send("RemoveBackupContact", json!({ "id": first })).await;
+        assert_eq!((error_codes(&kept), field_of(&kept)), (vec!["BAD_USER_INPUT".into()], "id".into()));
+        let unnamed = phone.send("AddBackupContact", json!({ "input": { "name": "", "relationship": "SIBLING", "phone": "+8613700000013" } })).await;
+        assert_eq!(field_of(&unnamed), "backupContact.name");
+        let bad_phone = phone.send("AddBackupContact", json!({ "input": { "name": "张弟", "relationship": "SIBLING", "phone": "not a phone" } })).await;
+        assert_eq!(field_of(&bad_phone), "backupContact.phone");
+        let long = phone.send("RequestNameCorrection", json!({ "name": "张".repeat(10_000) })).await;
+        assert_eq!(field_of(&long), "name");
+        assert_eq!(backup_contact::Entity::find().count(app.app.db()).await.unwrap(), 2);
+        assert_eq!(the_volunteer(&app).await, before, "nothing changed");
+    }
+
+    async fn the_profile_contacts_and_preferences_are_the_volunteers_to_keep(db) {
+        let app = db.app().await;
+        let server = app.serve().await;
+        let mut phone = Mobile::new(&server);
+        phone.enrol(&app, PHONE, enrolment()).await;
+        let consent = phone.call("ConsentVersion", json!({})).await;
+        assert_eq!(consent["consentVersion"], "2026-01");
+
+        let home = phone.call("Home", json!({})).await["me"].clone();
+        assert_eq!((home["name"].clone(), home["nationalId"].clone(), home["primaryPhone"].clone()),
+            (json!("张*"), json!("510104********0023"), json!("138****0001")));
+        assert_eq!(home["status"], "PENDING");
+        assert_eq!(home["checkUpDue"], false);
+        assert_eq!(home["bloodGroup"], json!({ "abo": "A", "rh": "POSITIVE" }));
+        assert_eq!(home["backupContacts"].as_array().unwrap().len(), 2);
+        assert_eq!(home["backupContacts"][0]["phone"], "137****0011");
+        assert!(home["contacts"][0]["verifiedAt"].is_string(), "the phone was proven by its code");
+
+        let profile = phone.call("UpdateMyProfile", json!({ "input": { "occupation": "教师", "employer": "成都七中" } })).await;
+        assert_eq!(profile["updateMyProfile"], json!({ "city": "成都", "occupation": "教师", "employer": "成***" }));
+        let named = phone.call("RequestNameCorrection", json!({ "name": "张叁" })).await;
+        assert_eq!(named["requestNameCorrection"], json!({ "name": "张*", "nameCorrectionPending": true }));
+
+        let set = phone.call("SetContact", json!({ "kind": "EMAIL", "value": "Zhang.San@Example.cn" })).await;
+        let contacts = set["setContact"]["contacts"].as_array().unwrap();
+        assert!(contacts.iter().any(|contact| contact["kind"] == "EMAIL" && contact["value"] == "z********@example.cn"), "{contacts:?}");
+        let added = phone.call("AddBackupContact", json!({ "input": { "name": "张弟", "relationship": "SIBLING", "phone": "+8613700000013" } })).await;
+        let backups = added["addBackupContact"]["backupContacts"].as_array().unwrap().clone();
+        assert_eq!(backups.len(), 3);
+        let told = outbound_message::Entity::find()
+            .filter(outbound_message::Column::TemplateKey.eq("backup_contact_informed"))
+            .count(app.app.db())
+            .await
+            .unwrap();
+        assert_eq!(told, 3, "each backup contact is told once why they are listed");
+        let removed = phone.call("RemoveBackupContact", json!({ "id": backups[2]["id"] })).await;
+        assert_eq!(removed["removeBackupContact"]["backupContacts"].as_array().unwrap().len(), 2);
+
+        let off = phone.call("SetNotificationPreferences", json!({ "sms": false, "appInbox": true })).await;
+        assert_eq!(off["setNotificationPreferences"], json!({ "sms": false, "appInbox": true }));
+        let opted_out = entity::messaging_opt_out::Entity::find().count(app.app.db()).await.unwrap();
+        assert_eq!(opted_out, 1, "the phone is opted out of non-essential SMS, as by a TD reply");
+        phone.call("SetNotificationPreferences", json!({ "sms": true, "appInbox": true })).await;
+        assert_eq!(entity::messaging_opt_out::Entity::find().count(app.app.db()).await.unwrap(), 0);
+
+        // Staff: a coordinator reviews the name; another branch's staff are refused.
+        let id = the_volunteer(&app).await.id.to_string();
+        let other_branch = app.staff_token("branch_coordinator", "11").await;
+        let review = "mutation($id: ID!) { reviewNameCorrection(volunteerId: $id, accept: true) }";
+        let (_, refused) = server.gql(Some(&other_branch), review, json!({ "id": id })).await;
+        assert_eq!(error_codes(&refused), ["FORBIDDEN"]);
+        let coordinator = app.staff_token("branch_coordinator", "51").await;
+        let (_, accepted) = server.gql(Some(&coordinator), review, json!({ "id": id })).await;
+        assert_eq!(accepted["data"]["reviewNameCorrection"], true, "{accepted}");
+        let home = phone.call("Home", json!({})).await;
+        assert_eq!(home["me"]["name"], "张*");
+        let unmask = "mutation($id: ID!) { unmaskVolunteerField(volunteerId: $id, field: NAME, purpose: DATA_CORRECTION) }";
+        let (_, clear) = server.gql(Some(&coordinator), unmask, json!({ "id": id })).await;
+        assert_eq!(clear["data"]["unmaskVolunteerField"], "张叁");
+    }
+
+    async fn staff_enrol_offline_recruits_who_later_sign_in_with_that_phone(db) {
+        let app = db.app().await;
+        let server = app.serve().await;
+        let enrol = "mutation($phone: String!, $input: EnrolmentInput!) { enrolOfflineRecruit(phone: $phone, input: $input) { id status primaryPhone } }";
+        let other_branch = app.staff_token("branch_recruiter", "11").await;
+        let (_, refused) = server.gql(Some(&other_branch), enrol, json!({ "phone": PHONE, "input": enrolment() })).await;
+        assert_eq!(error_codes(&refused), ["FORBIDDEN"], "province 51 is not branch 11's");
+        let recruiter = app.staff_token("branch_recruiter", "51").await;
+        let (_, enrolled) = server.gql(Some(&recruiter), enrol, json!({ "phone": PHONE, "input": enrolment() })).await;
+        assert_eq!(enrolled["data"]["enrolOfflineRecruit"]["status"], "PENDING", "{enrolled}");
+        let mut phone = Mobile::new(&server);
+        assert!(phone.sign_in(&app, PHONE).await.is_none(), "the recruit signs in, not enrols");
+        let home = phone.call("Home", json!({})).await;
+        assert!(home["me"]["contacts"][0]["verifiedAt"].is_string(), "the first sign-in proves the phone");
+    }
+
+    async fn the_home_screen_costs_the_same_statements_however_much_it_shows(db) {
+        // In-process, without a server: its workers' polling would count as the home screen's.
+        let app = db.app().await;
+        let run = |principal: api::service::Principal, name: &str, variables: Value| {
+            let request = async_graphql::Request::new(registry_tests::mobile::document(name))
+                .variables(async_graphql::Variables::from_json(variables));
+            let app = app.clone();
+            async move {
+                let response = app.execute_as(principal, request).await;
+                assert!(response.errors.is_empty(), "{:?}", response.errors);
+                response.data.into_json().unwrap()
+            }
+        };
+        let anonymous = api::service::Principal::Anonymous;
+        run(anonymous.clone(), "RequestSignInCode", json!({ "phone": PHONE })).await;
+        let code = app.latest_code(PHONE).await.unwrap();
+        let signed_in = run(anonymous.clone(), "SignInWithCode", json!({ "phone": PHONE, "code": code })).await;
+        let ticket = signed_in["signInWithCode"]["enrolmentTicket"].clone();
+        run(anonymous, "Enrol", json!({ "enrolmentTicket": ticket, "phone": PHONE, "input": enrolment() })).await;
+        let id = the_volunteer(&app).await.id;
+        let principal = api::service::Principal::Volunteer { id };
+        let home = registry_tests::mobile::document("Home");
+        // Warm the caches (branch rules) so that both counts measure the same work.
+        app.execute_as(principal.clone(), home.as_str()).await;
+        let (response, few) = app.count_statements(app.execute_as(principal.clone(), home.as_str())).await;
+        assert!(response.errors.is_empty(), "{:?}", response.errors);
+
+        for (kind, value) in [("EMAIL", "zs@example.cn"), ("WECHAT", "zhangsan_88"), ("POSTAL_ADDRESS", "成都市武侯区人民南路四段1号")] {
+            run(principal.clone(), "SetContact", json!({ "kind": kind, "value": value })).await;
+        }
+        let backup = json!({ "input": { "name": "张弟", "relationship": "SIBLING", "phone": "+8613700000013" } });
+        run(principal.clone(), "AddBackupContact", backup).await;
+        let messaging = app.app.messaging();
+        for n in 0..30 {
+            let message = api::messaging::NewMessage {
+                recipient: api::messaging::Recipient::AppInbox { volunteer_id: id },
+                volunteer_id: Some(id),
+                branch_code: "51".into(),
+                template_key: "health_tip".into(),
+                locale: "zh-CN".into(),
+                variables: [("tip".to_owned(), format!("第{n}条：多喝水"))].into(),
+                dedupe_key: format!("tip:{n}"),
+                campaign_id: None,
+            };
+            messaging.queue(app.app.db(), message).await.unwrap();
+        }
+        while messaging.deliver_batch("test").await.unwrap() > 0 {}
+        let (response, many) = app.count_statements(app.execute_as(principal.clone(), home.as_str())).await;
+        let data = response.data.into_json().unwrap();
+        assert_eq!(data["myNotifications"]["unreadCount"], 30);
+        assert_eq!(data["myNotifications"]["items"].as_array().unwrap().len(), 5);
+        assert_eq!(data["me"]["contacts"].as_array().unwrap().len(), 4);
+        let first = run(principal.clone(), "Notifications", json!({ "first": 20 })).await["myNotifications"].clone();
+        let after = json!({ "first": 20, "after": first["nextCursor"] });
+        let rest = run(principal, "Notifications", after).await["myNotifications"].clone();
+        assert_eq!(rest["nextCursor"], Value::Null, "the last page");
+        let pages: Vec<Value> = [&first, &rest].iter().flat_map(|page| page["items"].as_array().unwrap().clone()).collect();
+        let texts: std::collections::BTreeSet<_> = pages.iter().map(|item| item["text"].as_str().unwrap().to_owned()).collect();
+        assert_eq!((first["items"].as_array().unwrap().len(), pages.len(), texts.len()), (20, 30, 30), "two pages, every one once");
+        let created: Vec<&str> = pages.iter().map(|item| item["createdAt"].as_str().unwrap()).collect();
+        assert!(created.windows(2).all(|pair| pair[0] >= pair[1]), "newest first");
+        assert_eq!(few, many, "statements with 1 contact and no notifications: {few}; with 4 and 30: {many}");
+        assert!(many <= 8, "the home screen runs {many} statements");
+    }
+}
