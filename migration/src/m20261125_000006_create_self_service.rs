@@ -103,6 +103,13 @@ enum StaffAlert {
 }
 
 #[derive(DeriveIden)]
+enum AuditEvent {
+    Table,
+    SubjectId,
+    At,
+}
+
+#[derive(DeriveIden)]
 enum VolunteerTombstone {
     Table,
     Id,
@@ -304,10 +311,14 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         add_columns(manager).await?;
         create_tables(manager).await?;
-        create_alerts_and_tombstones(manager).await
+        create_alerts_and_tombstones(manager).await?;
+        // A volunteer's access log reads the audit trail by subject.
+        create_index(manager, "ix_audit_event_subject", AuditEvent::Table, [AuditEvent::SubjectId, AuditEvent::At])
+            .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager.drop_index(Index::drop().name("ix_audit_event_subject").table(AuditEvent::Table).to_owned()).await?;
         for table in [
             VolunteerTombstone::Table.into_iden(),
             StaffAlert::Table.into_iden(),

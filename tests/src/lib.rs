@@ -109,7 +109,7 @@ impl TestApp {
         };
         let branch = if role == StaffRole::NationalAdmin { "11" } else { branch };
         let principal = Principal::Staff { id: created.id, role, branch: branch.into() };
-        self.app.tokens().issue(&principal, 1, chrono::Utc::now()).unwrap()
+        self.app.tokens().issue(&principal, 1, None, chrono::Utc::now()).unwrap()
     }
 
     /// Registers the `n`-th synthetic volunteer in `branch`, returning their id and, for the

@@ -23,12 +23,13 @@ pub fn document(name: &str) -> String {
 pub struct Mobile<'a> {
     pub server: &'a Server,
     pub token: Option<String>,
+    pub refresh_token: Option<String>,
 }
 
 impl<'a> Mobile<'a> {
     #[must_use]
     pub fn new(server: &'a Server) -> Self {
-        Self { server, token: None }
+        Self { server, token: None, refresh_token: None }
     }
 
     /// Runs a contract document and returns the whole response body.
@@ -52,6 +53,7 @@ impl<'a> Mobile<'a> {
         let signed_in = &signed_in["signInWithCode"];
         if let Some(token) = signed_in["session"]["accessToken"].as_str() {
             self.token = Some(token.to_owned());
+            self.refresh_token = signed_in["session"]["refreshToken"].as_str().map(str::to_owned);
             None
         } else {
             Some(signed_in["enrolmentTicket"].as_str().expect("a ticket").to_owned())
@@ -63,6 +65,7 @@ impl<'a> Mobile<'a> {
         let ticket = self.sign_in(app, phone).await.expect("a phone of no volunteer");
         let enrolled = self.call("Enrol", json!({ "enrolmentTicket": ticket, "phone": phone, "input": input })).await;
         self.token = Some(enrolled["enrol"]["accessToken"].as_str().unwrap().to_owned());
+        self.refresh_token = Some(enrolled["enrol"]["refreshToken"].as_str().unwrap().to_owned());
     }
 }
 

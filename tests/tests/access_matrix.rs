@@ -183,6 +183,30 @@ const EXPECTATIONS: &[(&str, Access, &str)] = &[
         r#"mutation { updateMyProfile(input: { occupation: "教师" }) { occupation } }"#,
     ),
     ("Mutation.requestNameCorrection", Access::Volunteer, r#"mutation { requestNameCorrection(name: "张叁") { id } }"#),
+    ("Query.myDataExport", Access::Volunteer, "{ myDataExport }"),
+    ("Query.myDataAccessLog", Access::Volunteer, "{ myDataAccessLog { role } }"),
+    ("Query.staffAlerts", Access::Unmaskers, "{ staffAlerts { id } }"),
+    (
+        "Mutation.resolveStaffAlert",
+        Access::Unmaskers,
+        r#"mutation { resolveStaffAlert(id: "018f0000-0000-7000-8000-000000000000") }"#,
+    ),
+    (
+        "Mutation.recordFamilyMember",
+        Access::Volunteer,
+        "mutation { recordFamilyMember(input: { relationship: PARENT, stance: SUPPORTIVE }) { id } }",
+    ),
+    (
+        "Mutation.setFamilyMemberStance",
+        Access::Volunteer,
+        r#"mutation { setFamilyMemberStance(id: "018f0000-0000-7000-8000-000000000000", stance: OPPOSED) { id } }"#,
+    ),
+    (
+        "Mutation.removeFamilyMember",
+        Access::Volunteer,
+        r#"mutation { removeFamilyMember(id: "018f0000-0000-7000-8000-000000000000") { id } }"#,
+    ),
+    ("Mutation.requestFamilyInfoPack", Access::Volunteer, "mutation { requestFamilyInfoPack(channel: STAFF_CALL) }"),
 ];
 
 /// One caller of each kind; `volunteer` is a registered volunteer of branch 51.

@@ -411,4 +411,109 @@ both_backends! {
         assert_eq!(few, many, "statements with 1 contact and no notifications: {few}; with 4 and 30: {many}");
         assert!(many <= 8, "the home screen runs {many} statements");
     }
+
+    async fn family_members_and_the_information_pack_reach_the_coordinator(db) {
+        let app = db.app().await;
+        let server = app.serve().await;
+        let mut phone = Mobile::new(&server);
+        phone.enrol(&app, PHONE, enrolment()).await;
+        let mother = json!({ "input": { "relationship": "PARENT", "name": "王秀英", "phone": "+8613700000021", "stance": "OPPOSED" } });
+        phone.call("RecordFamilyMember", mother).await;
+        let sister = json!({ "input": { "relationship": "SIBLING", "stance": "SUPPORTIVE" } });
+        let family = phone.call("RecordFamilyMember", sister).await["recordFamilyMember"]["familyMembers"].clone();
+        assert_eq!(family[0]["name"], "王**");
+        assert_eq!(family[0]["phone"], "137****0021");
+        assert_eq!(family[1]["name"], Value::Null);
+        let bad = phone.send("RecordFamilyMember", json!({ "input": { "relationship": "PARENT", "phone": "555", "stance": "UNDECIDED" } })).await;
+        assert_eq!((error_codes(&bad), field_of(&bad)), (vec!["BAD_USER_INPUT".into()], "input.phone".into()));
+
+        let mother_id = family[0]["id"].clone();
+        let moved = phone.call("SetFamilyMemberStance", json!({ "id": mother_id, "stance": "UNDECIDED" })).await;
+        assert_eq!(moved["setFamilyMemberStance"]["familyMembers"][0]["stance"], "UNDECIDED");
+        phone.call("RequestFamilyInfoPack", json!({ "channel": "SMS", "familyMemberId": mother_id })).await;
+        let no_phone = phone.send("RequestFamilyInfoPack", json!({ "channel": "SMS", "familyMemberId": family[1]["id"] })).await;
+        assert_eq!(field_of(&no_phone), "familyMemberId");
+        phone.call("RequestFamilyInfoPack", json!({ "channel": "STAFF_CALL" })).await;
+        let packs = outbound_message::Entity::find()
+            .filter(outbound_message::Column::TemplateKey.eq("family_info_pack"))
+            .count(app.app.db())
+            .await
+            .unwrap();
+        assert_eq!(packs, 1, "one SMS with the link, to the mother");
+
+        // Another volunteer cannot touch this family.
+        let mut other = Mobile::new(&server);
+        let mut form = enrolment();
+        form["nationalId"] = json!("510104198506120032");
+        form["birthDate"] = json!("1985-06-12");
+        form["sex"] = json!("MALE");
+        other.enrol(&app, "+8613800000003", form).await;
+        let refused = other.send("RemoveFamilyMember", json!({ "id": mother_id })).await;
+        assert_eq!(error_codes(&refused), ["NOT_FOUND"]);
+        assert_eq!(other.call("Family", json!({})).await["me"]["familyMembers"], json!([]));
+
+        // The coordinator of branch 51 sees the call request and the family at match time.
+        let coordinator = app.staff_token("branch_coordinator", "51").await;
+        let (_, alerts) = server.gql(Some(&coordinator), "{ staffAlerts { id kind volunteerId } }", json!({})).await;
+        let alerts = alerts["data"]["staffAlerts"].as_array().unwrap().clone();
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0]["kind"], "family_call_requested");
+        let elsewhere = app.staff_token("branch_coordinator", "11").await;
+        let (_, none) = server.gql(Some(&elsewhere), "{ staffAlerts { id } }", json!({})).await;
+        assert_eq!(none["data"]["staffAlerts"], json!([]), "another branch sees none of it");
+        let resolve = "mutation($id: ID!) { resolveStaffAlert(id: $id) }";
+        let (_, refused) = server.gql(Some(&elsewhere), resolve, json!({ "id": alerts[0]["id"] })).await;
+        assert_eq!(error_codes(&refused), ["FORBIDDEN"]);
+        let (_, resolved) = server.gql(Some(&coordinator), resolve, json!({ "id": alerts[0]["id"] })).await;
+        assert_eq!(resolved["data"]["resolveStaffAlert"], true);
+        let view = "query($id: ID!) { volunteer(id: $id) { familyMembers { relationship stance } } }";
+        let (_, seen) = server.gql(Some(&coordinator), view, json!({ "id": alerts[0]["volunteerId"] })).await;
+        assert_eq!(seen["data"]["volunteer"]["familyMembers"][0], json!({ "relationship": "PARENT", "stance": "UNDECIDED" }));
+
+        let removed = phone.call("RemoveFamilyMember", json!({ "id": mother_id })).await;
+        assert_eq!(removed["removeFamilyMember"]["familyMembers"].as_array().unwrap().len(), 1);
+    }
+
+    async fn a_volunteer_downloads_their_data_and_sees_who_unmasked_it(db) {
+        let app = db.app().await;
+        let server = app.serve().await;
+        let mut phone = Mobile::new(&server);
+        phone.enrol(&app, PHONE, enrolment()).await;
+        phone.call("RecordFamilyMember", json!({ "input": { "relationship": "SPOUSE", "name": "李娜", "stance": "SUPPORTIVE" } })).await;
+        phone.call("UpdateMyProfile", json!({ "input": { "employer": "成都七中" } })).await;
+        assert_eq!(phone.call("MyDataAccessLog", json!({})).await["myDataAccessLog"], json!([]));
+
+        let id = the_volunteer(&app).await.id.to_string();
+        let coordinator = app.staff_token("branch_coordinator", "51").await;
+        let unmask = "mutation($id: ID!) { unmaskVolunteerField(volunteerId: $id, field: PRIMARY_PHONE, purpose: CONTACT_FOR_MATCH) }";
+        server.gql(Some(&coordinator), unmask, json!({ "id": id })).await;
+        let log = phone.call("MyDataAccessLog", json!({})).await["myDataAccessLog"].clone();
+        assert_eq!(log.as_array().unwrap().len(), 1);
+        assert_eq!(
+            (log[0]["role"].clone(), log[0]["field"].clone(), log[0]["purpose"].clone()),
+            (json!("branch_coordinator"), json!("primary_phone"), json!("contact_for_match"))
+        );
+        assert!(!log.to_string().contains("branch_coordinator51"), "no staff names");
+
+        let export = phone.call("MyDataExport", json!({})).await["myDataExport"].clone();
+        let volunteer = &export["volunteer"];
+        assert_eq!((volunteer["name"].clone(), volunteer["nationalId"].clone()), (json!("张三"), json!("510104199003070023")));
+        assert_eq!(volunteer["employer"], "成都七中");
+        assert_eq!(export["contacts"][0]["value"], PHONE);
+        assert_eq!(export["backupContacts"][0]["name"], "张父");
+        assert_eq!(export["family"][0]["name"], "李娜");
+        assert_eq!(export["accessLog"].as_array().unwrap().len(), 1);
+
+        // Staff cannot ask for it; a volunteer has no way to name another record.
+        let (status, refused) = server.gql(Some(&coordinator), "{ myDataExport }", json!({})).await;
+        assert_eq!((status, error_codes(&refused)), (403, vec!["FORBIDDEN".to_owned()]));
+
+        // The session goes on with a refresh token and ends with sign-out.
+        let refreshed = phone.call("RefreshSession", json!({ "refreshToken": phone.refresh_token })).await;
+        let refresh_token = refreshed["refreshSession"]["refreshToken"].as_str().unwrap().to_owned();
+        phone.token = Some(refreshed["refreshSession"]["accessToken"].as_str().unwrap().to_owned());
+        assert_eq!(phone.call("NotificationPreferences", json!({})).await["myNotificationPreferences"], json!({ "sms": true, "appInbox": true }));
+        assert_eq!(phone.call("SignOut", json!({ "refreshToken": refresh_token })).await["signOut"], true);
+        assert_eq!(error_codes(&phone.send("Home", json!({})).await), ["UNAUTHENTICATED"], "signed out at once");
+    }
 }

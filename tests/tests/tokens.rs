@@ -62,10 +62,10 @@ both_backends! {
         let server = app.serve().await;
         let seed = seed(&db);
         let volunteer = Principal::Volunteer { id: app.register_volunteer(1, "51").await.id };
-        let genuine = app.app.tokens().issue(&volunteer, 1, chrono::Utc::now()).unwrap();
+        let genuine = app.app.tokens().issue(&volunteer, 1, None, chrono::Utc::now()).unwrap();
         assert_eq!(status_with(&server, &format!("Bearer {genuine}")).await.0, 200);
         // A well-signed token of a volunteer whose record is gone (purged) ends with the record.
-        let ghost = app.app.tokens().issue(&Principal::Volunteer { id: Uuid::now_v7() }, 1, chrono::Utc::now()).unwrap();
+        let ghost = app.app.tokens().issue(&Principal::Volunteer { id: Uuid::now_v7() }, 1, None, chrono::Utc::now()).unwrap();
         assert_eq!(status_with(&server, &format!("Bearer {ghost}")).await.0, 401);
 
         let public = URL_SAFE_NO_PAD.decode(app.app.tokens().jwks()["keys"][0]["x"].as_str().unwrap()).unwrap();
@@ -75,7 +75,7 @@ both_backends! {
         hs256.typ = Some("at+jwt".into());
         let (signed, signature) = genuine.rsplit_once('.').unwrap();
         let flipped = if signature.ends_with('A') { "B" } else { "A" };
-        let expired = app.app.tokens().issue(&volunteer, 1, chrono::Utc::now() - chrono::Duration::seconds(900 + 60)).unwrap();
+        let expired = app.app.tokens().issue(&volunteer, 1, None, chrono::Utc::now() - chrono::Duration::seconds(900 + 60)).unwrap();
         let mut wrong_aud = claims();
         wrong_aud["aud"] = json!("another-api");
         let mut no_aud = claims();
@@ -125,7 +125,7 @@ both_backends! {
         assert_eq!(key["crv"], "Ed25519");
         assert_eq!(key["alg"], "EdDSA");
         let staff = Principal::Staff { id: Uuid::now_v7(), role: StaffRole::BranchRecruiter, branch: "51".into() };
-        let token = app.app.tokens().issue(&staff, 1, chrono::Utc::now()).unwrap();
+        let token = app.app.tokens().issue(&staff, 1, None, chrono::Utc::now()).unwrap();
         let header = jsonwebtoken::decode_header(&token).unwrap();
         assert_eq!(header.kid.as_deref(), key["kid"].as_str());
         let mut validation = Validation::new(Algorithm::EdDSA);

@@ -43,6 +43,10 @@ pub struct AccessClaims {
     /// The subject's credential version when the token was issued: a password change or a
     /// disable bumps it, ending every session at once.
     pub ver: i32,
+    /// The refresh session (its family) the token was issued in, when there is one: signing
+    /// out ends the access tokens of that session too, not only its refresh token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<Uuid>,
 }
 
 /// A verified access token.
@@ -50,6 +54,7 @@ pub struct AccessClaims {
 pub struct Verified {
     pub principal: Principal,
     pub credential_version: i32,
+    pub session: Option<Uuid>,
 }
 
 /// Why a token was refused. Reported to clients only as UNAUTHENTICATED.
@@ -112,6 +117,7 @@ impl Tokens {
         &self,
         principal: &Principal,
         credential_version: i32,
+        session: Option<Uuid>,
         now: DateTime<Utc>,
     ) -> Result<String, TokenError> {
         let (kind, sub, role, branch) = match principal {
@@ -131,6 +137,7 @@ impl Tokens {
             role,
             branch,
             ver: credential_version,
+            sid: session,
         };
         let mut header = Header::new(Algorithm::EdDSA);
         header.typ = Some(ACCESS_TYPE.into());
@@ -160,7 +167,7 @@ impl Tokens {
             ("hospital", None, Some(branch)) => Principal::Hospital { id: claims.sub, branch },
             _ => return Err(TokenError::Invalid),
         };
-        Ok(Verified { principal, credential_version: claims.ver })
+        Ok(Verified { principal, credential_version: claims.ver, session: claims.sid })
     }
 
     /// The lifetime of access tokens, in seconds.
@@ -191,24 +198,24 @@ mod tests {
     fn a_token_round_trips_to_its_principal() {
         let tokens = tokens();
         let staff = Principal::Staff { id: Uuid::now_v7(), role: StaffRole::BranchCoordinator, branch: "51".into() };
-        let token = tokens.issue(&staff, 3, Utc::now()).unwrap();
-        assert_eq!(tokens.verify(&token), Ok(Verified { principal: staff, credential_version: 3 }));
+        let token = tokens.issue(&staff, 3, None, Utc::now()).unwrap();
+        assert_eq!(tokens.verify(&token), Ok(Verified { principal: staff, credential_version: 3, session: None }));
     }
 
     #[test]
     fn expiry_beyond_the_leeway_is_refused_and_within_it_accepted() {
         let tokens = tokens();
         let volunteer = Principal::Volunteer { id: Uuid::now_v7() };
-        let stale = tokens.issue(&volunteer, 1, Utc::now() - chrono::Duration::seconds(900 + 31)).unwrap();
+        let stale = tokens.issue(&volunteer, 1, None, Utc::now() - chrono::Duration::seconds(900 + 31)).unwrap();
         assert_eq!(tokens.verify(&stale), Err(TokenError::Expired));
-        let fresh_enough = tokens.issue(&volunteer, 1, Utc::now() - chrono::Duration::seconds(900 + 20)).unwrap();
+        let fresh_enough = tokens.issue(&volunteer, 1, None, Utc::now() - chrono::Duration::seconds(900 + 20)).unwrap();
         assert!(tokens.verify(&fresh_enough).is_ok());
     }
 
     #[test]
     fn another_deployments_key_is_refused() {
         let theirs = Tokens::new(&[8; 32], &AuthSettings::default());
-        let token = theirs.issue(&Principal::Volunteer { id: Uuid::now_v7() }, 1, Utc::now()).unwrap();
+        let token = theirs.issue(&Principal::Volunteer { id: Uuid::now_v7() }, 1, None, Utc::now()).unwrap();
         assert_eq!(tokens().verify(&token), Err(TokenError::Invalid));
     }
 }

@@ -28,7 +28,15 @@ pub fn admits(operation: OperationType, field: &str, caller: &Principal) -> Opti
             | "signInWithCode"
             | "enrol",
         ) => true,
-        (OperationType::Query, "me" | "myNotifications" | "myNotificationPreferences" | "withdrawalNotice")
+        (
+            OperationType::Query,
+            "me"
+            | "myNotifications"
+            | "myNotificationPreferences"
+            | "withdrawalNotice"
+            | "myDataExport"
+            | "myDataAccessLog",
+        )
         | (
             OperationType::Mutation,
             "requestPhoneChangeCode"
@@ -44,9 +52,14 @@ pub fn admits(operation: OperationType, field: &str, caller: &Principal) -> Opti
             | "markNotificationsRead"
             | "setNotificationPreferences"
             | "updateMyProfile"
-            | "requestNameCorrection",
+            | "requestNameCorrection"
+            | "recordFamilyMember"
+            | "setFamilyMemberStance"
+            | "removeFamilyMember"
+            | "requestFamilyInfoPack",
         ) => matches!(caller, Principal::Volunteer { .. }),
-        (OperationType::Mutation, "unmaskVolunteerField" | "reviewNameCorrection") => {
+        (OperationType::Query, "staffAlerts")
+        | (OperationType::Mutation, "unmaskVolunteerField" | "reviewNameCorrection" | "resolveStaffAlert") => {
             matches!(caller, Principal::Staff { role, .. } if role.may_unmask())
         }
         (OperationType::Query, "hospital") => {
@@ -102,6 +115,6 @@ mod tests {
                 checked += 1;
             }
         }
-        assert!(checked >= 45, "only {checked} root fields found");
+        assert!(checked >= 53, "only {checked} root fields found");
     }
 }

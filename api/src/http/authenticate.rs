@@ -44,6 +44,10 @@ pub async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Principa
         Principal::Volunteer { id } => state.services.volunteers.ensure_current(*id, verified.credential_version).await,
         Principal::Anonymous => Ok(()),
     };
+    let current = match (current, verified.session) {
+        (Ok(()), Some(session)) => state.services.sessions.ensure_live(session).await,
+        (current, _) => current,
+    };
     current.map_err(|err| match err {
         AppError::Unauthenticated => Refusal::Credentials("the session has ended; sign in again"),
         other => Refusal::Unavailable(other),

@@ -231,7 +231,7 @@ impl HospitalService {
             .filter(|hospital| hospital.disabled_at.is_none())
             .ok_or_else(refused)?;
         let principal = Principal::Hospital { id: hospital.id, branch: hospital.branch_code };
-        let token = self.tokens.issue(&principal, 1, now).map_err(AppError::internal)?;
+        let token = self.tokens.issue(&principal, 1, None, now).map_err(AppError::internal)?;
         Ok((token, self.tokens.ttl_secs()))
     }
 

@@ -2,6 +2,7 @@
 //! and returns domain values or an [`AppError`](crate::error::AppError). Transports (GraphQL,
 //! HTTP) call services; services never know which transport called them.
 
+pub mod alerts;
 pub mod audit;
 mod branches;
 pub mod deliveries;
@@ -48,6 +49,9 @@ pub struct Services {
     pub availability: AvailabilityService,
     pub inbox: InboxService,
     pub profile: ProfileService,
+    pub family: volunteer::FamilyService,
+    pub privacy: volunteer::PrivacyService,
+    pub alerts: alerts::StaffAlertService,
     /// The outbox and its delivery, which every service that messages a volunteer uses.
     pub messaging: Messaging,
     /// Personal-data keys, for the services of later tables.
@@ -86,6 +90,9 @@ impl Services {
             ),
             inbox: InboxService::new(db.clone(), Arc::clone(&keys), volunteers.clone()),
             profile: ProfileService::new(db.clone(), Arc::clone(&keys), volunteers.clone()),
+            family: volunteer::FamilyService::new(db.clone(), Arc::clone(&keys), volunteers.clone(), messaging.clone()),
+            privacy: volunteer::PrivacyService::new(db.clone(), Arc::clone(&keys), volunteers.clone()),
+            alerts: alerts::StaffAlertService::new(db.clone()),
             volunteers,
             volunteer_sign_in,
             branches: BranchService::new(db.clone()),

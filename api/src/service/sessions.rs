@@ -11,8 +11,8 @@ use entity::{refresh_token, staff_account, volunteer};
 use rand::RngCore;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -90,7 +90,8 @@ impl SessionService {
         }
         .insert(conn)
         .await?;
-        let access_token = self.tokens.issue(principal, credential_version, now).map_err(AppError::internal)?;
+        let access_token =
+            self.tokens.issue(principal, credential_version, Some(family_id), now).map_err(AppError::internal)?;
         Ok(Session { access_token, refresh_token: refresh, expires_in_secs: self.tokens.ttl_secs() })
     }
 
@@ -143,6 +144,20 @@ impl SessionService {
         let session = self.open(&txn, &principal, credential_version, stored.family_id).await?;
         txn.commit().await?;
         Ok(session)
+    }
+
+    /// Whether the refresh session an access token was issued in is still live (not signed
+    /// out, not revoked for reuse): checked on every request that carries one.
+    ///
+    /// # Errors
+    /// UNAUTHENTICATED when it has ended.
+    pub async fn ensure_live(&self, session: Uuid) -> AppResult<()> {
+        let live = refresh_token::Entity::find()
+            .filter(refresh_token::Column::FamilyId.eq(session))
+            .filter(refresh_token::Column::RevokedAt.is_null())
+            .count(&self.db)
+            .await?;
+        if live > 0 { Ok(()) } else { Err(AppError::Unauthenticated) }
     }
 
     /// Ends the session a refresh token belongs to.

@@ -4,13 +4,15 @@
 use async_graphql::{Context, ID, Object, Result};
 use chrono::NaiveDate;
 
+use crate::error::AppError;
 use crate::graphql::types::{
-    BackupContactInput, ContactKind, EnrolmentInput, NotificationPreferences, PauseReason, PhoneKind, ProfileInput,
-    Session, SignInCodeSent, TypedContactKind, Volunteer, Withdrawal, WithdrawalCause,
+    BackupContactInput, ContactKind, EnrolmentInput, FamilyMemberInput, InfoPackChannel, NotificationPreferences,
+    PauseReason, PhoneKind, ProfileInput, Session, SignInCodeSent, Stance, TypedContactKind, Volunteer, Withdrawal,
+    WithdrawalCause,
 };
 use crate::graphql::{parse_id, principal, request_id, services};
 use crate::service::OwnRecord;
-use crate::service::volunteer::{NewBackupContact, Preferences, ProfileChanges};
+use crate::service::volunteer::{InfoPack, NewBackupContact, NewFamilyMember, Preferences, ProfileChanges};
 
 #[derive(Debug, Default)]
 pub struct SelfServiceMutation;
@@ -176,5 +178,60 @@ impl SelfServiceMutation {
         let me = principal(ctx).own_record()?;
         services(ctx)?.profile.request_name_correction(&me, &name, request_id(ctx)).await?;
         me_after(ctx, &me).await
+    }
+
+    /// Records a family member who knows of the registration (at most ten).
+    ///
+    /// Access: volunteers.
+    async fn record_family_member(&self, ctx: &Context<'_>, input: FamilyMemberInput) -> Result<Volunteer> {
+        let me = principal(ctx).own_record()?;
+        let member = NewFamilyMember::parse(
+            input.relationship.into(),
+            input.name.as_deref(),
+            input.phone.as_deref(),
+            input.stance.into(),
+        )?;
+        services(ctx)?.family.record(&me, member).await?;
+        me_after(ctx, &me).await
+    }
+
+    /// Records where a family member now stands.
+    ///
+    /// Access: volunteers (their own family).
+    async fn set_family_member_stance(&self, ctx: &Context<'_>, id: ID, stance: Stance) -> Result<Volunteer> {
+        let me = principal(ctx).own_record()?;
+        services(ctx)?.family.set_stance(&me, parse_id("id", &id)?, stance.into()).await?;
+        me_after(ctx, &me).await
+    }
+
+    /// Removes a family member.
+    ///
+    /// Access: volunteers (their own family).
+    async fn remove_family_member(&self, ctx: &Context<'_>, id: ID) -> Result<Volunteer> {
+        let me = principal(ctx).own_record()?;
+        services(ctx)?.family.remove(&me, parse_id("id", &id)?).await?;
+        me_after(ctx, &me).await
+    }
+
+    /// Asks the registry to send the family information pack: an SMS with a link to a recorded
+    /// family member (`familyMemberId`, who needs a phone), or a call from branch staff.
+    ///
+    /// Access: volunteers.
+    async fn request_family_info_pack(
+        &self,
+        ctx: &Context<'_>,
+        channel: InfoPackChannel,
+        family_member_id: Option<ID>,
+    ) -> Result<bool> {
+        let me = principal(ctx).own_record()?;
+        let pack = match (channel, family_member_id) {
+            (InfoPackChannel::Sms, Some(id)) => InfoPack::Sms { family_member: parse_id("familyMemberId", &id)? },
+            (InfoPackChannel::Sms, None) => {
+                return Err(AppError::invalid("familyMemberId", "an SMS needs the family member to send it to").into());
+            }
+            (InfoPackChannel::StaffCall, _) => InfoPack::StaffCall,
+        };
+        services(ctx)?.family.request_info_pack(&me, pack, request_id(ctx)).await?;
+        Ok(true)
     }
 }

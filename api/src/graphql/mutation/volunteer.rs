@@ -73,4 +73,15 @@ impl VolunteerMutation {
         services(ctx)?.profile.review_name_correction(&reviewer, &actor, id, accept, request_id(ctx)).await?;
         Ok(true)
     }
+
+    /// Marks an alert handled. Audited.
+    ///
+    /// Access: national administrators; coordinators of the alert's branch.
+    async fn resolve_staff_alert(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
+        let actor = principal(ctx);
+        let coordinator = actor.unmasker()?;
+        let id = parse_id("id", &id)?;
+        services(ctx)?.alerts.resolve(&coordinator, &actor, id, request_id(ctx)).await?;
+        Ok(true)
+    }
 }

@@ -2,8 +2,10 @@ use async_graphql::{Context, ID, Object, Result};
 
 use crate::domain::{NationalId, Phone};
 use crate::error::AppError;
-use crate::graphql::types::{NotificationPage, NotificationPreferences, Volunteer, WithdrawalNotice};
-use crate::graphql::{parse_id, principal, services};
+use crate::graphql::types::{
+    DataAccess, NotificationPage, NotificationPreferences, StaffAlert, Volunteer, WithdrawalNotice,
+};
+use crate::graphql::{parse_id, principal, request_id, services};
 use crate::service::Lookup;
 
 #[derive(Debug, Default)]
@@ -90,5 +92,37 @@ impl VolunteerQuery {
         };
         let found = services(ctx)?.volunteers.find(&reader, &lookup).await?;
         Ok(found.into_iter().map(Into::into).collect())
+    }
+
+    /// Everything the registry holds about the signed-in volunteer, personal fields in clear
+    /// (to them alone), as one JSON document to download. Each export is audited.
+    ///
+    /// Access: volunteers.
+    async fn my_data_export(&self, ctx: &Context<'_>) -> Result<async_graphql::Json<serde_json::Value>> {
+        let me = principal(ctx).own_record()?;
+        Ok(async_graphql::Json(services(ctx)?.privacy.export(&me, request_id(ctx)).await?))
+    }
+
+    /// Which staff roles saw the signed-in volunteer's data unmasked, when, which field and
+    /// why; the latest 100, newest first. No staff names.
+    ///
+    /// Access: volunteers.
+    async fn my_data_access_log(&self, ctx: &Context<'_>) -> Result<Vec<DataAccess>> {
+        let me = principal(ctx).own_record()?;
+        Ok(services(ctx)?.privacy.access_log(&me).await?.into_iter().map(Into::into).collect())
+    }
+
+    /// Alerts raised from the app for the caller's branch (all branches for national
+    /// administrators), newest first, the latest 100; open ones unless `includeResolved`.
+    ///
+    /// Access: national administrators; branch coordinators (their branch).
+    async fn staff_alerts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] include_resolved: bool,
+    ) -> Result<Vec<StaffAlert>> {
+        let coordinator = principal(ctx).unmasker()?;
+        let alerts = services(ctx)?.alerts.list(&coordinator, include_resolved).await?;
+        Ok(alerts.into_iter().map(Into::into).collect())
     }
 }

@@ -6,6 +6,7 @@ mod branch;
 mod contact;
 mod delivery;
 mod development;
+mod family;
 mod hospital;
 mod self_service;
 mod staff;
@@ -16,6 +17,7 @@ pub use branch::Branch;
 pub use contact::{BackupContactInput, ContactKind, PhoneKind, TypedContactKind};
 pub use delivery::{CampaignDelivery, MessageDelivery};
 pub use development::DevelopmentSms;
+pub use family::{DataAccess, FamilyMember, FamilyMemberInput, InfoPackChannel, StaffAlert, Stance};
 pub use hospital::{Hospital, HospitalAccess, HospitalCredentials};
 pub use self_service::{
     EnrolmentInput, NotificationPage, NotificationPreferences, PauseReason, ProfileInput, Withdrawal, WithdrawalCause,

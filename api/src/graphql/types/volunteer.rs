@@ -68,6 +68,13 @@ impl Volunteer {
         Ok(found.into_iter().map(Into::into).collect())
     }
 
+    /// Family members who know of the registration, and where they stand; masked. The
+    /// coordinator reads this at match time.
+    async fn family_members(&self, ctx: &Context<'_>) -> Result<Vec<super::FamilyMember>> {
+        let found = services(ctx)?.family.members(self.uuid).await?;
+        Ok(found.into_iter().map(Into::into).collect())
+    }
+
     /// Relatives or friends to try when the volunteer cannot be reached, masked.
     async fn backup_contacts(&self, ctx: &Context<'_>) -> Result<Vec<BackupContact>> {
         let found = services(ctx)?.contacts.backup_contacts(self.uuid).await?;

@@ -1,11 +1,13 @@
 //! Volunteers: their records, signing in, enrolling, and the self-service of the mobile app
-//! (contacts, availability, the notification list, profile corrections).
+//! (contacts, availability, the notification list, profile corrections, family, privacy).
 
 mod availability;
 mod codes;
 mod contacts;
 mod enrolment;
+mod family;
 mod inbox;
+mod privacy;
 mod profile;
 mod records;
 mod sign_in;
@@ -15,7 +17,9 @@ pub use codes::CodeSent;
 pub(crate) use codes::Codes;
 pub use contacts::{BackupContactView, ContactService, ContactView, NewBackupContact, TypedContact, check_backup_list};
 pub use enrolment::{Enrolment, EnrolmentService};
+pub use family::{FamilyMemberView, FamilyService, InfoPack, NewFamilyMember};
 pub use inbox::{InboxService, NotificationPage, NotificationView, Preferences};
+pub use privacy::{DataAccess, PrivacyService};
 pub use profile::{ProfileChanges, ProfileService};
 pub use records::{Lookup, NewVolunteer, PersonalField, UnmaskPurpose, VolunteerService, VolunteerView};
 pub use sign_in::{SignedIn, VolunteerSignIn};

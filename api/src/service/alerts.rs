@@ -1,0 +1,103 @@
+//! Alerts for branch coordinators, raised by volunteers' actions in the app: a volunteer
+//! reserved for a patient tried to withdraw, or asked for a staff call to their family.
+
+use chrono::{DateTime, Utc};
+use entity::staff_alert;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use uuid::Uuid;
+
+use super::audit::{self, AuditEntry};
+use super::{BranchScope, Principal, Unmasker};
+use crate::error::{AppError, AppResult};
+
+/// Most alerts one call returns.
+pub const MAX_ALERTS: u64 = 100;
+
+/// An alert as a coordinator sees it.
+#[derive(Clone, Debug)]
+pub struct StaffAlertView {
+    pub id: Uuid,
+    pub branch_code: String,
+    pub volunteer_id: Option<Uuid>,
+    /// `withdrawal_during_case` or `family_call_requested`.
+    pub kind: String,
+    pub created_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct StaffAlertService {
+    db: DatabaseConnection,
+}
+
+impl StaffAlertService {
+    #[must_use]
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    /// The alerts of the coordinator's branch (every branch for national administrators),
+    /// newest first; open ones only unless `include_resolved`.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn list(&self, coordinator: &Unmasker, include_resolved: bool) -> AppResult<Vec<StaffAlertView>> {
+        let mut query = staff_alert::Entity::find().order_by_desc(staff_alert::Column::CreatedAt).limit(MAX_ALERTS);
+        if let BranchScope::Branch(branch) = &coordinator.scope {
+            query = query.filter(staff_alert::Column::BranchCode.eq(branch.as_str()));
+        }
+        if !include_resolved {
+            query = query.filter(staff_alert::Column::ResolvedAt.is_null());
+        }
+        Ok(query
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|row| StaffAlertView {
+                id: row.id,
+                branch_code: row.branch_code,
+                volunteer_id: row.volunteer_id,
+                kind: row.kind,
+                created_at: row.created_at,
+                resolved_at: row.resolved_at,
+            })
+            .collect())
+    }
+
+    /// Marks an alert handled. Audited.
+    ///
+    /// # Errors
+    /// NOT_FOUND for an unknown or already resolved alert; FORBIDDEN for another branch's.
+    pub async fn resolve(
+        &self,
+        coordinator: &Unmasker,
+        actor: &Principal,
+        id: Uuid,
+        request_id: Option<&str>,
+    ) -> AppResult<()> {
+        let alert = staff_alert::Entity::find_by_id(id)
+            .filter(staff_alert::Column::ResolvedAt.is_null())
+            .one(&self.db)
+            .await?
+            .ok_or(AppError::NotFound { resource: "alert" })?;
+        if !coordinator.scope.admits(&alert.branch_code) {
+            return Err(AppError::Forbidden);
+        }
+        let txn = self.db.begin().await?;
+        staff_alert::Entity::update_many()
+            .col_expr(staff_alert::Column::ResolvedAt, Expr::value(Utc::now()))
+            .filter(staff_alert::Column::Id.eq(id))
+            .exec(&txn)
+            .await?;
+        let entry = AuditEntry {
+            action: "staff_alert.resolve",
+            subject: Some(("staff_alert", id)),
+            request_id,
+            ..Default::default()
+        };
+        audit::record(&txn, actor, entry).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+}
