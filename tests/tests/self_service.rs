@@ -266,6 +266,20 @@ both_backends! {
         assert_eq!(field_of(&bad_phone), "backupContact.phone");
         let long = phone.send("RequestNameCorrection", json!({ "name": "张".repeat(10_000) })).await;
         assert_eq!(field_of(&long), "name");
+        for (kind, value) in [("EMAIL", "not an address"), ("WECHAT", "1x"), ("POSTAL_ADDRESS", "")] {
+            let body = phone.send("SetContact", json!({ "kind": kind, "value": value })).await;
+            assert_eq!((error_codes(&body), field_of(&body)), (vec!["BAD_USER_INPUT".into()], "value".into()), "{kind}");
+        }
+        let huge = phone.send("UpdateMyProfile", json!({ "input": { "occupation": "x".repeat(10_000) } })).await;
+        assert_eq!(field_of(&huge), "occupation");
+        let malformed = phone.send("RequestPhoneChangeCode", json!({ "phone": "12345" })).await;
+        assert_eq!(field_of(&malformed), "phone");
+        let family = json!({ "input": { "relationship": "PARENT", "name": "", "stance": "OPPOSED" } });
+        assert_eq!(field_of(&phone.send("RecordFamilyMember", family).await), "input.name");
+        let too_many = phone.send("Notifications", json!({ "first": 51 })).await;
+        assert_eq!(field_of(&too_many), "first");
+        assert_eq!(volunteer_contact::Entity::find().count(app.app.db()).await.unwrap(), 1, "no contact was added");
+        assert_eq!(entity::family_member::Entity::find().count(app.app.db()).await.unwrap(), 0);
         assert_eq!(backup_contact::Entity::find().count(app.app.db()).await.unwrap(), 2);
         assert_eq!(the_volunteer(&app).await, before, "nothing changed");
     }
