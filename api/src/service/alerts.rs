@@ -4,7 +4,10 @@
 use chrono::{DateTime, Utc};
 use entity::staff_alert;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
+};
 use uuid::Uuid;
 
 use super::audit::{self, AuditEntry};
@@ -13,6 +16,49 @@ use crate::error::{AppError, AppResult};
 
 /// Most alerts one call returns.
 pub const MAX_ALERTS: u64 = 100;
+
+/// What a coordinator is alerted to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlertKind {
+    /// A volunteer reserved for a patient tried to withdraw in the app: call them.
+    WithdrawalDuringCase,
+    /// A volunteer asked staff to talk to their family.
+    FamilyCallRequested,
+}
+
+impl AlertKind {
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::WithdrawalDuringCase => "withdrawal_during_case",
+            Self::FamilyCallRequested => "family_call_requested",
+        }
+    }
+}
+
+/// Raises an alert for the coordinators of `branch_code` about a volunteer, on `conn` (the
+/// transaction of what raised it, when there is one).
+///
+/// # Errors
+/// The database failed.
+pub async fn raise<C: ConnectionTrait>(
+    conn: &C,
+    branch_code: &str,
+    volunteer_id: Uuid,
+    kind: AlertKind,
+) -> AppResult<()> {
+    staff_alert::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        branch_code: Set(branch_code.to_owned()),
+        volunteer_id: Set(Some(volunteer_id)),
+        kind: Set(kind.as_str().to_owned()),
+        created_at: Set(Utc::now()),
+        resolved_at: Set(None),
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
 
 /// An alert as a coordinator sees it.
 #[derive(Clone, Debug)]

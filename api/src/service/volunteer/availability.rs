@@ -12,8 +12,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use entity::volunteer::{self, DonorStatus, HlaResolution, StatusReason};
 use entity::volunteer_contact::{self, ContactKind};
 use entity::{
-    enrolment_ticket, inbox_notification, outbound_message, refresh_token, sign_in_code, staff_alert,
-    volunteer_tombstone,
+    enrolment_ticket, inbox_notification, outbound_message, refresh_token, sign_in_code, volunteer_tombstone,
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -28,6 +27,7 @@ use crate::domain::{PauseReason, Phone, WithdrawalCause};
 use crate::error::{AppError, AppResult};
 use crate::messaging::{BranchRules, Messaging, NewMessage, Recipient};
 use crate::pii::KeyRing;
+use crate::service::alerts::{self, AlertKind};
 use crate::service::audit::{self, AuditEntry};
 use crate::service::{OwnRecord, Principal};
 
@@ -40,6 +40,9 @@ const CONFIRMATION_MINUTES: i64 = 15;
 
 /// A paused volunteer due a reminder: id, sealed name, pause end, and SMS and inbox choices.
 type PauseDue = (Uuid, Vec<u8>, Option<NaiveDate>, bool, bool);
+
+/// The EMDIS reasons of a pause the volunteer set in the app.
+const PAUSE_REASONS: [StatusReason; 3] = [StatusReason::Medical, StatusReason::Personal, StatusReason::Moved];
 
 /// The reasons a volunteer set themselves, which they may also lift themselves. A TU set by
 /// staff for another reason (after transplantation, say) is the coordinator's to lift.
@@ -229,16 +232,7 @@ impl AvailabilityService {
             return Err(AppError::invalid("confirmation", "ask for the withdrawal notice again and confirm it"));
         }
         if in_no_case(&model).is_err() {
-            staff_alert::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                branch_code: Set(model.branch_code.clone()),
-                volunteer_id: Set(Some(model.id)),
-                kind: Set("withdrawal_during_case".into()),
-                created_at: Set(now),
-                resolved_at: Set(None),
-            }
-            .insert(&self.db)
-            .await?;
+            alerts::raise(&self.db, &model.branch_code, model.id, AlertKind::WithdrawalDuringCase).await?;
             return Err(AppError::Conflict {
                 field: "status".into(),
                 message: "a patient is waiting for you; your coordinator will call you, or please call them".into(),
@@ -293,11 +287,7 @@ impl AvailabilityService {
                 .col_expr(volunteer::Column::StatusChangedAt, Expr::value(now))
                 .filter(volunteer::Column::BranchCode.eq(branch))
                 .filter(volunteer::Column::Status.eq(DonorStatus::TemporarilyUnavailable))
-                .filter(volunteer::Column::StatusReason.is_in([
-                    StatusReason::Medical,
-                    StatusReason::Personal,
-                    StatusReason::Moved,
-                ]))
+                .filter(volunteer::Column::StatusReason.is_in(PAUSE_REASONS))
                 .filter(volunteer::Column::StatusUntil.lt(today - Duration::days(rules.pause_grace_days)))
                 .exec(&self.db)
                 .await?;
@@ -331,11 +321,7 @@ impl AvailabilityService {
             .columns([volunteer::Column::SmsNonEssential, volunteer::Column::InboxNonEssential])
             .filter(volunteer::Column::BranchCode.eq(branch))
             .filter(volunteer::Column::Status.eq(DonorStatus::TemporarilyUnavailable))
-            .filter(volunteer::Column::StatusReason.is_in([
-                StatusReason::Medical,
-                StatusReason::Personal,
-                StatusReason::Moved,
-            ]))
+            .filter(volunteer::Column::StatusReason.is_in(PAUSE_REASONS))
             .filter(volunteer::Column::StatusUntil.between(today, today + Duration::days(PAUSE_REMINDER_DAYS)))
             .into_tuple()
             .all(&self.db)

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::Utc;
-use entity::{family_member, staff_alert};
+use entity::family_member;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
@@ -20,6 +20,7 @@ use crate::error::{AppError, AppResult};
 use crate::messaging::{Messaging, NewMessage, Recipient};
 use crate::pii::{Binding, KeyRing};
 use crate::service::OwnRecord;
+use crate::service::alerts::{self, AlertKind};
 use crate::service::audit::{self, AuditEntry};
 
 /// Most family members one volunteer records.
@@ -228,16 +229,7 @@ impl FamilyService {
                 self.messaging.queue(&txn, message).await?;
             }
             InfoPack::StaffCall => {
-                staff_alert::ActiveModel {
-                    id: Set(Uuid::now_v7()),
-                    branch_code: Set(model.branch_code.clone()),
-                    volunteer_id: Set(Some(me.id)),
-                    kind: Set("family_call_requested".into()),
-                    created_at: Set(now),
-                    resolved_at: Set(None),
-                }
-                .insert(&txn)
-                .await?;
+                alerts::raise(&txn, &model.branch_code, me.id, AlertKind::FamilyCallRequested).await?;
             }
         }
         let entry = AuditEntry {
