@@ -13,9 +13,10 @@ use crate::auth::Tokens;
 use crate::config::Settings;
 use crate::graphql::{self, RegistrySchema};
 use crate::http::{self, AppState};
-use crate::messaging::Messaging;
+use crate::messaging::{Messaging, ReplyHandler};
 use crate::metrics::Metrics;
 use crate::pii::KeyRing;
+use crate::service::volunteer::RecommitmentReply;
 use crate::service::{Services, StaffService};
 
 /// A built service: its database pool, schema and metrics.
@@ -39,8 +40,10 @@ impl App {
         }
         let tokens = Arc::new(Tokens::new(&keys.token_signing.0, &settings.auth));
         let keys = Arc::new(keys);
-        let messaging = Messaging::new(db.clone(), Arc::clone(&keys), settings.messaging.clone(), Arc::clone(&metrics))
-            .context("configuring messaging")?;
+        let replies: Vec<Arc<dyn ReplyHandler>> = vec![Arc::new(RecommitmentReply)];
+        let messaging =
+            Messaging::new(db.clone(), Arc::clone(&keys), settings.messaging.clone(), Arc::clone(&metrics), replies)
+                .context("configuring messaging")?;
         let services = Services::new(
             db.clone(),
             keys,

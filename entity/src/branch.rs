@@ -30,6 +30,8 @@ pub struct Model {
     pub max_pause_days: i32,
     /// Days after a pause's end before an unconfirmed volunteer becomes TU/UC.
     pub pause_grace_days: i32,
+    /// How long a pause answered by SMS ("2" to a recommitment message) lasts.
+    pub reply_pause_days: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

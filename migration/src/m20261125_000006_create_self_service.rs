@@ -24,6 +24,7 @@ enum Branch {
     ConfirmIntervalMonths,
     MaxPauseDays,
     PauseGraceDays,
+    ReplyPauseDays,
 }
 
 #[derive(DeriveIden)]
@@ -156,6 +157,7 @@ async fn add_columns(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
         integer(Branch::ConfirmIntervalMonths).default(12).to_owned(),
         integer(Branch::MaxPauseDays).default(365).to_owned(),
         integer(Branch::PauseGraceDays).default(14).to_owned(),
+        integer(Branch::ReplyPauseDays).default(180).to_owned(),
     ];
     for mut column in branch_rules {
         manager.alter_table(Table::alter().table(Branch::Table).add_column(&mut column).to_owned()).await?;

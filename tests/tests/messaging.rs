@@ -12,7 +12,10 @@ use api::messaging::{NewMessage, Recipient};
 use entity::outbound_message::{self, Status};
 use registry_tests::gateway::{CALLBACK_SECRET, FakeGateway, post_callback};
 use registry_tests::{TestApp, both_backends};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, PaginatorTrait, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
+};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -234,6 +237,71 @@ both_backends! {
         // The same callback again is recognised and changes nothing.
         post_callback(&server.client, &server.url("/callbacks/sms/replies"), &reply, CALLBACK_SECRET).await;
         assert_eq!(entity::inbound_reply::Entity::find().count(app.app.db()).await.unwrap(), 1);
+    }
+
+    async fn answers_to_a_recommitment_sms_confirm_or_pause_the_volunteer(db) {
+        use entity::volunteer::{self, DonorStatus, HlaResolution, StatusReason};
+        use sea_orm::sea_query::Expr;
+        let gateway = FakeGateway::start().await;
+        let app = db.app_with(gateway.configure()).await;
+        let server = app.serve().await;
+        let typed = app.register_volunteer(1, "51").await;
+        let other = app.register_volunteer(2, "51").await;
+        let long_ago = chrono::Utc::now() - chrono::Duration::days(500);
+        volunteer::Entity::update_many()
+            .col_expr(volunteer::Column::Status, Expr::value(DonorStatus::TemporarilyUnavailable))
+            .col_expr(volunteer::Column::StatusReason, Expr::value(StatusReason::UnableToContact))
+            .col_expr(volunteer::Column::HlaResolution, Expr::value(HlaResolution::High))
+            .col_expr(volunteer::Column::LastConfirmedAt, Expr::value(long_ago))
+            .exec(app.app.db())
+            .await
+            .unwrap();
+        let reply = |phone: &str, text: &str| {
+            let mobile = phone.trim_start_matches("+86").to_owned();
+            json!({ "extend": "", "mobile": mobile, "nationcode": "86", "sign": "中华骨髓库四川分库", "text": text, "time": chrono::Utc::now().timestamp() })
+        };
+        let url = server.url("/callbacks/sms/replies");
+        let record = |id: Uuid| {
+            let db = app.app.db().clone();
+            async move { volunteer::Entity::find_by_id(id).one(&db).await.unwrap().unwrap() }
+        };
+
+        // A "1" that answers nothing is kept for staff, not read as consent.
+        post_callback(&server.client, &url, &reply(&typed.phone, "1"), CALLBACK_SECRET).await;
+        assert_eq!(record(typed.id).await.status, DonorStatus::TemporarilyUnavailable);
+
+        for volunteer in [&typed, &other] {
+            let mut ask = sms(&volunteer.phone, "recommitment", &[("name", "张三")]);
+            ask.volunteer_id = Some(volunteer.id);
+            queue(&app, ask).await;
+        }
+        post_callback(&server.client, &url, &reply(&typed.phone, "１"), CALLBACK_SECRET).await;
+        let willing = record(typed.id).await;
+        assert_eq!((willing.status, willing.status_reason), (DonorStatus::Available, None), "still willing: back on the register");
+        assert!(willing.last_confirmed_at > long_ago + chrono::Duration::days(400), "and confirmed");
+
+        volunteer::Entity::update_many()
+            .col_expr(volunteer::Column::Status, Expr::value(DonorStatus::Available))
+            .col_expr(volunteer::Column::StatusReason, Expr::value(Option::<StatusReason>::None))
+            .filter(volunteer::Column::Id.eq(other.id))
+            .exec(app.app.db())
+            .await
+            .unwrap();
+        post_callback(&server.client, &url, &reply(&other.phone, "2"), CALLBACK_SECRET).await;
+        let paused = record(other.id).await;
+        assert_eq!((paused.status, paused.status_reason), (DonorStatus::TemporarilyUnavailable, Some(StatusReason::Personal)));
+        let days = (paused.status_until.unwrap() - chrono::Utc::now().date_naive()).num_days();
+        assert!((179..=181).contains(&days), "the branch's reply pause, 180 days: {days}");
+
+        let handled: Vec<String> = entity::inbound_reply::Entity::find()
+            .order_by_asc(entity::inbound_reply::Column::Id)
+            .all(app.app.db())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|reply| reply.handled_as)
+            .collect();
+        assert_eq!(handled, ["unmatched", "recommitted", "paused"]);
     }
 
     async fn a_repeated_delivery_receipt_changes_nothing_the_second_time(db) {

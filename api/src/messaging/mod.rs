@@ -55,6 +55,8 @@ struct Inner {
 }
 
 impl Messaging {
+    /// `reply_handlers` act on replies after the backbone's own (the TD opt-out).
+    ///
     /// # Errors
     /// The configured provider lacks its credentials.
     pub fn new(
@@ -62,6 +64,7 @@ impl Messaging {
         keys: Arc<KeyRing>,
         settings: MessagingSettings,
         metrics: Arc<Metrics>,
+        reply_handlers: Vec<Arc<dyn ReplyHandler>>,
     ) -> anyhow::Result<Self> {
         let (provider, development): (Arc<dyn SmsProvider>, _) = match settings.provider {
             SmsProviderKind::Development => {
@@ -79,7 +82,7 @@ impl Messaging {
                 provider,
                 development,
                 metrics,
-                reply_handlers: replies::default_handlers(),
+                reply_handlers: replies::default_handlers().into_iter().chain(reply_handlers).collect(),
                 process_id: Uuid::new_v4().simple().to_string()[..8].to_owned(),
                 settings,
             }),

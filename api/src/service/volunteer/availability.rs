@@ -42,11 +42,12 @@ const CONFIRMATION_MINUTES: i64 = 15;
 type PauseDue = (Uuid, Vec<u8>, Option<NaiveDate>, bool, bool);
 
 /// The EMDIS reasons of a pause the volunteer set in the app.
-const PAUSE_REASONS: [StatusReason; 3] = [StatusReason::Medical, StatusReason::Personal, StatusReason::Moved];
+pub(super) const PAUSE_REASONS: [StatusReason; 3] =
+    [StatusReason::Medical, StatusReason::Personal, StatusReason::Moved];
 
 /// The reasons a volunteer set themselves, which they may also lift themselves. A TU set by
 /// staff for another reason (after transplantation, say) is the coordinator's to lift.
-const OWN_REASONS: [StatusReason; 4] =
+pub(super) const OWN_REASONS: [StatusReason; 4] =
     [StatusReason::Medical, StatusReason::Personal, StatusReason::Moved, StatusReason::UnableToContact];
 
 /// What the app shows before a withdrawal: its effect, and the pause it could be instead.
@@ -471,11 +472,11 @@ fn in_no_case(model: &volunteer::Model) -> AppResult<()> {
 }
 
 /// Where a volunteer returns after a pause: available once HLA typed, pending before.
-fn returning_status(model: &volunteer::Model) -> DonorStatus {
+pub(super) fn returning_status(model: &volunteer::Model) -> DonorStatus {
     if model.hla_resolution == HlaResolution::Untyped { DonorStatus::Pending } else { DonorStatus::Available }
 }
 
 /// The branch's calendar date at `now`.
-fn local_today(rules: &BranchRules, now: DateTime<Utc>) -> NaiveDate {
+pub(super) fn local_today(rules: &BranchRules, now: DateTime<Utc>) -> NaiveDate {
     (now + Duration::minutes(i64::from(rules.quiet_hours.utc_offset_minutes))).date_naive()
 }

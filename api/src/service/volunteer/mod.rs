@@ -9,6 +9,7 @@ mod family;
 mod inbox;
 mod privacy;
 mod profile;
+mod recommitment;
 mod records;
 mod sign_in;
 
@@ -21,5 +22,6 @@ pub use family::{FamilyMemberView, FamilyService, InfoPack, NewFamilyMember};
 pub use inbox::{InboxService, NotificationPage, NotificationView, Preferences};
 pub use privacy::{DataAccess, PrivacyService};
 pub use profile::{ProfileChanges, ProfileService};
+pub use recommitment::{RESPONSE_WINDOW_DAYS, RecommitmentReply};
 pub use records::{Lookup, NewVolunteer, PersonalField, UnmaskPurpose, VolunteerService, VolunteerView};
 pub use sign_in::{SignedIn, VolunteerSignIn};
