@@ -8,6 +8,7 @@
 pub mod audit_event;
 pub mod backup_contact;
 pub mod branch;
+pub mod contact_attempt;
 pub mod enrolment_ticket;
 pub mod family_member;
 pub mod hospital;

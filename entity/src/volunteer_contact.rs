@@ -34,6 +34,8 @@ pub struct Model {
     pub started_at: DateTimeUtc,
     /// Set when replaced; the row stays as history.
     pub ended_at: Option<DateTimeUtc>,
+    /// Set when staff found it wrong or out of service; a new value replaces the row.
+    pub invalid_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,6 +14,7 @@ mod m20261125_000003_create_identity;
 mod m20261125_000004_create_hospitals;
 mod m20261125_000005_create_volunteers;
 mod m20261125_000006_create_self_service;
+mod m20261125_000007_create_contact_attempts;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_create_hospitals::Migration),
             Box::new(m20261125_000005_create_volunteers::Migration),
             Box::new(m20261125_000006_create_self_service::Migration),
+            Box::new(m20261125_000007_create_contact_attempts::Migration),
         ]
     }
 }

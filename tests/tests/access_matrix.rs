@@ -207,6 +207,11 @@ const EXPECTATIONS: &[(&str, Access, &str)] = &[
         r#"mutation { removeFamilyMember(id: "018f0000-0000-7000-8000-000000000000") { id } }"#,
     ),
     ("Mutation.requestFamilyInfoPack", Access::Volunteer, "mutation { requestFamilyInfoPack(channel: STAFF_CALL) }"),
+    (
+        "Mutation.logContactAttempt",
+        Access::BranchStaff,
+        r#"mutation { logContactAttempt(volunteerId: "VOLUNTEER", input: { channel: PHONE_CALL, outcome: NO_ANSWER }) { id } }"#,
+    ),
 ];
 
 /// One caller of each kind; `volunteer` is a registered volunteer of branch 51.

@@ -530,4 +530,38 @@ both_backends! {
         assert_eq!(phone.call("SignOut", json!({ "refreshToken": refresh_token })).await["signOut"], true);
         assert_eq!(error_codes(&phone.send("Home", json!({})).await), ["UNAUTHENTICATED"], "signed out at once");
     }
+
+    async fn staff_log_attempts_and_a_dead_number_is_marked_invalid(db) {
+        let app = db.app().await;
+        let server = app.serve().await;
+        let mut phone = Mobile::new(&server);
+        phone.enrol(&app, PHONE, enrolment()).await;
+        let id = the_volunteer(&app).await.id.to_string();
+        let log = "mutation($id: ID!, $input: ContactAttemptInput!) { logContactAttempt(volunteerId: $id, input: $input) { outcome note } }";
+        let recruiter = app.staff_token("branch_recruiter", "51").await;
+        let elsewhere = app.staff_token("branch_recruiter", "11").await;
+        let input = json!({ "channel": "PHONE_CALL", "outcome": "NOT_IN_SERVICE", "contactKind": "PRIMARY_PHONE", "note": "空号，提示音：您拨打的号码不存在" });
+        let (_, refused) = server.gql(Some(&elsewhere), log, json!({ "id": id, "input": input })).await;
+        assert_eq!(error_codes(&refused), ["FORBIDDEN"], "another branch's volunteer");
+        let long = json!({ "channel": "VISIT", "outcome": "NO_ANSWER", "note": "x".repeat(10_000) });
+        let (_, bad) = server.gql(Some(&recruiter), log, json!({ "id": id, "input": long })).await;
+        assert_eq!((error_codes(&bad), field_of(&bad)), (vec!["BAD_USER_INPUT".into()], "input.note".into()));
+        assert_eq!(entity::contact_attempt::Entity::find().count(app.app.db()).await.unwrap(), 0, "nothing logged");
+
+        let (_, logged) = server.gql(Some(&recruiter), log, json!({ "id": id, "input": input })).await;
+        assert_eq!(logged["data"]["logContactAttempt"]["outcome"], "NOT_IN_SERVICE", "{logged}");
+        let backup = json!({ "channel": "BACKUP_CONTACT", "outcome": "REACHED", "note": "父亲说他换了号码" });
+        server.gql(Some(&recruiter), log, json!({ "id": id, "input": backup })).await;
+
+        let view = "query($id: ID!) { volunteer(id: $id) { contacts { kind invalidAt } contactAttempts { channel outcome contactKind note } } }";
+        let (_, seen) = server.gql(Some(&recruiter), view, json!({ "id": id })).await;
+        let record = &seen["data"]["volunteer"];
+        assert!(record["contacts"][0]["invalidAt"].is_string(), "the dead number is marked: {seen}");
+        let attempts = record["contactAttempts"].as_array().unwrap();
+        assert_eq!(attempts.len(), 2);
+        assert_eq!(attempts[0]["channel"], "BACKUP_CONTACT", "newest first");
+        assert_eq!(attempts[1]["contactKind"], "PRIMARY_PHONE");
+        let (_, own) = phone.server.gql(phone.token.as_deref(), "{ me { contactAttempts { id } } }", json!({})).await;
+        assert_eq!(error_codes(&own), ["FORBIDDEN"], "staff's log is not the volunteer's to read");
+    }
 }

@@ -14,7 +14,9 @@ mod vocabulary;
 pub use national_id::{NationalId, Sex};
 pub use person_name::PersonName;
 pub use phone::Phone;
-pub use vocabulary::{Abo, BloodGroup, PauseReason, Relationship, Rh, Stance, WithdrawalCause};
+pub use vocabulary::{
+    Abo, AttemptChannel, AttemptOutcome, BloodGroup, PauseReason, Relationship, Rh, Stance, WithdrawalCause,
+};
 
 /// Checks the form of a branch key, a GB/T 2260 province code: two digits. Whether the branch
 /// exists is the database's to say.

@@ -146,6 +146,40 @@ stored_names! {
     }
 }
 
+stored_names! {
+    /// How staff tried to reach a volunteer.
+    AttemptChannel {
+        PhoneCall => "phone_call",
+        Sms => "sms",
+        Wechat => "wechat",
+        Letter => "letter",
+        Visit => "visit",
+        BackupContact => "backup_contact",
+    }
+}
+
+stored_names! {
+    /// What came of an attempt to reach a volunteer.
+    AttemptOutcome {
+        Reached => "reached",
+        NoAnswer => "no_answer",
+        /// The number belongs to someone else: the contact is marked invalid.
+        WrongNumber => "wrong_number",
+        /// The number is not in service: the contact is marked invalid.
+        NotInService => "not_in_service",
+        Refused => "refused",
+        CallLater => "call_later",
+    }
+}
+
+impl AttemptOutcome {
+    /// Whether the outcome proves the contact tried is no way to reach the volunteer.
+    #[must_use]
+    pub const fn invalidates_contact(self) -> bool {
+        matches!(self, Self::WrongNumber | Self::NotInService)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

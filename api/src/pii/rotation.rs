@@ -19,6 +19,7 @@ use super::{Binding, FieldCipher};
 pub const SEALED_COLUMNS: &[(&str, &str)] = &[
     ("backup_contact", "name"),
     ("backup_contact", "phone"),
+    ("contact_attempt", "note"),
     ("family_member", "name"),
     ("family_member", "phone"),
     ("hospital", "contact"),

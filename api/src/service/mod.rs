@@ -52,6 +52,7 @@ pub struct Services {
     pub family: volunteer::FamilyService,
     pub privacy: volunteer::PrivacyService,
     pub alerts: alerts::StaffAlertService,
+    pub attempts: volunteer::ContactAttemptService,
     /// The outbox and its delivery, which every service that messages a volunteer uses.
     pub messaging: Messaging,
     /// Personal-data keys, for the services of later tables.
@@ -93,6 +94,7 @@ impl Services {
             family: volunteer::FamilyService::new(db.clone(), Arc::clone(&keys), volunteers.clone(), messaging.clone()),
             privacy: volunteer::PrivacyService::new(db.clone(), Arc::clone(&keys), volunteers.clone()),
             alerts: alerts::StaffAlertService::new(db.clone()),
+            attempts: volunteer::ContactAttemptService::new(db.clone(), Arc::clone(&keys), volunteers.clone()),
             volunteers,
             volunteer_sign_in,
             branches: BranchService::new(db.clone()),

@@ -1,6 +1,9 @@
 use async_graphql::{Context, ID, Object, Result};
 
-use crate::graphql::types::{EnrolmentInput, PersonalField, SignInCodeSent, UnmaskPurpose, Volunteer, VolunteerSignIn};
+use crate::graphql::types::{
+    ContactAttempt, ContactAttemptInput, EnrolmentInput, PersonalField, SignInCodeSent, UnmaskPurpose, Volunteer,
+    VolunteerSignIn,
+};
 use crate::graphql::{client_address, parse_id, principal, request_id, services};
 
 #[derive(Debug, Default)]
@@ -83,5 +86,22 @@ impl VolunteerMutation {
         let id = parse_id("id", &id)?;
         services(ctx)?.alerts.resolve(&coordinator, &actor, id, request_id(ctx)).await?;
         Ok(true)
+    }
+
+    /// Logs an attempt to reach a volunteer (channel, outcome, note). A wrong number or one not
+    /// in service marks the contact tried invalid. Audited.
+    ///
+    /// Access: national administrators; coordinators and recruiters of the volunteer's branch.
+    async fn log_contact_attempt(
+        &self,
+        ctx: &Context<'_>,
+        volunteer_id: ID,
+        input: ContactAttemptInput,
+    ) -> Result<ContactAttempt> {
+        let actor = principal(ctx);
+        let reader = actor.volunteer_reader()?;
+        let id = parse_id("volunteerId", &volunteer_id)?;
+        let attempts = &services(ctx)?.attempts;
+        Ok(attempts.log(&reader, &actor, id, input.into(), request_id(ctx)).await?.into())
     }
 }

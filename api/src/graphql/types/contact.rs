@@ -16,6 +16,8 @@ pub struct Contact {
     pub started_at: DateTime<Utc>,
     /// When it was replaced; null for a current contact.
     pub ended_at: Option<DateTime<Utc>>,
+    /// When staff found it wrong or out of service; null while it is thought good.
+    pub invalid_at: Option<DateTime<Utc>>,
 }
 
 impl From<service::ContactView> for Contact {
@@ -26,6 +28,7 @@ impl From<service::ContactView> for Contact {
             verified_at: view.verified_at,
             started_at: view.started_at,
             ended_at: view.ended_at,
+            invalid_at: view.invalid_at,
         }
     }
 }
@@ -171,6 +174,131 @@ impl From<Relationship> for domain::Relationship {
             Relationship::Friend => Self::Friend,
             Relationship::Colleague => Self::Colleague,
             Relationship::Other => Self::Other,
+        }
+    }
+}
+
+/// One attempt by staff to reach the volunteer.
+#[derive(Debug, SimpleObject)]
+pub struct ContactAttempt {
+    pub id: ID,
+    pub channel: AttemptChannel,
+    pub outcome: AttemptOutcome,
+    /// Which of the volunteer's own contacts was tried, if one was.
+    pub contact_kind: Option<ContactKind>,
+    pub note: Option<String>,
+    /// The staff account that made it.
+    pub staff_id: ID,
+    pub attempted_at: DateTime<Utc>,
+}
+
+impl From<service::AttemptView> for ContactAttempt {
+    fn from(view: service::AttemptView) -> Self {
+        Self {
+            id: ID(view.id.to_string()),
+            channel: view.channel.into(),
+            outcome: view.outcome.into(),
+            contact_kind: view.contact_kind.map(Into::into),
+            note: view.note,
+            staff_id: ID(view.staff_id.to_string()),
+            attempted_at: view.attempted_at,
+        }
+    }
+}
+
+/// An attempt to log.
+#[derive(Debug, InputObject)]
+pub struct ContactAttemptInput {
+    pub channel: AttemptChannel,
+    pub outcome: AttemptOutcome,
+    /// Which of the volunteer's own contacts was tried; WRONG_NUMBER or NOT_IN_SERVICE marks
+    /// it invalid.
+    pub contact_kind: Option<ContactKind>,
+    /// Up to 500 characters.
+    pub note: Option<String>,
+}
+
+impl From<ContactAttemptInput> for service::NewAttempt {
+    fn from(input: ContactAttemptInput) -> Self {
+        Self {
+            channel: input.channel.into(),
+            outcome: input.outcome.into(),
+            contact: input.contact_kind.map(Into::into),
+            note: input.note,
+        }
+    }
+}
+
+/// How staff tried to reach a volunteer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+pub enum AttemptChannel {
+    PhoneCall,
+    Sms,
+    Wechat,
+    Letter,
+    Visit,
+    BackupContact,
+}
+
+impl From<AttemptChannel> for domain::AttemptChannel {
+    fn from(channel: AttemptChannel) -> Self {
+        match channel {
+            AttemptChannel::PhoneCall => Self::PhoneCall,
+            AttemptChannel::Sms => Self::Sms,
+            AttemptChannel::Wechat => Self::Wechat,
+            AttemptChannel::Letter => Self::Letter,
+            AttemptChannel::Visit => Self::Visit,
+            AttemptChannel::BackupContact => Self::BackupContact,
+        }
+    }
+}
+
+impl From<domain::AttemptChannel> for AttemptChannel {
+    fn from(channel: domain::AttemptChannel) -> Self {
+        match channel {
+            domain::AttemptChannel::PhoneCall => Self::PhoneCall,
+            domain::AttemptChannel::Sms => Self::Sms,
+            domain::AttemptChannel::Wechat => Self::Wechat,
+            domain::AttemptChannel::Letter => Self::Letter,
+            domain::AttemptChannel::Visit => Self::Visit,
+            domain::AttemptChannel::BackupContact => Self::BackupContact,
+        }
+    }
+}
+
+/// What came of an attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+pub enum AttemptOutcome {
+    Reached,
+    NoAnswer,
+    WrongNumber,
+    NotInService,
+    Refused,
+    CallLater,
+}
+
+impl From<AttemptOutcome> for domain::AttemptOutcome {
+    fn from(outcome: AttemptOutcome) -> Self {
+        match outcome {
+            AttemptOutcome::Reached => Self::Reached,
+            AttemptOutcome::NoAnswer => Self::NoAnswer,
+            AttemptOutcome::WrongNumber => Self::WrongNumber,
+            AttemptOutcome::NotInService => Self::NotInService,
+            AttemptOutcome::Refused => Self::Refused,
+            AttemptOutcome::CallLater => Self::CallLater,
+        }
+    }
+}
+
+impl From<domain::AttemptOutcome> for AttemptOutcome {
+    fn from(outcome: domain::AttemptOutcome) -> Self {
+        match outcome {
+            domain::AttemptOutcome::Reached => Self::Reached,
+            domain::AttemptOutcome::NoAnswer => Self::NoAnswer,
+            domain::AttemptOutcome::WrongNumber => Self::WrongNumber,
+            domain::AttemptOutcome::NotInService => Self::NotInService,
+            domain::AttemptOutcome::Refused => Self::Refused,
+            domain::AttemptOutcome::CallLater => Self::CallLater,
         }
     }
 }

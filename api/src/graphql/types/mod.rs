@@ -14,7 +14,7 @@ mod volunteer;
 
 pub use audit::AuditEventPage;
 pub use branch::Branch;
-pub use contact::{BackupContactInput, ContactKind, PhoneKind, TypedContactKind};
+pub use contact::{BackupContactInput, ContactAttempt, ContactAttemptInput, ContactKind, PhoneKind, TypedContactKind};
 pub use delivery::{CampaignDelivery, MessageDelivery};
 pub use development::DevelopmentSms;
 pub use family::{DataAccess, FamilyMember, FamilyMemberInput, InfoPackChannel, StaffAlert, Stance};

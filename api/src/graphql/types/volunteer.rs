@@ -75,6 +75,15 @@ impl Volunteer {
         Ok(found.into_iter().map(Into::into).collect())
     }
 
+    /// Staff's latest attempts to reach the volunteer (100), newest first.
+    ///
+    /// Access: staff who may read the record.
+    async fn contact_attempts(&self, ctx: &Context<'_>) -> Result<Vec<super::ContactAttempt>> {
+        principal(ctx).volunteer_reader()?;
+        let found = services(ctx)?.attempts.attempts(self.uuid).await?;
+        Ok(found.into_iter().map(Into::into).collect())
+    }
+
     /// Relatives or friends to try when the volunteer cannot be reached, masked.
     async fn backup_contacts(&self, ctx: &Context<'_>) -> Result<Vec<BackupContact>> {
         let found = services(ctx)?.contacts.backup_contacts(self.uuid).await?;

@@ -147,6 +147,7 @@ pub struct ContactView {
     pub verified_at: Option<DateTime<Utc>>,
     pub started_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
+    pub invalid_at: Option<DateTime<Utc>>,
 }
 
 /// A backup contact as shown: masked.
@@ -221,6 +222,7 @@ impl ContactService {
             verified_at: row.verified_at,
             started_at: row.started_at,
             ended_at: row.ended_at,
+            invalid_at: row.invalid_at,
         })
     }
 
@@ -442,6 +444,7 @@ impl ContactService {
             verified_at: Set(verified_at),
             started_at: Set(now),
             ended_at: Set(None),
+            invalid_at: Set(None),
         }
         .insert(conn)
         .await

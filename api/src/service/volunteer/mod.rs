@@ -1,6 +1,7 @@
 //! Volunteers: their records, signing in, enrolling, and the self-service of the mobile app
 //! (contacts, availability, the notification list, profile corrections, family, privacy).
 
+mod attempts;
 mod availability;
 mod codes;
 mod contacts;
@@ -13,6 +14,7 @@ mod recommitment;
 mod records;
 mod sign_in;
 
+pub use attempts::{AttemptView, ContactAttemptService, NewAttempt};
 pub use availability::{AvailabilityRun, AvailabilityService, PAUSE_REMINDER_DAYS, WithdrawalNotice, Withdrawn};
 pub use codes::CodeSent;
 pub(crate) use codes::Codes;

@@ -247,6 +247,7 @@ impl VolunteerService {
             verified_at: Set(input.phone_verified.then_some(now)),
             started_at: Set(now),
             ended_at: Set(None),
+            invalid_at: Set(None),
         }
         .insert(txn)
         .await
