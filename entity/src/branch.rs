@@ -32,6 +32,14 @@ pub struct Model {
     pub pause_grace_days: i32,
     /// How long a pause answered by SMS ("2" to a recommitment message) lasts.
     pub reply_pause_days: i32,
+    /// A confirmation older than this puts the volunteer in the lost-contact work queue.
+    pub stale_contact_days: i32,
+    /// Failed attempts to reach a volunteer, within the window below, before staff may mark
+    /// them lost (TU/UC).
+    pub lost_after_attempts: i32,
+    pub lost_attempt_window_days: i32,
+    /// How long a campaign waits for answers before its silent recipients count as non-responders.
+    pub campaign_response_days: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

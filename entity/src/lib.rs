@@ -5,9 +5,12 @@
 //! data are ciphertexts (`Vec<u8>`) written by `api::pii`, with a blind index beside them
 //! where exact lookup is needed.
 
+pub mod attrition_rollup;
 pub mod audit_event;
 pub mod backup_contact;
 pub mod branch;
+pub mod campaign;
+pub mod campaign_recipient;
 pub mod contact_attempt;
 pub mod enrolment_ticket;
 pub mod family_member;
@@ -15,6 +18,8 @@ pub mod hospital;
 pub mod hospital_credential;
 pub mod inbound_reply;
 pub mod inbox_notification;
+pub mod job_lease;
+pub mod lost_contact_entry;
 pub mod message_template;
 pub mod messaging_opt_out;
 pub mod outbound_message;
@@ -25,4 +30,7 @@ pub mod staff_account;
 pub mod staff_alert;
 pub mod volunteer;
 pub mod volunteer_contact;
+pub mod volunteer_export;
+pub mod volunteer_name_prefix;
+pub mod volunteer_status_change;
 pub mod volunteer_tombstone;

@@ -15,6 +15,8 @@ mod m20261125_000004_create_hospitals;
 mod m20261125_000005_create_volunteers;
 mod m20261125_000006_create_self_service;
 mod m20261125_000007_create_contact_attempts;
+mod m20261202_000008_create_volunteer_search;
+mod m20261202_000009_create_retention;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -30,6 +32,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_create_volunteers::Migration),
             Box::new(m20261125_000006_create_self_service::Migration),
             Box::new(m20261125_000007_create_contact_attempts::Migration),
+            Box::new(m20261202_000008_create_volunteer_search::Migration),
+            Box::new(m20261202_000009_create_retention::Migration),
         ]
     }
 }

@@ -352,9 +352,13 @@ impl MigrationTrait for Migration {
         ] {
             manager.alter_table(Table::alter().table(Volunteer::Table).drop_column(column).to_owned()).await?;
         }
-        for column in
-            [Branch::CoolingOffDays, Branch::ConfirmIntervalMonths, Branch::MaxPauseDays, Branch::PauseGraceDays]
-        {
+        for column in [
+            Branch::CoolingOffDays,
+            Branch::ConfirmIntervalMonths,
+            Branch::MaxPauseDays,
+            Branch::PauseGraceDays,
+            Branch::ReplyPauseDays,
+        ] {
             manager.alter_table(Table::alter().table(Branch::Table).drop_column(column).to_owned()).await?;
         }
         Ok(())

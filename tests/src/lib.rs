@@ -125,6 +125,45 @@ impl TestApp {
         Registered { id, ..registered }
     }
 
+    /// Makes a volunteer's last confirmation `days` old, as time passing would.
+    pub async fn age_confirmation(&self, id: uuid::Uuid, days: i64) {
+        use sea_orm::sea_query::Expr;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        entity::volunteer::Entity::update_many()
+            .col_expr(
+                entity::volunteer::Column::LastConfirmedAt,
+                Expr::value(chrono::Utc::now() - chrono::Duration::days(days)),
+            )
+            .filter(entity::volunteer::Column::Id.eq(id))
+            .exec(self.app.db())
+            .await
+            .unwrap();
+    }
+
+    /// Runs `query` in-process as `principal` and returns its data, failing on any error.
+    pub async fn data_as(
+        &self,
+        principal: &api::service::Principal,
+        query: &str,
+        variables: serde_json::Value,
+    ) -> serde_json::Value {
+        let request = async_graphql::Request::new(query).variables(async_graphql::Variables::from_json(variables));
+        let response = self.execute_as(principal.clone(), request).await;
+        assert!(response.errors.is_empty(), "{query}: {:?}", response.errors);
+        response.data.into_json().unwrap()
+    }
+
+    /// Runs `query` in-process as `principal` and returns the whole response as JSON.
+    pub async fn response_as(
+        &self,
+        principal: &api::service::Principal,
+        query: &str,
+        variables: serde_json::Value,
+    ) -> serde_json::Value {
+        let request = async_graphql::Request::new(query).variables(async_graphql::Variables::from_json(variables));
+        serde_json::to_value(self.execute_as(principal.clone(), request).await).unwrap()
+    }
+
     /// Delivers what is queued and returns the latest sign-in code the development gateway
     /// "sent" to `phone` (E.164), as a developer reads it from `developmentSms`.
     pub async fn latest_code(&self, phone: &str) -> Option<String> {
@@ -153,6 +192,23 @@ impl TestApp {
     pub async fn serve(&self) -> Server {
         Server::start(self.app.clone()).await
     }
+}
+
+/// A staff caller of `role` (`national_admin`, `branch_coordinator`, …) in `branch`, for
+/// in-process calls: what the HTTP handler would make of their token.
+#[must_use]
+pub fn staff(role: &str, branch: &str) -> api::service::Principal {
+    api::service::Principal::Staff {
+        id: uuid::Uuid::now_v7(),
+        role: api::service::StaffRole::parse(role).unwrap(),
+        branch: branch.into(),
+    }
+}
+
+/// The `extensions.field` of a response's first error.
+#[must_use]
+pub fn error_field(response: &serde_json::Value) -> String {
+    response["errors"][0]["extensions"]["field"].as_str().unwrap_or_default().to_owned()
 }
 
 /// The password of the staff accounts [`TestApp::staff_token`] creates.

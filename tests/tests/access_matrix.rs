@@ -212,6 +212,26 @@ const EXPECTATIONS: &[(&str, Access, &str)] = &[
         Access::BranchStaff,
         r#"mutation { logContactAttempt(volunteerId: "VOLUNTEER", input: { channel: PHONE_CALL, outcome: NO_ANSWER }) { id } }"#,
     ),
+    (
+        "Query.searchVolunteers",
+        Access::BranchStaff,
+        "{ searchVolunteers(filter: { confirmedOverMonths: 12 }, first: 5) { totalCount edges { cursor node { id } } } }",
+    ),
+    (
+        "Mutation.setVolunteerStatus",
+        Access::Unmaskers,
+        r#"mutation { setVolunteerStatus(volunteerId: "VOLUNTEER", status: TU, reason: UC) { status } }"#,
+    ),
+    (
+        "Mutation.correctVolunteerRecord",
+        Access::Unmaskers,
+        r#"mutation { correctVolunteerRecord(volunteerId: "VOLUNTEER", input: { city: "绵阳" }) { city } }"#,
+    ),
+    (
+        "Mutation.markVolunteerLost",
+        Access::BranchStaff,
+        r#"mutation { markVolunteerLost(volunteerId: "VOLUNTEER") { status } }"#,
+    ),
 ];
 
 /// One caller of each kind; `volunteer` is a registered volunteer of branch 51.

@@ -8,6 +8,10 @@ use super::Invalid;
 /// names run long, so there is room, but not for a pasted paragraph.
 const MAX_CHARS: usize = 50;
 
+/// The name prefixes kept for search, in characters. Not one: a blind index of surnames alone
+/// would group the whole register by surname and find nothing a coordinator could use.
+const SEARCH_PREFIX_CHARS: std::ops::RangeInclusive<usize> = 2..=4;
+
 /// A person's name: trimmed, inner whitespace collapsed, 1 to 50 printable characters.
 /// `Debug` prints the masked form.
 #[derive(Clone, PartialEq, Eq)]
@@ -46,6 +50,30 @@ impl PersonName {
         self.0.to_lowercase()
     }
 
+    /// The normalised prefixes staff can search this name by: its first two, three and four
+    /// characters (fewer for a shorter name).
+    #[must_use]
+    pub fn search_prefixes(&self) -> Vec<String> {
+        let normalised: Vec<char> = self.normalised().chars().collect();
+        SEARCH_PREFIX_CHARS
+            .filter(|length| *length <= normalised.len())
+            .map(|length| normalised[..length].iter().collect())
+            .collect()
+    }
+
+    /// Reads a name prefix typed into a search, normalised as the stored prefixes are.
+    ///
+    /// # Errors
+    /// [`Invalid`] unless it is two to four characters of a name.
+    pub fn search_prefix(raw: &str) -> Result<String, Invalid> {
+        let prefix = Self::parse(raw)?.normalised();
+        if SEARCH_PREFIX_CHARS.contains(&prefix.chars().count()) {
+            Ok(prefix)
+        } else {
+            Err(Invalid("must be the first 2 to 4 characters of a name; search a whole name by `name`"))
+        }
+    }
+
     /// The first character and a star for each other one: `张*`, `欧**娜`-style masks reveal
     /// more than a registry needs, so only the surname's first character stays.
     #[must_use]
@@ -82,5 +110,16 @@ mod tests {
         assert_eq!(PersonName::parse("欧阳娜娜").unwrap().masked(), "欧***");
         assert_eq!(PersonName::parse("李").unwrap().masked(), "李*");
         assert_eq!(format!("{:?}", PersonName::parse("Li Lei").unwrap()), "PersonName(\"L****\")");
+    }
+
+    #[test]
+    fn search_prefixes_are_two_to_four_characters() {
+        assert_eq!(PersonName::parse("欧阳娜娜").unwrap().search_prefixes(), ["欧阳", "欧阳娜", "欧阳娜娜"]);
+        assert_eq!(PersonName::parse("张三").unwrap().search_prefixes(), ["张三"]);
+        assert!(PersonName::parse("李").unwrap().search_prefixes().is_empty());
+        assert_eq!(PersonName::parse("Li Lei").unwrap().search_prefixes(), ["li", "li ", "li l"]);
+        assert_eq!(PersonName::search_prefix(" 王芳 ").unwrap(), "王芳");
+        assert!(PersonName::search_prefix("王").is_err());
+        assert!(PersonName::search_prefix("王芳芳芳芳").is_err());
     }
 }

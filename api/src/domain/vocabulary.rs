@@ -178,6 +178,13 @@ impl AttemptOutcome {
     pub const fn invalidates_contact(self) -> bool {
         matches!(self, Self::WrongNumber | Self::NotInService)
     }
+
+    /// Whether the attempt failed to reach the volunteer: what counts towards marking them
+    /// lost. A refusal or "call later" reached them.
+    #[must_use]
+    pub const fn failed_to_reach(self) -> bool {
+        matches!(self, Self::NoAnswer | Self::WrongNumber | Self::NotInService)
+    }
 }
 
 #[cfg(test)]

@@ -59,7 +59,14 @@ pub fn admits(operation: OperationType, field: &str, caller: &Principal) -> Opti
             | "requestFamilyInfoPack",
         ) => matches!(caller, Principal::Volunteer { .. }),
         (OperationType::Query, "staffAlerts")
-        | (OperationType::Mutation, "unmaskVolunteerField" | "reviewNameCorrection" | "resolveStaffAlert") => {
+        | (
+            OperationType::Mutation,
+            "unmaskVolunteerField"
+            | "reviewNameCorrection"
+            | "resolveStaffAlert"
+            | "setVolunteerStatus"
+            | "correctVolunteerRecord",
+        ) => {
             matches!(caller, Principal::Staff { role, .. } if role.may_unmask())
         }
         (OperationType::Query, "hospital") => {
@@ -67,8 +74,11 @@ pub fn admits(operation: OperationType, field: &str, caller: &Principal) -> Opti
         }
         (OperationType::Query, "auditEvents") => staff(&[Auditor, NationalAdmin]),
         (OperationType::Mutation, "changeMyPassword") => matches!(caller, Principal::Staff { .. }),
-        (OperationType::Query, "messageDelivery" | "campaignDelivery" | "volunteer" | "findVolunteers")
-        | (OperationType::Mutation, "enrolOfflineRecruit" | "logContactAttempt") => {
+        (
+            OperationType::Query,
+            "messageDelivery" | "campaignDelivery" | "volunteer" | "findVolunteers" | "searchVolunteers",
+        )
+        | (OperationType::Mutation, "enrolOfflineRecruit" | "logContactAttempt" | "markVolunteerLost") => {
             staff(&[NationalAdmin, BranchCoordinator, BranchRecruiter])
         }
         (
@@ -88,7 +98,7 @@ pub fn admits(operation: OperationType, field: &str, caller: &Principal) -> Opti
 /// over GET, whose query string lands in proxy and browser logs.
 #[must_use]
 pub fn takes_personal_data(field: &str) -> bool {
-    matches!(field, "findVolunteers")
+    matches!(field, "findVolunteers" | "searchVolunteers")
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 pub mod access;
 mod extensions;
+mod loaders;
 mod mutation;
 mod query;
 mod types;
@@ -26,8 +27,10 @@ pub type RegistrySchema = Schema<query::Query, mutation::Mutation, EmptySubscrip
 #[must_use]
 pub fn build(settings: &Settings, services: Services, metrics: Arc<Metrics>) -> RegistrySchema {
     let production = settings.is_production();
-    let mut builder =
-        builder(&settings.graphql, !production).data(services).extension(extensions::Observe::new(metrics));
+    let mut builder = builder(&settings.graphql, !production)
+        .extension(loaders::Loaders::new(services.clone()))
+        .data(services)
+        .extension(extensions::Observe::new(metrics));
     if production {
         builder = builder.disable_introspection().disable_suggestions();
     }

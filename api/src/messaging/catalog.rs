@@ -1,5 +1,6 @@
-//! Templates and branch rules (messaging, cooling-off, freshness, pauses), cached: every queued and every sent message needs
-//! them, and they change rarely (a staff edit is seen by other processes within a minute).
+//! Templates and branch rules (messaging, cooling-off, freshness, pauses, retention), cached:
+//! every queued and every sent message needs them, and they change rarely (a staff edit is seen
+//! by other processes within a minute).
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -27,6 +28,15 @@ pub struct BranchRules {
     pub max_pause_days: i64,
     /// Days after a pause ends before an unconfirmed volunteer becomes TU/UC.
     pub pause_grace_days: i64,
+    /// How long a pause answered by SMS ("2") lasts.
+    pub reply_pause_days: i64,
+    /// A confirmation older than this puts the volunteer in the lost-contact work queue.
+    pub stale_contact_days: i64,
+    /// Failed attempts within `lost_attempt_window_days` before staff may mark a volunteer lost.
+    pub lost_after_attempts: u64,
+    pub lost_attempt_window_days: i64,
+    /// How long a campaign waits for answers.
+    pub campaign_response_days: i64,
 }
 
 #[derive(Debug, Default)]
@@ -109,5 +119,10 @@ fn rules(branch: &branch::Model) -> BranchRules {
         confirm_interval_months: u32::try_from(branch.confirm_interval_months).unwrap_or(12),
         max_pause_days: i64::from(branch.max_pause_days),
         pause_grace_days: i64::from(branch.pause_grace_days),
+        reply_pause_days: i64::from(branch.reply_pause_days),
+        stale_contact_days: i64::from(branch.stale_contact_days),
+        lost_after_attempts: u64::try_from(branch.lost_after_attempts).unwrap_or(3),
+        lost_attempt_window_days: i64::from(branch.lost_attempt_window_days),
+        campaign_response_days: i64::from(branch.campaign_response_days),
     }
 }

@@ -3,12 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use entity::outbound_message::{self, Channel, Status};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, TryInsertResult};
 use uuid::Uuid;
 
 use super::Messaging;
+use super::catalog::Snapshot;
 use crate::domain::Phone;
 use crate::domain::messaging::{render, signed_sms, sms_segments};
 use crate::error::{AppError, AppResult};
@@ -49,6 +50,9 @@ pub(super) fn binding(column: &'static str, id: Uuid) -> Binding<'static> {
     Binding { table: "outbound_message", column, row: id }
 }
 
+/// Rows per multi-row insert: well under SQLite's 32,766 and PostgreSQL's 65,535 parameters.
+const INSERT_CHUNK: usize = 500;
+
 impl Messaging {
     /// Queues `message` on `conn`, which may be the caller's transaction. Template variables are
     /// checked now: a missing one is the caller's error, not a garbled SMS later.
@@ -57,6 +61,70 @@ impl Messaging {
     /// BAD_USER_INPUT for an unknown template or branch, or variables that do not fit.
     pub async fn queue<C: ConnectionTrait>(&self, conn: &C, message: NewMessage) -> AppResult<Queued> {
         let catalog = self.inner.catalog.snapshot().await?;
+        let dedupe_key = message.dedupe_key.clone();
+        let (id, channel, row) = self.row(&catalog, message, Utc::now())?;
+        let inserted = outbound_message::Entity::insert(row)
+            .on_conflict_do_nothing_on([outbound_message::Column::DedupeKey])
+            .exec_without_returning(conn)
+            .await?;
+        if matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
+            self.inner.metrics.observe_message(channel, "queued");
+            return Ok(Queued { id, duplicate: false });
+        }
+        let first: Option<Uuid> = outbound_message::Entity::find()
+            .select_only()
+            .column(outbound_message::Column::Id)
+            .filter(outbound_message::Column::DedupeKey.eq(dedupe_key))
+            .into_tuple()
+            .one(conn)
+            .await?;
+        let id = first.ok_or_else(|| AppError::internal(anyhow::anyhow!("dedupe conflict without a row")))?;
+        Ok(Queued { id, duplicate: true })
+    }
+
+    /// Queues many messages on `conn` in multi-row inserts, for campaigns: each is checked as
+    /// [`Self::queue`] checks one, and a dedupe key queued before is skipped. Returns how many
+    /// were queued now.
+    ///
+    /// # Errors
+    /// As [`Self::queue`], for the first message that does not fit; nothing is queued then.
+    pub async fn queue_many<C: ConnectionTrait>(&self, conn: &C, messages: Vec<NewMessage>) -> AppResult<u64> {
+        let catalog = self.inner.catalog.snapshot().await?;
+        let now = Utc::now();
+        let rows =
+            messages.into_iter().map(|message| self.row(&catalog, message, now)).collect::<AppResult<Vec<_>>>()?;
+        let mut queued = 0;
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let (channels, chunk): (Vec<Channel>, Vec<outbound_message::ActiveModel>) =
+                rows.by_ref().take(INSERT_CHUNK).map(|(_, channel, row)| (channel, row)).unzip();
+            let inserted = outbound_message::Entity::insert_many(chunk)
+                .on_conflict_do_nothing_on([outbound_message::Column::DedupeKey])
+                .exec_without_returning(conn)
+                .await?;
+            let count = match inserted {
+                TryInsertResult::Inserted(n) => n,
+                TryInsertResult::Conflicted | TryInsertResult::Empty => 0,
+            };
+            queued += count;
+            // Only a resumed launch meets dedupe keys queued before, and it cannot tell which
+            // of a chunk were new: such a chunk is left out of the metric, not miscounted.
+            if count == u64::try_from(channels.len()).unwrap_or(u64::MAX) {
+                for channel in channels {
+                    self.inner.metrics.observe_message(channel, "queued");
+                }
+            }
+        }
+        Ok(queued)
+    }
+
+    /// The outbox row of a checked message, with its id and channel.
+    fn row(
+        &self,
+        catalog: &Snapshot,
+        message: NewMessage,
+        now: DateTime<Utc>,
+    ) -> AppResult<(Uuid, Channel, outbound_message::ActiveModel)> {
         let template = catalog
             .template(&message.template_key, &message.locale)
             .ok_or_else(|| AppError::invalid("templateKey", "no template with this key in this locale"))?;
@@ -65,9 +133,7 @@ impl Messaging {
         if message.dedupe_key.is_empty() || message.dedupe_key.len() > 200 {
             return Err(AppError::invalid("dedupeKey", "must be 1 to 200 characters"));
         }
-
         let id = Uuid::now_v7();
-        let now = Utc::now();
         let keys = &self.inner.keys;
         let variables = serde_json::to_string(&message.variables).map_err(AppError::internal)?;
         let (channel, phone, phone_index, segments) = match &message.recipient {
@@ -96,7 +162,7 @@ impl Messaging {
             locale: Set(message.locale),
             variables: Set(keys.cipher.encrypt(&variables, binding("variables", id))),
             segments: Set(i32::try_from(segments).unwrap_or(i32::MAX)),
-            dedupe_key: Set(message.dedupe_key.clone()),
+            dedupe_key: Set(message.dedupe_key),
             campaign_id: Set(message.campaign_id),
             attempts: Set(0),
             next_attempt_at: Set(now),
@@ -110,22 +176,6 @@ impl Messaging {
             sent_at: Set(None),
             delivered_at: Set(None),
         };
-        let inserted = outbound_message::Entity::insert(row)
-            .on_conflict_do_nothing_on([outbound_message::Column::DedupeKey])
-            .exec_without_returning(conn)
-            .await?;
-        if matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
-            self.inner.metrics.observe_message(channel, "queued");
-            return Ok(Queued { id, duplicate: false });
-        }
-        let first: Option<Uuid> = outbound_message::Entity::find()
-            .select_only()
-            .column(outbound_message::Column::Id)
-            .filter(outbound_message::Column::DedupeKey.eq(message.dedupe_key))
-            .into_tuple()
-            .one(conn)
-            .await?;
-        let id = first.ok_or_else(|| AppError::internal(anyhow::anyhow!("dedupe conflict without a row")))?;
-        Ok(Queued { id, duplicate: true })
+        Ok((id, channel, row))
     }
 }

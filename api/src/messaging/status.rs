@@ -2,7 +2,8 @@
 
 use std::collections::HashMap;
 
-use entity::outbound_message::{Column, Entity, Status};
+use entity::outbound_message::{Column, Entity, Model, Status};
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Order, Query};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
@@ -59,9 +60,11 @@ pub struct MessageDelivery {
     pub channel: &'static str,
     pub status: &'static str,
     pub template_key: String,
+    pub campaign_id: Option<Uuid>,
     pub recipient_phone_masked: Option<String>,
     pub attempts: i32,
     pub last_error: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
     pub sent_at: Option<chrono::DateTime<chrono::Utc>>,
     pub delivered_at: Option<chrono::DateTime<chrono::Utc>>,
 }
@@ -72,9 +75,49 @@ impl Messaging {
     /// # Errors
     /// The database failed.
     pub async fn message_delivery(&self, id: Uuid) -> AppResult<Option<MessageDelivery>> {
-        let Some(message) = Entity::find_by_id(id).one(&self.inner.db).await? else {
-            return Ok(None);
-        };
+        Ok(Entity::find_by_id(id).one(&self.inner.db).await?.map(|message| self.delivery_of(message)))
+    }
+
+    /// The latest `latest` messages to each volunteer of `volunteers`, newest first, in one
+    /// statement (a window over each volunteer's messages, which PostgreSQL and SQLite share).
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn messages_of(
+        &self,
+        volunteers: &[Uuid],
+        latest: u64,
+    ) -> AppResult<HashMap<Uuid, Vec<MessageDelivery>>> {
+        let rank = Alias::new("rank_in_volunteer");
+        let mut ranked = Query::select();
+        ranked
+            .column(Asterisk)
+            .expr_as(
+                Expr::cust("ROW_NUMBER() OVER (PARTITION BY volunteer_id ORDER BY created_at DESC, id DESC)"),
+                rank.clone(),
+            )
+            .from(Entity)
+            .and_where(Expr::col(Column::VolunteerId).is_in(volunteers.iter().copied()));
+        let mut latest_ones = Query::select();
+        latest_ones
+            .column(Asterisk)
+            .from_subquery(ranked, Alias::new("ranked"))
+            .and_where(Expr::col(rank).lte(latest))
+            .order_by(Column::CreatedAt, Order::Desc)
+            .order_by(Column::Id, Order::Desc);
+        let statement = self.inner.db.get_database_backend().build(&latest_ones);
+        let rows = Entity::find().from_raw_sql(statement).all(&self.inner.db).await?;
+        let mut messages: HashMap<Uuid, Vec<MessageDelivery>> = HashMap::new();
+        for row in rows {
+            if let Some(volunteer) = row.volunteer_id {
+                messages.entry(volunteer).or_default().push(self.delivery_of(row));
+            }
+        }
+        Ok(messages)
+    }
+
+    fn delivery_of(&self, message: Model) -> MessageDelivery {
+        let id = message.id;
         let phone = message
             .recipient_phone
             .as_deref()
@@ -83,17 +126,19 @@ impl Messaging {
             })
             .and_then(|phone| crate::domain::Phone::parse(&phone).ok())
             .map(|phone| phone.masked());
-        Ok(Some(MessageDelivery {
+        MessageDelivery {
             id,
             branch_code: message.branch_code,
             channel: message.channel.as_str(),
             status: message.status.as_str(),
             template_key: message.template_key,
+            campaign_id: message.campaign_id,
             recipient_phone_masked: phone,
             attempts: message.attempts,
             last_error: message.last_error,
+            created_at: message.created_at,
             sent_at: message.sent_at,
             delivered_at: message.delivered_at,
-        }))
+        }
     }
 }

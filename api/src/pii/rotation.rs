@@ -34,6 +34,7 @@ pub const SEALED_COLUMNS: &[(&str, &str)] = &[
     ("volunteer", "national_id"),
     ("volunteer", "pending_name"),
     ("volunteer_contact", "value"),
+    ("volunteer_status_change", "note"),
 ];
 
 /// What a rotation run did.

@@ -6,7 +6,7 @@ use entity::audit_event;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 use uuid::Uuid;
 
-use super::Principal;
+use super::{Principal, keyset};
 use crate::error::AppResult;
 
 /// One event to record. `detail` must not carry personal data.
@@ -79,7 +79,7 @@ pub async fn search<C: ConnectionTrait>(
     first: u64,
     after: Option<&str>,
 ) -> AppResult<AuditPage> {
-    use sea_orm::{ColumnTrait, Condition, QueryFilter, QueryOrder, QuerySelect};
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
 
     use super::StaffRole;
     use crate::error::AppError;
@@ -110,11 +110,7 @@ pub async fn search<C: ConnectionTrait>(
     if let Some(cursor) = after {
         let (at, id) =
             decode_cursor(cursor).ok_or_else(|| AppError::invalid("after", "is not a cursor from this query"))?;
-        query = query.filter(
-            Condition::any()
-                .add(audit_event::Column::At.lt(at))
-                .add(Condition::all().add(audit_event::Column::At.eq(at)).add(audit_event::Column::Id.lt(id))),
-        );
+        query = query.filter(keyset::after(audit_event::Column::At, at, audit_event::Column::Id, id, true));
     }
     let mut events = query
         .order_by_desc(audit_event::Column::At)
@@ -129,13 +125,13 @@ pub async fn search<C: ConnectionTrait>(
 }
 
 fn encode_cursor(at: chrono::DateTime<Utc>, id: Uuid) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{}|{id}", at.to_rfc3339()))
+    keyset::encode(&[CURSOR_TAG, &keyset::time_part(at), &id.to_string()])
 }
 
 fn decode_cursor(cursor: &str) -> Option<(chrono::DateTime<Utc>, Uuid)> {
-    use base64::Engine;
-    let text = String::from_utf8(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
-    let (at, id) = text.split_once('|')?;
-    Some((chrono::DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc), Uuid::parse_str(id).ok()?))
+    let parts = keyset::decode(cursor, CURSOR_TAG, 2)?;
+    Some((keyset::parse_time(&parts[0])?, Uuid::parse_str(&parts[1]).ok()?))
 }
+
+/// The order audit cursors belong to.
+const CURSOR_TAG: &str = "audit";

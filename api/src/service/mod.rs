@@ -8,8 +8,10 @@ mod branches;
 pub mod deliveries;
 pub mod development;
 mod hospitals;
+pub mod keyset;
 mod principal;
 mod rate_limit;
+pub mod retention;
 mod second_factor;
 mod sessions;
 mod staff;
@@ -21,11 +23,13 @@ use sea_orm::DatabaseConnection;
 
 pub use branches::BranchService;
 pub use hospitals::{HospitalService, HospitalView, IssuedCredentials, NewHospital};
-pub use principal::{BranchScope, Enroller, NationalAdmin, OwnRecord, Principal, StaffRole, Unmasker, VolunteerReader};
+pub use principal::{
+    BranchScope, Coordinator, Enroller, NationalAdmin, OwnRecord, Principal, StaffRole, Unmasker, VolunteerReader,
+};
 pub use sessions::{Session, SessionService};
 pub use staff::{CreatedStaff, NewStaff, StaffService};
 pub use volunteer::{
-    AvailabilityService, CodeSent, ContactService, EnrolmentService, InboxService, Lookup, NewVolunteer, PersonalField,
+    AvailabilityService, CodeSent, ContactService, EnrolmentService, InboxService, NewVolunteer, PersonalField,
     ProfileService, SignedIn, UnmaskPurpose, VolunteerService, VolunteerSignIn, VolunteerView,
 };
 
@@ -53,6 +57,10 @@ pub struct Services {
     pub privacy: volunteer::PrivacyService,
     pub alerts: alerts::StaffAlertService,
     pub attempts: volunteer::ContactAttemptService,
+    /// Status changes and their history.
+    pub status: volunteer::StatusLog,
+    pub search: retention::SearchService,
+    pub corrections: volunteer::CorrectionService,
     /// The outbox and its delivery, which every service that messages a volunteer uses.
     pub messaging: Messaging,
     /// Personal-data keys, for the services of later tables.
@@ -95,6 +103,9 @@ impl Services {
             privacy: volunteer::PrivacyService::new(db.clone(), Arc::clone(&keys), volunteers.clone()),
             alerts: alerts::StaffAlertService::new(db.clone()),
             attempts: volunteer::ContactAttemptService::new(db.clone(), Arc::clone(&keys), volunteers.clone()),
+            status: volunteer::StatusLog::new(Arc::clone(&keys)),
+            search: retention::SearchService::new(db.clone(), Arc::clone(&keys), volunteers.clone()),
+            corrections: volunteer::CorrectionService::new(db.clone(), Arc::clone(&keys), volunteers.clone()),
             volunteers,
             volunteer_sign_in,
             branches: BranchService::new(db.clone()),

@@ -74,6 +74,21 @@ pub struct Unmasker {
     pub scope: BranchScope,
 }
 
+/// Proof that the caller may decide about volunteer records within `scope`: set a status,
+/// correct identity data, approve an export. National administrators and branch coordinators.
+#[derive(Clone, Debug)]
+pub struct Coordinator {
+    pub scope: BranchScope,
+}
+
+impl Coordinator {
+    /// Whoever decides about records may read them.
+    #[must_use]
+    pub fn reader(&self) -> VolunteerReader {
+        VolunteerReader { scope: self.scope.clone() }
+    }
+}
+
 /// Proof that the caller is a volunteer acting on their own record: only
 /// [`Principal::own_record`] makes one, from the volunteer's own token.
 #[derive(Clone, Debug)]
@@ -179,6 +194,17 @@ impl Principal {
     /// Any other caller, recruiters and auditors included.
     pub fn unmasker(&self) -> AppResult<Unmasker> {
         self.staff_scope(StaffRole::may_unmask).map(|scope| Unmasker { scope }).ok_or(self.refusal())
+    }
+
+    /// The coordinator capability: national administrators anywhere, branch coordinators in
+    /// their branch.
+    ///
+    /// # Errors
+    /// Any other caller, recruiters and auditors included.
+    pub fn coordinator(&self) -> AppResult<Coordinator> {
+        self.staff_scope(|role| matches!(role, StaffRole::NationalAdmin | StaffRole::BranchCoordinator))
+            .map(|scope| Coordinator { scope })
+            .ok_or(self.refusal())
     }
 
     /// The reach of a staff caller whose role `allowed` accepts.

@@ -1,6 +1,7 @@
 //! The mutation root, merged from one object per concern.
 
 mod hospital;
+mod record;
 mod self_service;
 mod session;
 mod staff;
@@ -14,5 +15,6 @@ pub struct Mutation(
     staff::StaffMutation,
     hospital::HospitalMutation,
     volunteer::VolunteerMutation,
+    record::RecordMutation,
     self_service::SelfServiceMutation,
 );

@@ -5,6 +5,7 @@ mod branch;
 mod delivery;
 mod development;
 mod hospital;
+mod retention;
 mod volunteer;
 
 use async_graphql::MergedObject;
@@ -16,5 +17,6 @@ pub struct Query(
     delivery::DeliveryQuery,
     development::DevelopmentQuery,
     hospital::HospitalQuery,
+    retention::RetentionQuery,
     volunteer::VolunteerQuery,
 );

@@ -1,12 +1,13 @@
 use async_graphql::{Context, ID, Object, Result};
 
-use crate::domain::{NationalId, Phone};
 use crate::error::AppError;
+use crate::graphql::loaders::prefetch;
 use crate::graphql::types::{
-    DataAccess, NotificationPage, NotificationPreferences, StaffAlert, Volunteer, WithdrawalNotice,
+    DataAccess, NotificationPage, NotificationPreferences, StaffAlert, Volunteer, VolunteerFilterInput,
+    WithdrawalNotice,
 };
 use crate::graphql::{parse_id, principal, request_id, services};
-use crate::service::Lookup;
+use crate::service::retention::{MAX_PAGE, SearchOrder};
 
 #[derive(Debug, Default)]
 pub struct VolunteerQuery;
@@ -78,6 +79,9 @@ impl VolunteerQuery {
     /// one of the two. Only POST: the arguments are personal data, which must not travel in URLs.
     ///
     /// Access: national administrators; coordinators and recruiters (their branch's volunteers).
+    #[graphql(
+        deprecation = "use searchVolunteers(filter: { nationalId }) or (filter: { phone }), which pages and sorts"
+    )]
     async fn find_volunteers(
         &self,
         ctx: &Context<'_>,
@@ -85,13 +89,22 @@ impl VolunteerQuery {
         phone: Option<String>,
     ) -> Result<Vec<Volunteer>> {
         let reader = principal(ctx).volunteer_reader()?;
-        let lookup = match (national_id, phone) {
-            (Some(id), None) => Lookup::NationalId(NationalId::parse(&id).map_err(AppError::field("nationalId"))?),
-            (None, Some(phone)) => Lookup::Phone(Phone::parse(&phone).map_err(AppError::field("phone"))?),
+        let filter = match (national_id, phone) {
+            (Some(national_id), None) => VolunteerFilterInput { national_id: Some(national_id), ..Default::default() },
+            (None, Some(phone)) => VolunteerFilterInput { phone: Some(phone), ..Default::default() },
             _ => return Err(AppError::invalid("nationalId", "give exactly one of nationalId and phone").into()),
         };
-        let found = services(ctx)?.volunteers.find(&reader, &lookup).await?;
-        Ok(found.into_iter().map(Into::into).collect())
+        // The old field named the arguments, not a filter: keep its field names in errors.
+        let filter = filter.parse("filter").map_err(|err| match err {
+            AppError::BadUserInput { field, message } => {
+                AppError::BadUserInput { field: field.trim_start_matches("filter.").to_owned(), message }
+            }
+            other => other,
+        })?;
+        let page = services(ctx)?.search.search(&reader, &filter, SearchOrder::default(), MAX_PAGE, None).await?;
+        let ids: Vec<uuid::Uuid> = page.edges.iter().map(|(_, view)| view.id).collect();
+        prefetch(ctx, &ctx.look_ahead(), &ids).await?;
+        Ok(page.edges.into_iter().map(|(_, view)| view.into()).collect())
     }
 
     /// Everything the registry holds about the signed-in volunteer, personal fields in clear

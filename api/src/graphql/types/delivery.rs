@@ -13,11 +13,15 @@ pub struct MessageDelivery {
     /// `queued`, `claimed`, `sending`, `accepted`, `delivered`, `failed` or `cancelled`.
     pub status: String,
     pub template_key: String,
+    /// The campaign that sent it, if one did.
+    pub campaign_id: Option<ID>,
     /// Masked: `138****0001`.
     pub recipient_phone: Option<String>,
     pub attempts: i32,
     /// The gateway's error code or the rule that held or cancelled it; never personal data.
     pub last_error: Option<String>,
+    /// When it was queued.
+    pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
     pub delivered_at: Option<DateTime<Utc>>,
 }
@@ -30,9 +34,11 @@ impl From<messaging::MessageDelivery> for MessageDelivery {
             channel: delivery.channel.into(),
             status: delivery.status.into(),
             template_key: delivery.template_key,
+            campaign_id: delivery.campaign_id.map(|id| ID(id.to_string())),
             recipient_phone: delivery.recipient_phone_masked,
             attempts: delivery.attempts,
             last_error: delivery.last_error,
+            created_at: delivery.created_at,
             sent_at: delivery.sent_at,
             delivered_at: delivery.delivered_at,
         }

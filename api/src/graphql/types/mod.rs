@@ -8,6 +8,8 @@ mod delivery;
 mod development;
 mod family;
 mod hospital;
+mod record;
+mod search;
 mod self_service;
 mod staff;
 mod volunteer;
@@ -19,9 +21,13 @@ pub use delivery::{CampaignDelivery, MessageDelivery};
 pub use development::DevelopmentSms;
 pub use family::{DataAccess, FamilyMember, FamilyMemberInput, InfoPackChannel, StaffAlert, Stance};
 pub use hospital::{Hospital, HospitalAccess, HospitalCredentials};
+pub use record::VolunteerCorrectionInput;
+pub use search::{VolunteerConnection, VolunteerFilterInput, VolunteerOrder, connection as volunteer_connection};
 pub use self_service::{
     EnrolmentInput, NotificationPage, NotificationPreferences, PauseReason, ProfileInput, Withdrawal, WithdrawalCause,
     WithdrawalNotice,
 };
 pub use staff::{CreatedStaffAccount, Session, StaffRole};
-pub use volunteer::{PersonalField, SignInCodeSent, UnmaskPurpose, Volunteer, VolunteerSignIn};
+pub use volunteer::{
+    DonorStatus, PersonalField, SignInCodeSent, StatusReason, UnmaskPurpose, Volunteer, VolunteerSignIn,
+};

@@ -4,7 +4,10 @@ use entity::volunteer::{DonorStatus as StoredStatus, StatusReason as StoredReaso
 use uuid::Uuid;
 
 use super::contact::{BackupContact, Contact};
-use crate::graphql::{principal, services};
+use crate::graphql::loaders::{
+    BackupContacts, ContactAttempts, ContactHistory, CurrentContacts, FamilyMembers, Messages, StatusHistory, load,
+};
+use crate::graphql::principal;
 use crate::{domain, service};
 
 /// A volunteer record. Personal fields are masked; staff who may see one in clear ask
@@ -32,6 +35,8 @@ pub struct Volunteer {
     pub age: u32,
     /// Whether HLA typing has been done; the values are never shown here.
     pub hla_typed: bool,
+    #[graphql(skip)]
+    pub hla: entity::volunteer::HlaResolution,
     pub registered_at: DateTime<Utc>,
     /// When the volunteer last confirmed their contacts and willingness.
     pub last_confirmed_at: DateTime<Utc>,
@@ -54,8 +59,7 @@ impl Volunteer {
     /// The current contacts (phones, e-mail, postal address, WeChat), masked, with when each
     /// was verified.
     async fn contacts(&self, ctx: &Context<'_>) -> Result<Vec<Contact>> {
-        let found = services(ctx)?.contacts.contacts(self.uuid, false).await?;
-        Ok(found.into_iter().map(Into::into).collect())
+        Ok(load(ctx, CurrentContacts(self.uuid)).await?.into_iter().map(Into::into).collect())
     }
 
     /// Every contact the volunteer ever gave, ended ones with their end date, newest first:
@@ -64,15 +68,13 @@ impl Volunteer {
     /// Access: staff who may read the record (the volunteer sees `contacts`).
     async fn contact_history(&self, ctx: &Context<'_>) -> Result<Vec<Contact>> {
         principal(ctx).volunteer_reader()?;
-        let found = services(ctx)?.contacts.contacts(self.uuid, true).await?;
-        Ok(found.into_iter().map(Into::into).collect())
+        Ok(load(ctx, ContactHistory(self.uuid)).await?.into_iter().map(Into::into).collect())
     }
 
     /// Family members who know of the registration, and where they stand; masked. The
     /// coordinator reads this at match time.
     async fn family_members(&self, ctx: &Context<'_>) -> Result<Vec<super::FamilyMember>> {
-        let found = services(ctx)?.family.members(self.uuid).await?;
-        Ok(found.into_iter().map(Into::into).collect())
+        Ok(load(ctx, FamilyMembers(self.uuid)).await?.into_iter().map(Into::into).collect())
     }
 
     /// Staff's latest attempts to reach the volunteer (100), newest first.
@@ -80,14 +82,105 @@ impl Volunteer {
     /// Access: staff who may read the record.
     async fn contact_attempts(&self, ctx: &Context<'_>) -> Result<Vec<super::ContactAttempt>> {
         principal(ctx).volunteer_reader()?;
-        let found = services(ctx)?.attempts.attempts(self.uuid).await?;
-        Ok(found.into_iter().map(Into::into).collect())
+        Ok(load(ctx, ContactAttempts(self.uuid)).await?.into_iter().map(Into::into).collect())
     }
 
     /// Relatives or friends to try when the volunteer cannot be reached, masked.
     async fn backup_contacts(&self, ctx: &Context<'_>) -> Result<Vec<BackupContact>> {
-        let found = services(ctx)?.contacts.backup_contacts(self.uuid).await?;
-        Ok(found.into_iter().map(Into::into).collect())
+        Ok(load(ctx, BackupContacts(self.uuid)).await?.into_iter().map(Into::into).collect())
+    }
+
+    /// How finely HLA is typed; the typing itself lives in the matching systems.
+    ///
+    /// Access: staff who may read the record (the volunteer sees `hlaTyped`).
+    async fn hla_resolution(&self, ctx: &Context<'_>) -> Result<HlaResolution> {
+        principal(ctx).volunteer_reader()?;
+        Ok(self.hla.into())
+    }
+
+    /// Every change of the donor status, newest first: what it became, who changed it and why.
+    ///
+    /// Access: staff who may read the record.
+    async fn status_history(&self, ctx: &Context<'_>) -> Result<Vec<StatusChange>> {
+        principal(ctx).volunteer_reader()?;
+        Ok(load(ctx, StatusHistory(self.uuid)).await?.into_iter().map(Into::into).collect())
+    }
+
+    /// The latest 50 messages sent to the volunteer (SMS and app), newest first, with their
+    /// delivery; recipients masked.
+    ///
+    /// Access: staff who may read the record.
+    async fn messages(&self, ctx: &Context<'_>) -> Result<Vec<super::MessageDelivery>> {
+        principal(ctx).volunteer_reader()?;
+        Ok(load(ctx, Messages(self.uuid)).await?.into_iter().map(Into::into).collect())
+    }
+}
+
+/// One change of a volunteer's donor status.
+#[derive(Debug, SimpleObject)]
+pub struct StatusChange {
+    pub status: DonorStatus,
+    pub reason: Option<StatusReason>,
+    pub until: Option<NaiveDate>,
+    pub changed_at: DateTime<Utc>,
+    /// `volunteer`, `staff`, `hospital` or `system` (a scheduled job, an SMS answer).
+    pub actor_kind: String,
+    /// The staff account (or volunteer) that made the change; null for the system.
+    pub actor_id: Option<ID>,
+    /// The staff role, for staff changes.
+    pub actor_role: Option<String>,
+    /// What made it: `volunteer.pause`, `staff.set_status`, `reply.pause`, `job.pause_lapsed`…
+    pub source: String,
+    /// Staff's note.
+    pub note: Option<String>,
+}
+
+impl From<service::volunteer::StatusChangeView> for StatusChange {
+    fn from(view: service::volunteer::StatusChangeView) -> Self {
+        Self {
+            status: view.status.into(),
+            reason: view.reason.map(Into::into),
+            until: view.until,
+            changed_at: view.changed_at,
+            actor_kind: view.actor_kind,
+            actor_id: view.actor_id.map(|id| ID(id.to_string())),
+            actor_role: view.actor_role,
+            source: view.source,
+            note: view.note,
+        }
+    }
+}
+
+/// How finely a volunteer's HLA is typed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+pub enum HlaResolution {
+    Untyped,
+    Low,
+    Intermediate,
+    /// Allele level.
+    High,
+}
+
+impl From<entity::volunteer::HlaResolution> for HlaResolution {
+    fn from(resolution: entity::volunteer::HlaResolution) -> Self {
+        use entity::volunteer::HlaResolution as Stored;
+        match resolution {
+            Stored::Untyped => Self::Untyped,
+            Stored::Low => Self::Low,
+            Stored::Intermediate => Self::Intermediate,
+            Stored::High => Self::High,
+        }
+    }
+}
+
+impl From<HlaResolution> for entity::volunteer::HlaResolution {
+    fn from(resolution: HlaResolution) -> Self {
+        match resolution {
+            HlaResolution::Untyped => Self::Untyped,
+            HlaResolution::Low => Self::Low,
+            HlaResolution::Intermediate => Self::Intermediate,
+            HlaResolution::High => Self::High,
+        }
     }
 }
 
@@ -101,33 +194,53 @@ pub struct BloodGroup {
 
 impl From<domain::BloodGroup> for BloodGroup {
     fn from(group: domain::BloodGroup) -> Self {
-        let abo = match group.abo {
-            domain::Abo::A => Abo::A,
-            domain::Abo::B => Abo::B,
-            domain::Abo::O => Abo::O,
-            domain::Abo::Ab => Abo::Ab,
-        };
-        let rh = match group.rh {
-            domain::Rh::Positive => Rh::Positive,
-            domain::Rh::Negative => Rh::Negative,
-        };
-        Self { abo, rh }
+        Self { abo: group.abo.into(), rh: group.rh.into() }
     }
 }
 
 impl From<BloodGroup> for domain::BloodGroup {
     fn from(group: BloodGroup) -> Self {
-        let abo = match group.abo {
-            Abo::A => domain::Abo::A,
-            Abo::B => domain::Abo::B,
-            Abo::O => domain::Abo::O,
-            Abo::Ab => domain::Abo::Ab,
-        };
-        let rh = match group.rh {
-            Rh::Positive => domain::Rh::Positive,
-            Rh::Negative => domain::Rh::Negative,
-        };
-        Self { abo, rh }
+        Self { abo: group.abo.into(), rh: group.rh.into() }
+    }
+}
+
+impl From<domain::Abo> for Abo {
+    fn from(abo: domain::Abo) -> Self {
+        match abo {
+            domain::Abo::A => Self::A,
+            domain::Abo::B => Self::B,
+            domain::Abo::O => Self::O,
+            domain::Abo::Ab => Self::Ab,
+        }
+    }
+}
+
+impl From<Abo> for domain::Abo {
+    fn from(abo: Abo) -> Self {
+        match abo {
+            Abo::A => Self::A,
+            Abo::B => Self::B,
+            Abo::O => Self::O,
+            Abo::Ab => Self::Ab,
+        }
+    }
+}
+
+impl From<domain::Rh> for Rh {
+    fn from(rh: domain::Rh) -> Self {
+        match rh {
+            domain::Rh::Positive => Self::Positive,
+            domain::Rh::Negative => Self::Negative,
+        }
+    }
+}
+
+impl From<Rh> for domain::Rh {
+    fn from(rh: Rh) -> Self {
+        match rh {
+            Rh::Positive => Self::Positive,
+            Rh::Negative => Self::Negative,
+        }
     }
 }
 
@@ -164,6 +277,7 @@ impl From<service::VolunteerView> for Volunteer {
             },
             age: view.age,
             hla_typed: view.hla_typed,
+            hla: view.hla_resolution,
             registered_at: view.registered_at,
             last_confirmed_at: view.last_confirmed_at,
             check_up_due: view.check_up_due,
@@ -207,6 +321,19 @@ impl From<StoredStatus> for DonorStatus {
             StoredStatus::ReservedForThisPatient => Self::Rs,
             StoredStatus::ReservedForAnotherPatient => Self::Op,
             StoredStatus::Deleted => Self::De,
+        }
+    }
+}
+
+impl From<DonorStatus> for StoredStatus {
+    fn from(status: DonorStatus) -> Self {
+        match status {
+            DonorStatus::Pending => Self::Pending,
+            DonorStatus::Av => Self::Available,
+            DonorStatus::Tu => Self::TemporarilyUnavailable,
+            DonorStatus::Rs => Self::ReservedForThisPatient,
+            DonorStatus::Op => Self::ReservedForAnotherPatient,
+            DonorStatus::De => Self::Deleted,
         }
     }
 }
@@ -255,6 +382,22 @@ impl From<StoredReason> for StatusReason {
             StoredReason::UnableToContact => Self::Uc,
             StoredReason::Other => Self::Ot,
             StoredReason::Unknown => Self::Uk,
+        }
+    }
+}
+
+impl From<StatusReason> for StoredReason {
+    fn from(reason: StatusReason) -> Self {
+        match reason {
+            StatusReason::Do => Self::TooOld,
+            StatusReason::Dd => Self::Died,
+            StatusReason::Mr => Self::Medical,
+            StatusReason::Pr => Self::Personal,
+            StatusReason::Tx => Self::AfterTransplantation,
+            StatusReason::Mo => Self::Moved,
+            StatusReason::Uc => Self::UnableToContact,
+            StatusReason::Ot => Self::Other,
+            StatusReason::Uk => Self::Unknown,
         }
     }
 }

@@ -1,20 +1,24 @@
 //! Staff's attempts to reach a volunteer: each logged with its channel, outcome and a note, and
 //! a wrong or dead number marked invalid on the contact it was, so that nobody dials it again.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use entity::contact_attempt;
+use entity::volunteer::{self, DonorStatus, StatusReason};
 use entity::volunteer_contact::{self, ContactKind};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, TransactionTrait,
 };
 use uuid::Uuid;
 
-use super::contacts::contact_kind_name;
+use super::corrections::back_from_lost;
+use super::grouped;
 use super::records::VolunteerService;
+use super::status::{Change, StatusLog};
 use crate::domain::contact::short_text;
 use crate::domain::{AttemptChannel, AttemptOutcome};
 use crate::error::{AppError, AppResult};
@@ -58,15 +62,17 @@ pub struct ContactAttemptService {
     db: DatabaseConnection,
     keys: Arc<KeyRing>,
     volunteers: VolunteerService,
+    status: StatusLog,
 }
 
 impl ContactAttemptService {
     pub(crate) fn new(db: DatabaseConnection, keys: Arc<KeyRing>, volunteers: VolunteerService) -> Self {
-        Self { db, keys, volunteers }
+        Self { status: StatusLog::new(Arc::clone(&keys)), db, keys, volunteers }
     }
 
     /// Logs an attempt, audited. A wrong number or a number not in service marks the contact
-    /// tried invalid.
+    /// tried invalid. Reaching the volunteer confirms the record (the contact works), and
+    /// returns a volunteer marked lost (TU/UC) to the register.
     ///
     /// # Errors
     /// BAD_USER_INPUT on `input.note`; NOT_FOUND for an unknown volunteer; FORBIDDEN for
@@ -95,11 +101,11 @@ impl ContactAttemptService {
         contact_attempt::ActiveModel {
             id: Set(id),
             volunteer_id: Set(volunteer_id),
-            branch_code: Set(model.branch_code),
+            branch_code: Set(model.branch_code.clone()),
             staff_id: Set(*staff_id),
             channel: Set(attempt.channel.as_str().into()),
             outcome: Set(attempt.outcome.as_str().into()),
-            contact_kind: Set(attempt.contact.map(|kind| contact_kind_name(kind).into())),
+            contact_kind: Set(attempt.contact.map(|kind| kind.to_value())),
             note: Set(note.as_ref().map(|note| self.keys.cipher.encrypt(note, binding(id)))),
             attempted_at: Set(now),
         }
@@ -114,6 +120,30 @@ impl ContactAttemptService {
                 .filter(volunteer_contact::Column::InvalidAt.is_null())
                 .exec(&txn)
                 .await?;
+        }
+        if attempt.outcome == AttemptOutcome::Reached {
+            match back_from_lost(&model) {
+                Some(status) => {
+                    let change = Change {
+                        status,
+                        reason: None,
+                        until: None,
+                        confirms: true,
+                        by: Some(actor),
+                        source: "staff.reached",
+                        note: None,
+                    };
+                    self.status.change(&txn, &[volunteer_id], &change, now).await?;
+                }
+                None => {
+                    volunteer::Entity::update_many()
+                        .col_expr(volunteer::Column::LastConfirmedAt, Expr::value(now))
+                        .col_expr(volunteer::Column::UpdatedAt, Expr::value(now))
+                        .filter(volunteer::Column::Id.eq(volunteer_id))
+                        .exec(&txn)
+                        .await?;
+                }
+            }
         }
         let entry = AuditEntry {
             action: "volunteer.contact_attempt",
@@ -135,19 +165,97 @@ impl ContactAttemptService {
         })
     }
 
-    /// The latest attempts on a volunteer, newest first.
+    /// Marks a volunteer lost (TU/UC) once the branch's number of attempts within its window
+    /// failed to reach them; they leave the work queue, and the next successful contact (an
+    /// attempt that reaches them, a reply, a confirmation in the app) returns them.
+    ///
+    /// # Errors
+    /// CONFLICT on `volunteerId` before enough failed attempts, or for a volunteer who is not
+    /// available or pending (already lost, paused, reserved); NOT_FOUND; FORBIDDEN.
+    pub async fn mark_lost(
+        &self,
+        reader: &VolunteerReader,
+        actor: &Principal,
+        volunteer_id: Uuid,
+        request_id: Option<&str>,
+    ) -> AppResult<()> {
+        let model = self.volunteers.find_model(volunteer_id).await?;
+        if !reader.scope.admits(&model.branch_code) {
+            return Err(AppError::Forbidden);
+        }
+        if !matches!(model.status, DonorStatus::Available | DonorStatus::Pending) {
+            return Err(AppError::Conflict {
+                field: "volunteerId".into(),
+                message: "only an available or pending volunteer can be marked lost".into(),
+            });
+        }
+        let rules = self.volunteers.branch_rules(&model.branch_code).await?;
+        let now = Utc::now();
+        let failed = self.failed_attempts(volunteer_id, now - Duration::days(rules.lost_attempt_window_days)).await?;
+        if failed < rules.lost_after_attempts {
+            return Err(AppError::Conflict {
+                field: "volunteerId".into(),
+                message: format!(
+                    "{failed} failed attempts in the last {} days; the branch marks a volunteer lost after {}",
+                    rules.lost_attempt_window_days, rules.lost_after_attempts
+                ),
+            });
+        }
+        let txn = self.db.begin().await?;
+        let change = Change {
+            status: DonorStatus::TemporarilyUnavailable,
+            reason: Some(StatusReason::UnableToContact),
+            until: None,
+            confirms: false,
+            by: Some(actor),
+            source: "staff.mark_lost",
+            note: None,
+        };
+        self.status.change(&txn, &[volunteer_id], &change, now).await?;
+        let entry = AuditEntry {
+            action: "volunteer.marked_lost",
+            subject: Some(("volunteer", volunteer_id)),
+            detail: Some(format!("{failed} failed attempts")),
+            request_id,
+            ..Default::default()
+        };
+        audit::record(&txn, actor, entry).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Attempts since `since` that failed to reach the volunteer.
+    async fn failed_attempts(&self, volunteer_id: Uuid, since: DateTime<Utc>) -> AppResult<u64> {
+        let failed: Vec<&str> = AttemptOutcome::ALL
+            .iter()
+            .filter(|outcome| outcome.failed_to_reach())
+            .map(|outcome| outcome.as_str())
+            .collect();
+        contact_attempt::Entity::find()
+            .filter(contact_attempt::Column::VolunteerId.eq(volunteer_id))
+            .filter(contact_attempt::Column::AttemptedAt.gte(since))
+            .filter(contact_attempt::Column::Outcome.is_in(failed))
+            .count(&self.db)
+            .await
+            .map_err(AppError::from)
+    }
+
+    /// The latest attempts on each volunteer of `ids` (at most [`MAX_ATTEMPTS`] each), newest
+    /// first. Attempts are staff's own actions, a handful per volunteer, so one statement reads
+    /// them all and the cut is made here.
     ///
     /// # Errors
     /// The database failed.
-    pub async fn attempts(&self, volunteer_id: Uuid) -> AppResult<Vec<AttemptView>> {
+    pub async fn attempts_of(&self, ids: &[Uuid]) -> AppResult<HashMap<Uuid, Vec<AttemptView>>> {
         let rows = contact_attempt::Entity::find()
-            .filter(contact_attempt::Column::VolunteerId.eq(volunteer_id))
+            .filter(contact_attempt::Column::VolunteerId.is_in(ids.iter().copied()))
             .order_by_desc(contact_attempt::Column::AttemptedAt)
-            .limit(MAX_ATTEMPTS)
             .all(&self.db)
             .await?;
-        rows.into_iter()
-            .map(|row| {
+        let mut attempts = grouped(
+            rows,
+            |row| row.volunteer_id,
+            |row| {
                 let note = row
                     .note
                     .as_ref()
@@ -158,24 +266,16 @@ impl ContactAttemptService {
                     id: row.id,
                     channel: AttemptChannel::parse(&row.channel).unwrap_or(AttemptChannel::PhoneCall),
                     outcome: AttemptOutcome::parse(&row.outcome).unwrap_or(AttemptOutcome::NoAnswer),
-                    contact_kind: row.contact_kind.as_deref().and_then(contact_kind_of),
+                    contact_kind: row.contact_kind.and_then(|stored| ContactKind::try_from_value(&stored).ok()),
                     note,
                     staff_id: row.staff_id,
                     attempted_at: row.attempted_at,
                 })
-            })
-            .collect()
+            },
+        )?;
+        for list in attempts.values_mut() {
+            list.truncate(usize::try_from(MAX_ATTEMPTS).unwrap_or(usize::MAX));
+        }
+        Ok(attempts)
     }
-}
-
-fn contact_kind_of(stored: &str) -> Option<ContactKind> {
-    [
-        ContactKind::PrimaryPhone,
-        ContactKind::SecondaryPhone,
-        ContactKind::Email,
-        ContactKind::PostalAddress,
-        ContactKind::Wechat,
-    ]
-    .into_iter()
-    .find(|kind| contact_kind_name(*kind) == stored)
 }

@@ -22,6 +22,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::records::{self, VolunteerService, binding, contact_binding};
+use super::status::{self, StatusLog};
 use crate::digest::{constant_time_eq, hex};
 use crate::domain::{PauseReason, Phone, WithdrawalCause};
 use crate::error::{AppError, AppResult};
@@ -35,6 +36,8 @@ use crate::service::{OwnRecord, Principal};
 pub const PAUSE_REMINDER_DAYS: i64 = 14;
 /// How often the scheduled jobs run: reminders are by the day, so hourly is prompt enough.
 const JOB_INTERVAL: std::time::Duration = std::time::Duration::from_hours(1);
+/// Pauses lapsed per transaction.
+const LAPSE_BATCH: u64 = 500;
 /// How long a withdrawal confirmation stays good: long enough to read the notice.
 const CONFIRMATION_MINUTES: i64 = 15;
 
@@ -82,6 +85,7 @@ pub struct AvailabilityService {
     keys: Arc<KeyRing>,
     volunteers: VolunteerService,
     messaging: Messaging,
+    status: StatusLog,
 }
 
 impl AvailabilityService {
@@ -91,7 +95,7 @@ impl AvailabilityService {
         volunteers: VolunteerService,
         messaging: Messaging,
     ) -> Self {
-        Self { db, keys, volunteers, messaging }
+        Self { status: StatusLog::new(Arc::clone(&keys)), db, keys, volunteers, messaging }
     }
 
     /// Pauses the volunteer (TU) with a reason, until a date within the branch's maximum.
@@ -108,7 +112,7 @@ impl AvailabilityService {
         request_id: Option<&str>,
     ) -> AppResult<()> {
         let model = self.volunteers.find_model(me.id).await?;
-        let rules = self.rules(&model.branch_code).await?;
+        let rules = self.volunteers.branch_rules(&model.branch_code).await?;
         let today = local_today(&rules, Utc::now());
         if until <= today {
             return Err(AppError::invalid("until", "must be a date after today"));
@@ -162,7 +166,7 @@ impl AvailabilityService {
     /// The database failed.
     pub async fn confirm(&self, me: &OwnRecord, request_id: Option<&str>) -> AppResult<DonorStatus> {
         let model = self.volunteers.find_model(me.id).await?;
-        let rules = self.rules(&model.branch_code).await?;
+        let rules = self.volunteers.branch_rules(&model.branch_code).await?;
         let today = local_today(&rules, Utc::now());
         let pause_over = model.status == DonorStatus::TemporarilyUnavailable
             && model.status_reason.is_some_and(|reason| OWN_REASONS.contains(&reason))
@@ -242,22 +246,15 @@ impl AvailabilityService {
         let outcome = if now < model.cooling_off_until { Withdrawn::Purged } else { Withdrawn::Tombstoned };
         let txn = self.db.begin().await?;
         if outcome == Withdrawn::Tombstoned {
-            volunteer_tombstone::ActiveModel {
-                id: Set(model.id),
-                branch_code: Set(model.branch_code.clone()),
-                status_reason: Set(match cause {
-                    WithdrawalCause::Health => StatusReason::Medical,
-                    WithdrawalCause::Moved => StatusReason::Moved,
-                    _ => StatusReason::Personal,
-                }),
-                withdrawal_cause: Set(cause.as_str().into()),
-                registered_at: Set(model.registered_at),
-                withdrawn_at: Set(now),
-            }
-            .insert(&txn)
-            .await?;
+            let reason = match cause {
+                WithdrawalCause::Health => StatusReason::Medical,
+                WithdrawalCause::Moved => StatusReason::Moved,
+                _ => StatusReason::Personal,
+            };
+            tombstone(&txn, &model, reason, cause.as_str(), now).await?;
+        } else {
+            erase(&txn, model.id).await?;
         }
-        erase(&txn, model.id).await?;
         let entry = AuditEntry {
             action: if outcome == Withdrawn::Purged { "volunteer.withdraw_purged" } else { "volunteer.withdraw" },
             subject: Some(("volunteer", model.id)),
@@ -282,17 +279,7 @@ impl AvailabilityService {
             let Some(rules) = catalog.branch(branch) else { continue };
             let today = local_today(rules, now);
             run.reminders_queued += self.remind_pause_endings(branch, today).await?;
-            let lapsed = volunteer::Entity::update_many()
-                .col_expr(volunteer::Column::StatusReason, Expr::value(StatusReason::UnableToContact))
-                .col_expr(volunteer::Column::StatusUntil, Expr::value(Option::<NaiveDate>::None))
-                .col_expr(volunteer::Column::StatusChangedAt, Expr::value(now))
-                .filter(volunteer::Column::BranchCode.eq(branch))
-                .filter(volunteer::Column::Status.eq(DonorStatus::TemporarilyUnavailable))
-                .filter(volunteer::Column::StatusReason.is_in(PAUSE_REASONS))
-                .filter(volunteer::Column::StatusUntil.lt(today - Duration::days(rules.pause_grace_days)))
-                .exec(&self.db)
-                .await?;
-            run.pauses_lapsed += lapsed.rows_affected;
+            run.pauses_lapsed += self.lapse_pauses(branch, today - Duration::days(rules.pause_grace_days), now).await?;
         }
         if run != AvailabilityRun::default() {
             tracing::info!(reminders = run.reminders_queued, lapsed = run.pauses_lapsed, "availability jobs ran");
@@ -312,6 +299,40 @@ impl AvailabilityService {
                 _ = shutdown.changed() => {}
                 () = tokio::time::sleep(JOB_INTERVAL) => {}
             }
+        }
+    }
+
+    /// Turns the branch's pauses that ended before `ended_before`, unconfirmed, into TU/UC, a
+    /// batch per transaction.
+    async fn lapse_pauses(&self, branch: &str, ended_before: NaiveDate, now: DateTime<Utc>) -> AppResult<u64> {
+        let lapse = status::Change {
+            status: DonorStatus::TemporarilyUnavailable,
+            reason: Some(StatusReason::UnableToContact),
+            until: None,
+            confirms: false,
+            by: None,
+            source: "job.pause_lapsed",
+            note: None,
+        };
+        let mut lapsed = 0;
+        loop {
+            let batch: Vec<Uuid> = volunteer::Entity::find()
+                .select_only()
+                .column(volunteer::Column::Id)
+                .filter(volunteer::Column::BranchCode.eq(branch))
+                .filter(volunteer::Column::Status.eq(DonorStatus::TemporarilyUnavailable))
+                .filter(volunteer::Column::StatusReason.is_in(PAUSE_REASONS))
+                .filter(volunteer::Column::StatusUntil.lt(ended_before))
+                .limit(LAPSE_BATCH)
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            if batch.is_empty() {
+                return Ok(lapsed);
+            }
+            let txn = self.db.begin().await?;
+            lapsed += self.status.change(&txn, &batch, &lapse, now).await?;
+            txn.commit().await?;
         }
     }
 
@@ -380,18 +401,10 @@ impl AvailabilityService {
         request_id: Option<&str>,
     ) -> AppResult<()> {
         let now = Utc::now();
+        let actor = Principal::Volunteer { id: me.id };
         let txn = self.db.begin().await?;
-        let mut update = volunteer::Entity::update_many()
-            .col_expr(volunteer::Column::Status, Expr::value(status))
-            .col_expr(volunteer::Column::StatusReason, Expr::value(reason))
-            .col_expr(volunteer::Column::StatusUntil, Expr::value(until))
-            .col_expr(volunteer::Column::StatusChangedAt, Expr::value(now))
-            .col_expr(volunteer::Column::UpdatedAt, Expr::value(now))
-            .filter(volunteer::Column::Id.eq(me.id));
-        if confirms {
-            update = update.col_expr(volunteer::Column::LastConfirmedAt, Expr::value(now));
-        }
-        update.exec(&txn).await?;
+        let change = status::Change { status, reason, until, confirms, by: Some(&actor), source: action, note: None };
+        self.status.change(&txn, &[me.id], &change, now).await?;
         let detail = match reason {
             Some(reason) => format!("{}/{}", status.to_value(), reason.to_value()),
             None => status.to_value(),
@@ -403,17 +416,9 @@ impl AvailabilityService {
             detail: Some(detail),
             ..Default::default()
         };
-        audit::record(&txn, &Principal::Volunteer { id: me.id }, entry).await?;
+        audit::record(&txn, &actor, entry).await?;
         txn.commit().await?;
         Ok(())
-    }
-
-    async fn rules(&self, branch: &str) -> AppResult<BranchRules> {
-        let catalog = self.messaging.catalog().snapshot().await?;
-        catalog
-            .branch(branch)
-            .cloned()
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("volunteer of an unknown branch")))
     }
 
     /// A keyed MAC over the record, its credential version and the expiry: only a notice this
@@ -425,6 +430,31 @@ impl AvailabilityService {
             .digest("withdrawal_confirmation", &format!("{}:{}:{expires}", model.id, model.credential_version));
         format!("wc_{expires}.{}", hex(&mac))
     }
+}
+
+/// Removes a volunteer from the register for good (DE): a tombstone keeps the branch, the
+/// EMDIS reason, the cause and the dates, and everything personal is erased.
+///
+/// # Errors
+/// The database failed.
+pub(super) async fn tombstone<C: ConnectionTrait>(
+    conn: &C,
+    model: &volunteer::Model,
+    reason: StatusReason,
+    cause: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    volunteer_tombstone::ActiveModel {
+        id: Set(model.id),
+        branch_code: Set(model.branch_code.clone()),
+        status_reason: Set(reason),
+        withdrawal_cause: Set(cause.to_owned()),
+        registered_at: Set(model.registered_at),
+        withdrawn_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    erase(conn, model.id).await
 }
 
 /// Deletes a volunteer and everything that names them: contacts, backup contacts and family

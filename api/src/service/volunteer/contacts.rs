@@ -5,7 +5,7 @@
 //! A change never overwrites: it ends the current row and starts a new one, so staff tracing a
 //! lost volunteer see every number they ever gave, with its end date.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -20,6 +20,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::codes::{CodeRecipient, CodeSent, Codes, secs};
+use super::grouped;
 use super::records::{VolunteerService, contact_binding};
 use crate::config::VolunteerSettings;
 use crate::domain::contact::{email, short_text, wechat_id};
@@ -191,20 +192,20 @@ impl ContactService {
         Self { db, keys, codes, volunteers, messaging }
     }
 
-    /// The volunteer's contacts, masked: the current ones, and with `history` the ended ones
-    /// too (staff tracing a lost volunteer), newest first.
+    /// The contacts of each volunteer of `ids`, masked: the current ones, and with `history`
+    /// the ended ones too (staff tracing a lost volunteer), newest first.
     ///
     /// # Errors
     /// The database failed.
-    pub async fn contacts(&self, volunteer_id: Uuid, history: bool) -> AppResult<Vec<ContactView>> {
+    pub async fn contacts_of(&self, ids: &[Uuid], history: bool) -> AppResult<HashMap<Uuid, Vec<ContactView>>> {
         let mut query = volunteer_contact::Entity::find()
-            .filter(volunteer_contact::Column::VolunteerId.eq(volunteer_id))
+            .filter(volunteer_contact::Column::VolunteerId.is_in(ids.iter().copied()))
             .order_by_desc(volunteer_contact::Column::StartedAt);
         if !history {
             query = query.filter(volunteer_contact::Column::EndedAt.is_null());
         }
         let rows = query.all(&self.db).await?;
-        rows.iter().map(|row| self.contact_view(row)).collect()
+        grouped(rows, |row| row.volunteer_id, |row| self.contact_view(&row))
     }
 
     fn contact_view(&self, row: &volunteer_contact::Model) -> AppResult<ContactView> {
@@ -231,15 +232,26 @@ impl ContactService {
     /// # Errors
     /// The database failed.
     pub async fn backup_contacts(&self, volunteer_id: Uuid) -> AppResult<Vec<BackupContactView>> {
+        Ok(self.backup_contacts_of(&[volunteer_id]).await?.remove(&volunteer_id).unwrap_or_default())
+    }
+
+    /// The backup contacts of each volunteer of `ids`, masked, oldest first: one statement for
+    /// a whole page of the work queue.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn backup_contacts_of(&self, ids: &[Uuid]) -> AppResult<HashMap<Uuid, Vec<BackupContactView>>> {
         let rows = backup_contact::Entity::find()
-            .filter(backup_contact::Column::VolunteerId.eq(volunteer_id))
+            .filter(backup_contact::Column::VolunteerId.is_in(ids.iter().copied()))
             .order_by_asc(backup_contact::Column::CreatedAt)
             .all(&self.db)
             .await?;
         let cipher = &self.keys.cipher;
         let unreadable = |_| AppError::internal(anyhow::anyhow!("stored backup contact unreadable"));
-        rows.into_iter()
-            .map(|row| {
+        grouped(
+            rows,
+            |row| row.volunteer_id,
+            |row| {
                 let name = cipher.decrypt(&row.name, backup_binding("name", row.id)).map_err(AppError::internal)?;
                 let phone = cipher.decrypt(&row.phone, backup_binding("phone", row.id)).map_err(AppError::internal)?;
                 Ok(BackupContactView {
@@ -249,8 +261,8 @@ impl ContactService {
                     phone: Phone::parse(&phone).map_err(unreadable)?.masked(),
                     informed_at: row.informed_at,
                 })
-            })
-            .collect()
+            },
+        )
     }
 
     /// Sends a code to a new number the volunteer wants as their primary or secondary phone.

@@ -2,7 +2,7 @@
 //! information pack the volunteer can ask the registry to send them. Family opposition is the
 //! leading named cause of regret; the coordinator reads this at match time, before it is late.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -14,6 +14,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::grouped;
 use super::records::VolunteerService;
 use crate::domain::{PersonName, Phone, Relationship, Stance};
 use crate::error::{AppError, AppResult};
@@ -92,19 +93,21 @@ impl FamilyService {
         Self { db, keys, volunteers, messaging }
     }
 
-    /// The volunteer's recorded family, masked, oldest first.
+    /// The recorded family of each volunteer of `ids`, masked, oldest first.
     ///
     /// # Errors
     /// The database failed.
-    pub async fn members(&self, volunteer_id: Uuid) -> AppResult<Vec<FamilyMemberView>> {
+    pub async fn members_of(&self, ids: &[Uuid]) -> AppResult<HashMap<Uuid, Vec<FamilyMemberView>>> {
         let rows = family_member::Entity::find()
-            .filter(family_member::Column::VolunteerId.eq(volunteer_id))
+            .filter(family_member::Column::VolunteerId.is_in(ids.iter().copied()))
             .order_by_asc(family_member::Column::CreatedAt)
             .all(&self.db)
             .await?;
         let unreadable = |_| AppError::internal(anyhow::anyhow!("stored family member unreadable"));
-        rows.into_iter()
-            .map(|row| {
+        grouped(
+            rows,
+            |row| row.volunteer_id,
+            |row| {
                 let name = match &row.name {
                     Some(sealed) => {
                         let clear =
@@ -129,8 +132,8 @@ impl FamilyService {
                     stance: Stance::parse(&row.stance).unwrap_or(Stance::Undecided),
                     updated_at: row.updated_at,
                 })
-            })
-            .collect()
+            },
+        )
     }
 
     /// Records a family member who knows of the registration.

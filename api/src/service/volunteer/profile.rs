@@ -10,7 +10,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
 use uuid::Uuid;
 
-use super::records::{VolunteerService, binding};
+use super::records::{VolunteerService, binding, index_name_prefixes, name_index};
 use crate::domain::PersonName;
 use crate::domain::contact::short_text;
 use crate::error::{AppError, AppResult};
@@ -134,10 +134,8 @@ impl ProfileService {
                     volunteer::Column::Name,
                     Expr::value(self.keys.cipher.encrypt(name.expose(), binding("name", id))),
                 )
-                .col_expr(
-                    volunteer::Column::NameIndex,
-                    Expr::value(self.keys.blind_index.digest("name", &name.normalised())),
-                );
+                .col_expr(volunteer::Column::NameIndex, Expr::value(name_index(&self.keys, &name)));
+            index_name_prefixes(&txn, &self.keys, id, &name).await?;
         }
         update.exec(&txn).await?;
         let entry = AuditEntry {

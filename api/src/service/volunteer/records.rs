@@ -1,11 +1,13 @@
 //! Volunteer records: registering one, reading it masked, finding it by an exact ID number or
 //! phone through the blind index, and unmasking a field for a stated purpose, audited.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
 use entity::volunteer::{self, DonorStatus, HlaResolution, StatusReason};
 use entity::volunteer_contact::{self, ContactKind};
+use entity::volunteer_name_prefix;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
@@ -14,11 +16,12 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::contacts::{self, NewBackupContact};
+use super::status::{self, StatusLog};
 use crate::config::VolunteerSettings;
 use crate::domain::contact::masked_text;
 use crate::domain::{Abo, BloodGroup, NationalId, PersonName, Phone, Rh, Sex, check_branch_code};
 use crate::error::{AppError, AppResult};
-use crate::messaging::Messaging;
+use crate::messaging::{BranchRules, Messaging};
 use crate::pii::{Binding, KeyRing};
 use crate::service::audit::{self, AuditEntry};
 use crate::service::{OwnRecord, Principal, Unmasker, VolunteerReader};
@@ -58,6 +61,8 @@ pub struct VolunteerView {
     /// Age, not birth date: the birth date is the part of the ID number the mask hides.
     pub age: u32,
     pub hla_typed: bool,
+    /// Staff only; the volunteer sees `hla_typed`.
+    pub hla_resolution: HlaResolution,
     pub registered_at: DateTime<Utc>,
     pub last_confirmed_at: DateTime<Utc>,
     /// Until then a withdrawal purges the record completely.
@@ -116,14 +121,6 @@ impl UnmaskPurpose {
     }
 }
 
-/// How staff look a volunteer up exactly.
-#[derive(Clone, Debug)]
-pub enum Lookup {
-    NationalId(NationalId),
-    /// Any current phone of the volunteer, primary or secondary.
-    Phone(Phone),
-}
-
 /// Who holds a phone, for sign-in.
 #[derive(Clone, Debug)]
 pub struct Holder {
@@ -138,6 +135,7 @@ pub struct VolunteerService {
     keys: Arc<KeyRing>,
     messaging: Messaging,
     settings: VolunteerSettings,
+    status: StatusLog,
 }
 
 pub(super) fn binding(column: &'static str, id: Uuid) -> Binding<'static> {
@@ -151,11 +149,23 @@ pub(super) fn contact_binding(id: Uuid) -> Binding<'static> {
 impl VolunteerService {
     #[must_use]
     pub fn new(db: DatabaseConnection, keys: Arc<KeyRing>, messaging: Messaging, settings: VolunteerSettings) -> Self {
-        Self { db, keys, messaging, settings }
+        Self { status: StatusLog::new(Arc::clone(&keys)), db, keys, messaging, settings }
     }
 
     pub(super) fn settings(&self) -> &VolunteerSettings {
         &self.settings
+    }
+
+    /// The rules of a volunteer's branch.
+    ///
+    /// # Errors
+    /// INTERNAL for a branch the catalog does not know (the foreign key makes that a bug).
+    pub(super) async fn branch_rules(&self, branch: &str) -> AppResult<BranchRules> {
+        let catalog = self.messaging.catalog().snapshot().await?;
+        catalog
+            .branch(branch)
+            .cloned()
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("volunteer of an unknown branch")))
     }
 
     /// The consent text a new enrolment must accept.
@@ -208,7 +218,7 @@ impl VolunteerService {
             status_until: Set(None),
             status_changed_at: Set(now),
             name: Set(cipher.encrypt(input.name.expose(), binding("name", id))),
-            name_index: Set(index.digest("name", &input.name.normalised())),
+            name_index: Set(name_index(&self.keys, &input.name)),
             national_id: Set(cipher.encrypt(input.national_id.expose(), binding("national_id", id))),
             national_id_index: Set(index.national_id(&input.national_id)),
             birth_date: Set(input.national_id.birth_date()),
@@ -255,6 +265,17 @@ impl VolunteerService {
             let taken = AppError::Conflict { field: "phone".into(), message: "is another volunteer's phone".into() };
             AppError::on_constraint(err, Some(taken), None)
         })?;
+        index_name_prefixes(txn, &self.keys, id, &input.name).await?;
+        let registered = status::Change {
+            status: DonorStatus::Pending,
+            reason: None,
+            until: None,
+            confirms: false,
+            by: None,
+            source: "registered",
+            note: None,
+        };
+        self.status.record(txn, &[id], &registered, now).await?;
         let owner = contacts::Owner { id, branch_code, masked_name };
         for contact in input.backup_contacts {
             contacts::insert_backup_contact(txn, &self.keys, &self.messaging, &self.settings, &owner, contact, now)
@@ -269,7 +290,7 @@ impl VolunteerService {
     /// NOT_FOUND once the record is gone.
     pub async fn me(&self, me: &OwnRecord) -> AppResult<VolunteerView> {
         let model = self.find_model(me.id).await?;
-        self.view(&model).await
+        self.view(model).await
     }
 
     /// A volunteer record, for staff whose reach includes its branch.
@@ -281,38 +302,7 @@ impl VolunteerService {
         if !reader.scope.admits(&model.branch_code) {
             return Err(AppError::Forbidden);
         }
-        self.view(&model).await
-    }
-
-    /// The volunteers an exact ID number or current phone finds, within the reader's reach.
-    ///
-    /// # Errors
-    /// The database failed.
-    pub async fn find(&self, reader: &VolunteerReader, lookup: &Lookup) -> AppResult<Vec<VolunteerView>> {
-        let models = match lookup {
-            Lookup::NationalId(id) => {
-                volunteer::Entity::find()
-                    .filter(volunteer::Column::NationalIdIndex.eq(self.keys.blind_index.national_id(id)))
-                    .all(&self.db)
-                    .await?
-            }
-            Lookup::Phone(phone) => {
-                volunteer::Entity::find()
-                    .inner_join(volunteer_contact::Entity)
-                    .filter(volunteer_contact::Column::ValueIndex.eq(self.keys.blind_index.phone(phone)))
-                    .filter(
-                        volunteer_contact::Column::Kind.is_in([ContactKind::PrimaryPhone, ContactKind::SecondaryPhone]),
-                    )
-                    .filter(volunteer_contact::Column::EndedAt.is_null())
-                    .all(&self.db)
-                    .await?
-            }
-        };
-        let mut views = Vec::with_capacity(models.len());
-        for model in models.iter().filter(|model| reader.scope.admits(&model.branch_code)) {
-            views.push(self.view(model).await?);
-        }
-        Ok(views)
+        self.view(model).await
     }
 
     /// One personal field in clear, for a stated purpose. The read and its audit row commit
@@ -409,10 +399,47 @@ impl VolunteerService {
         volunteer::Entity::find_by_id(id).one(&self.db).await?.ok_or(AppError::NotFound { resource: "volunteer" })
     }
 
-    async fn view(&self, model: &volunteer::Model) -> AppResult<VolunteerView> {
+    async fn view(&self, model: volunteer::Model) -> AppResult<VolunteerView> {
+        let mut views = self.views(std::slice::from_ref(&model)).await?;
+        views.pop().ok_or(AppError::NotFound { resource: "volunteer" })
+    }
+
+    /// The masked views of `models`, in their order, with their primary phones read in one
+    /// statement: a page of search results costs the same as one record.
+    ///
+    /// # Errors
+    /// The database failed, or a stored value does not decrypt.
+    pub(crate) async fn views(&self, models: &[volunteer::Model]) -> AppResult<Vec<VolunteerView>> {
+        if models.is_empty() {
+            return Ok(Vec::new());
+        }
         let catalog = self.messaging.catalog().snapshot().await?;
-        let interval = catalog.branch(&model.branch_code).map_or(12, |rules| rules.confirm_interval_months);
+        let phones: HashMap<Uuid, volunteer_contact::Model> = volunteer_contact::Entity::find()
+            .filter(volunteer_contact::Column::VolunteerId.is_in(models.iter().map(|model| model.id)))
+            .filter(volunteer_contact::Column::Kind.eq(ContactKind::PrimaryPhone))
+            .filter(volunteer_contact::Column::EndedAt.is_null())
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|contact| (contact.volunteer_id, contact))
+            .collect();
         let now = Utc::now();
+        models
+            .iter()
+            .map(|model| {
+                let interval = catalog.branch(&model.branch_code).map_or(12, |rules| rules.confirm_interval_months);
+                self.view_of(model, phones.get(&model.id), interval, now)
+            })
+            .collect()
+    }
+
+    fn view_of(
+        &self,
+        model: &volunteer::Model,
+        primary_phone: Option<&volunteer_contact::Model>,
+        interval: u32,
+        now: DateTime<Utc>,
+    ) -> AppResult<VolunteerView> {
         let check_up_due = model
             .last_confirmed_at
             .checked_add_months(Months::new(interval))
@@ -437,7 +464,7 @@ impl VolunteerService {
         let stored = |what: &'static str| move |_| AppError::internal(anyhow::anyhow!("stored {what} unreadable"));
         let name = PersonName::parse(&name).map_err(stored("name"))?;
         let national_id = NationalId::parse(&national_id).map_err(stored("national id"))?;
-        let phone = match current_contact(&self.db, model.id, ContactKind::PrimaryPhone).await? {
+        let phone = match primary_phone {
             Some(contact) => {
                 let phone = cipher.decrypt(&contact.value, contact_binding(contact.id)).map_err(AppError::internal)?;
                 Some(Phone::parse(&phone).map_err(stored("phone"))?.masked())
@@ -456,6 +483,7 @@ impl VolunteerService {
             sex: national_id.sex(),
             age: age_on(model.birth_date, now.date_naive()),
             hla_typed: model.hla_resolution != HlaResolution::Untyped,
+            hla_resolution: model.hla_resolution,
             registered_at: model.registered_at,
             last_confirmed_at: model.last_confirmed_at,
             cooling_off_until: model.cooling_off_until,
@@ -467,6 +495,47 @@ impl VolunteerService {
             name_correction_pending: model.pending_name.is_some(),
         })
     }
+}
+
+/// The keyed index of a whole name, for exact search.
+pub(crate) fn name_index(keys: &KeyRing, name: &PersonName) -> Vec<u8> {
+    keys.blind_index.digest("name", &name.normalised())
+}
+
+/// The blind-index domain of name prefixes.
+const NAME_PREFIX: &str = "name_prefix";
+
+/// The keyed index of a normalised name prefix, as stored and as searched.
+pub(crate) fn name_prefix_index(keys: &KeyRing, prefix: &str) -> Vec<u8> {
+    keys.blind_index.digest(NAME_PREFIX, prefix)
+}
+
+/// Replaces the keyed search prefixes of a volunteer's name, for a new or corrected name.
+///
+/// # Errors
+/// The database failed.
+pub(crate) async fn index_name_prefixes<C: ConnectionTrait>(
+    conn: &C,
+    keys: &KeyRing,
+    id: Uuid,
+    name: &PersonName,
+) -> AppResult<()> {
+    volunteer_name_prefix::Entity::delete_many()
+        .filter(volunteer_name_prefix::Column::VolunteerId.eq(id))
+        .exec(conn)
+        .await?;
+    let rows: Vec<volunteer_name_prefix::ActiveModel> = name
+        .search_prefixes()
+        .iter()
+        .map(|prefix| volunteer_name_prefix::ActiveModel {
+            prefix_index: Set(name_prefix_index(keys, prefix)),
+            volunteer_id: Set(id),
+        })
+        .collect();
+    if !rows.is_empty() {
+        volunteer_name_prefix::Entity::insert_many(rows).exec_without_returning(conn).await?;
+    }
+    Ok(())
 }
 
 /// Marks the volunteer's current primary phone verified (a correct sign-in code proves it), if
