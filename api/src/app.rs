@@ -16,7 +16,8 @@ use crate::http::{self, AppState};
 use crate::messaging::{Messaging, ReplyHandler};
 use crate::metrics::Metrics;
 use crate::pii::KeyRing;
-use crate::service::volunteer::RecommitmentReply;
+use crate::service::retention::CampaignReply;
+use crate::service::volunteer::StatusLog;
 use crate::service::{Services, StaffService};
 
 /// A built service: its database pool, schema and metrics.
@@ -40,7 +41,7 @@ impl App {
         }
         let tokens = Arc::new(Tokens::new(&keys.token_signing.0, &settings.auth));
         let keys = Arc::new(keys);
-        let replies: Vec<Arc<dyn ReplyHandler>> = vec![Arc::new(RecommitmentReply)];
+        let replies: Vec<Arc<dyn ReplyHandler>> = vec![Arc::new(CampaignReply::new(StatusLog::new(Arc::clone(&keys))))];
         let messaging =
             Messaging::new(db.clone(), Arc::clone(&keys), settings.messaging.clone(), Arc::clone(&metrics), replies)
                 .context("configuring messaging")?;
@@ -115,6 +116,8 @@ impl App {
         let mut workers = self.state.services.messaging.start_workers(&workers_stop);
         let availability = self.state.services.availability.clone();
         workers.spawn(availability.run_scheduled(workers_stop.clone()));
+        workers.spawn(self.state.services.campaigns.clone().run_launcher(workers_stop.clone()));
+        workers.spawn(self.state.services.retention_jobs.clone().run_scheduled(workers_stop.clone()));
         let db = self.state.db.clone();
         let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
         let service = http::router(self.state).into_make_service_with_connect_info::<std::net::SocketAddr>();

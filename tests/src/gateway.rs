@@ -136,6 +136,30 @@ impl FakeGateway {
     }
 }
 
+impl FakeGateway {
+    /// Reports, as Tencent's callback relay does, whether an SMS it accepted reached the phone,
+    /// to the app serving at `base` (`http://host:port`).
+    pub async fn report(&self, base: &str, sms: &AcceptedSms, delivered: bool) -> reqwest::Response {
+        let mobile = sms.phone.trim_start_matches("+86");
+        let (status, code) = if delivered { ("SUCCESS", "DELIVRD") } else { ("FAIL", "UNDELIV") };
+        let report = json!([{
+            "user_receive_time": chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string(),
+            "nationcode": "86", "mobile": mobile, "report_status": status, "errmsg": code,
+            "description": code, "sid": sms.serial_no,
+        }]);
+        post_callback(&reqwest::Client::new(), &format!("{base}/callbacks/sms/reports"), &report, CALLBACK_SECRET).await
+    }
+
+    /// Relays a volunteer's SMS (`text`, from the E.164 `phone`) to the app serving at `base`.
+    pub async fn reply(&self, base: &str, phone: &str, text: &str) -> reqwest::Response {
+        let sms = json!({
+            "extend": "", "mobile": phone.trim_start_matches("+86"), "nationcode": "86",
+            "sign": "中华骨髓库", "text": text, "time": chrono::Utc::now().timestamp(),
+        });
+        post_callback(&reqwest::Client::new(), &format!("{base}/callbacks/sms/replies"), &sms, CALLBACK_SECRET).await
+    }
+}
+
 impl Drop for FakeGateway {
     fn drop(&mut self) {
         self.server.abort();

@@ -232,6 +232,25 @@ const EXPECTATIONS: &[(&str, Access, &str)] = &[
         Access::BranchStaff,
         r#"mutation { markVolunteerLost(volunteerId: "VOLUNTEER") { status } }"#,
     ),
+    (
+        "Mutation.createCampaign",
+        Access::BranchStaff,
+        r#"mutation { createCampaign(input: { name: "矩阵", segment: { branchCode: "51", confirmedOverMonths: 12 }, templateKey: "recommitment" }) { id } }"#,
+    ),
+    ("Mutation.launchCampaign", Access::BranchStaff, r#"mutation { launchCampaign(id: "CAMPAIGN") { status } }"#),
+    ("Mutation.cancelCampaign", Access::BranchStaff, r#"mutation { cancelCampaign(id: "CAMPAIGN") { status } }"#),
+    ("Query.campaign", Access::BranchStaff, r#"{ campaign(id: "CAMPAIGN") { name replies { noReply } } }"#),
+    ("Query.campaigns", Access::BranchStaff, r#"{ campaigns(branchCode: "51", first: 5) { campaigns { id } } }"#),
+    (
+        "Query.lostContactQueue",
+        Access::BranchStaff,
+        r#"{ lostContactQueue(branchCode: "51", first: 5) { entries { priority } } }"#,
+    ),
+    (
+        "Query.attritionFigures",
+        Access::BranchStaff,
+        r#"{ attritionFigures(branchCode: "51", from: "2026-01-01", to: "2026-12-01") { month lostShare } }"#,
+    ),
 ];
 
 /// One caller of each kind; `volunteer` is a registered volunteer of branch 51.
@@ -288,6 +307,19 @@ both_backends! {
             .await
             .unwrap();
         let volunteer = app.register_volunteer(1, "51").await;
+        let definition = api::service::retention::CampaignDefinition {
+            name: "矩阵".into(),
+            segment: api::service::retention::VolunteerFilter { branch_code: Some("51".into()), ..Default::default() },
+            template_key: "recommitment".into(),
+            locale: "zh-CN".into(),
+            variables: std::collections::BTreeMap::new(),
+            sms: true,
+            app_inbox: false,
+            max_recipients: None,
+            response_window_days: None,
+        };
+        let reader = admin.volunteer_reader().unwrap();
+        let campaign = app.app.services().campaigns.create(&reader, &admin, definition, None).await.unwrap();
         let introspection = app
             .execute("{ __schema { queryType { fields(includeDeprecated: true) { name } } mutationType { fields(includeDeprecated: true) { name } } } }")
             .await
@@ -308,7 +340,8 @@ both_backends! {
                 let operation = operation
                     .replace("HOSPITAL", &hospital.id.to_string())
                     .replace("MESSAGE", &message.id.to_string())
-                    .replace("VOLUNTEER", &volunteer.id.to_string());
+                    .replace("VOLUNTEER", &volunteer.id.to_string())
+                    .replace("CAMPAIGN", &campaign.model.id.to_string());
                 let response = app.execute_as(caller.clone(), operation).await;
                 let codes: Vec<String> = response
                     .errors

@@ -13,7 +13,8 @@ const MESSAGES: usize = 10_000;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_worker_pools_send_10000_messages_each_exactly_once() {
-    run(Backend::Postgres, |db| async move {
+    // Boxed: two apps' worth of state is too large a future for the test's stack.
+    Box::pin(run(Backend::Postgres, |db| async move {
         let gateway = FakeGateway::start().await;
         let configure = |settings: &mut Settings| {
             gateway.configure()(settings);
@@ -58,6 +59,6 @@ async fn two_worker_pools_send_10000_messages_each_exactly_once() {
         for server in servers {
             server.stop().await.unwrap();
         }
-    })
+    }))
     .await;
 }

@@ -76,9 +76,25 @@ pub fn admits(operation: OperationType, field: &str, caller: &Principal) -> Opti
         (OperationType::Mutation, "changeMyPassword") => matches!(caller, Principal::Staff { .. }),
         (
             OperationType::Query,
-            "messageDelivery" | "campaignDelivery" | "volunteer" | "findVolunteers" | "searchVolunteers",
+            "messageDelivery"
+            | "campaignDelivery"
+            | "volunteer"
+            | "findVolunteers"
+            | "searchVolunteers"
+            | "campaign"
+            | "campaigns"
+            | "lostContactQueue"
+            | "attritionFigures",
         )
-        | (OperationType::Mutation, "enrolOfflineRecruit" | "logContactAttempt" | "markVolunteerLost") => {
+        | (
+            OperationType::Mutation,
+            "enrolOfflineRecruit"
+            | "logContactAttempt"
+            | "markVolunteerLost"
+            | "createCampaign"
+            | "launchCampaign"
+            | "cancelCampaign",
+        ) => {
             staff(&[NationalAdmin, BranchCoordinator, BranchRecruiter])
         }
         (

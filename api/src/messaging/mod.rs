@@ -55,7 +55,8 @@ struct Inner {
 }
 
 impl Messaging {
-    /// `reply_handlers` act on replies after the backbone's own (the TD opt-out).
+    /// `reply_handlers` are asked first; the backbone's own TD opt-out catches what none of
+    /// them takes (a TD that answers a campaign is the campaign's to record).
     ///
     /// # Errors
     /// The configured provider lacks its credentials.
@@ -82,7 +83,7 @@ impl Messaging {
                 provider,
                 development,
                 metrics,
-                reply_handlers: replies::default_handlers().into_iter().chain(reply_handlers).collect(),
+                reply_handlers: reply_handlers.into_iter().chain(replies::default_handlers()).collect(),
                 process_id: Uuid::new_v4().simple().to_string()[..8].to_owned(),
                 settings,
             }),

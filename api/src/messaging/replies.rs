@@ -76,15 +76,27 @@ impl ReplyHandler for OptOutReply {
         if !(text.eq_ignore_ascii_case("TD") || text == "退订") {
             return Ok(None);
         }
+        Self::opt_out(txn, reply.phone_index, reply.received_at).await?;
+        Ok(Some("opt_out"))
+    }
+}
+
+impl OptOutReply {
+    /// Opts the phone out of non-essential messages (once; a repeat changes nothing), for this
+    /// handler and for handlers that recognise a TD as the answer to something of theirs.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn opt_out(txn: &DatabaseTransaction, phone_index: &[u8], at: DateTime<Utc>) -> AppResult<()> {
         messaging_opt_out::Entity::insert(messaging_opt_out::ActiveModel {
-            phone_index: Set(reply.phone_index.to_vec()),
+            phone_index: Set(phone_index.to_vec()),
             source: Set("reply_td".into()),
-            created_at: Set(reply.received_at),
+            created_at: Set(at),
         })
         .on_conflict_do_nothing_on([messaging_opt_out::Column::PhoneIndex])
         .exec_without_returning(txn)
         .await?;
-        Ok(Some("opt_out"))
+        Ok(())
     }
 }
 

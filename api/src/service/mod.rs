@@ -61,6 +61,10 @@ pub struct Services {
     pub status: volunteer::StatusLog,
     pub search: retention::SearchService,
     pub corrections: volunteer::CorrectionService,
+    pub campaigns: retention::CampaignService,
+    pub work_queue: retention::WorkQueue,
+    pub attrition: retention::Attrition,
+    pub retention_jobs: retention::RetentionJobs,
     /// The outbox and its delivery, which every service that messages a volunteer uses.
     pub messaging: Messaging,
     /// Personal-data keys, for the services of later tables.
@@ -86,6 +90,8 @@ impl Services {
         let sessions = SessionService::new(db.clone(), Arc::clone(&tokens));
         let volunteers = VolunteerService::new(db.clone(), Arc::clone(&keys), messaging.clone(), self_service);
         let codes = volunteer::Codes::new(db.clone(), Arc::clone(&keys), messaging.clone(), codes);
+        let work_queue = retention::WorkQueue::new(db.clone(), messaging.clone(), volunteers.clone());
+        let attrition = retention::Attrition::new(db.clone(), messaging.clone());
         let volunteer_sign_in =
             VolunteerSignIn::new(db.clone(), Arc::clone(&keys), codes.clone(), sessions.clone(), volunteers.clone());
         Self {
@@ -106,6 +112,15 @@ impl Services {
             status: volunteer::StatusLog::new(Arc::clone(&keys)),
             search: retention::SearchService::new(db.clone(), Arc::clone(&keys), volunteers.clone()),
             corrections: volunteer::CorrectionService::new(db.clone(), Arc::clone(&keys), volunteers.clone()),
+            campaigns: retention::CampaignService::new(db.clone(), Arc::clone(&keys), messaging.clone()),
+            retention_jobs: retention::RetentionJobs::new(
+                db.clone(),
+                Arc::clone(&keys),
+                work_queue.clone(),
+                attrition.clone(),
+            ),
+            work_queue,
+            attrition,
             volunteers,
             volunteer_sign_in,
             branches: BranchService::new(db.clone()),

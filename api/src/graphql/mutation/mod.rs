@@ -2,6 +2,7 @@
 
 mod hospital;
 mod record;
+mod retention;
 mod self_service;
 mod session;
 mod staff;
@@ -16,5 +17,6 @@ pub struct Mutation(
     hospital::HospitalMutation,
     volunteer::VolunteerMutation,
     record::RecordMutation,
+    retention::RetentionMutation,
     self_service::SelfServiceMutation,
 );

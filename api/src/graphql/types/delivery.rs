@@ -49,6 +49,8 @@ impl From<messaging::MessageDelivery> for MessageDelivery {
 #[derive(Debug, SimpleObject)]
 pub struct CampaignDelivery {
     pub queued: u64,
+    /// Handed to the gateway and accepted, delivered or not yet reported.
+    pub sent: u64,
     /// Claimed by a worker or handed to the gateway, awaiting its answer.
     pub in_flight: u64,
     pub accepted: u64,
@@ -63,6 +65,7 @@ impl From<messaging::CampaignTotals> for CampaignDelivery {
         use entity::outbound_message::Status;
         Self {
             queued: totals.count(Status::Queued),
+            sent: totals.count(Status::Accepted) + totals.count(Status::Delivered),
             in_flight: totals.count(Status::Claimed) + totals.count(Status::Sending),
             accepted: totals.count(Status::Accepted),
             delivered: totals.count(Status::Delivered),

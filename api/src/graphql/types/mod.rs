@@ -3,12 +3,14 @@
 
 mod audit;
 mod branch;
+mod campaign;
 mod contact;
 mod delivery;
 mod development;
 mod family;
 mod hospital;
 mod record;
+mod retention;
 mod search;
 mod self_service;
 mod staff;
@@ -16,12 +18,14 @@ mod volunteer;
 
 pub use audit::AuditEventPage;
 pub use branch::Branch;
+pub use campaign::{Campaign, CampaignInput, CampaignPage};
 pub use contact::{BackupContactInput, ContactAttempt, ContactAttemptInput, ContactKind, PhoneKind, TypedContactKind};
 pub use delivery::{CampaignDelivery, MessageDelivery};
 pub use development::DevelopmentSms;
 pub use family::{DataAccess, FamilyMember, FamilyMemberInput, InfoPackChannel, StaffAlert, Stance};
 pub use hospital::{Hospital, HospitalAccess, HospitalCredentials};
 pub use record::VolunteerCorrectionInput;
+pub use retention::{AttritionMonth, LostContactPage};
 pub use search::{VolunteerConnection, VolunteerFilterInput, VolunteerOrder, connection as volunteer_connection};
 pub use self_service::{
     EnrolmentInput, NotificationPage, NotificationPreferences, PauseReason, ProfileInput, Withdrawal, WithdrawalCause,

@@ -50,7 +50,7 @@ pub(super) const PAUSE_REASONS: [StatusReason; 3] =
 
 /// The reasons a volunteer set themselves, which they may also lift themselves. A TU set by
 /// staff for another reason (after transplantation, say) is the coordinator's to lift.
-pub(super) const OWN_REASONS: [StatusReason; 4] =
+pub(crate) const OWN_REASONS: [StatusReason; 4] =
     [StatusReason::Medical, StatusReason::Personal, StatusReason::Moved, StatusReason::UnableToContact];
 
 /// What the app shows before a withdrawal: its effect, and the pause it could be instead.
@@ -502,7 +502,7 @@ fn in_no_case(model: &volunteer::Model) -> AppResult<()> {
 }
 
 /// Where a volunteer returns after a pause: available once HLA typed, pending before.
-pub(super) fn returning_status(model: &volunteer::Model) -> DonorStatus {
+pub(crate) fn returning_status(model: &volunteer::Model) -> DonorStatus {
     if model.hla_resolution == HlaResolution::Untyped { DonorStatus::Pending } else { DonorStatus::Available }
 }
 

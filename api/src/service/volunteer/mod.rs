@@ -11,13 +11,13 @@ mod family;
 mod inbox;
 mod privacy;
 mod profile;
-mod recommitment;
 mod records;
 mod sign_in;
 mod status;
 
 pub use attempts::{AttemptView, ContactAttemptService, NewAttempt};
 pub use availability::{AvailabilityRun, AvailabilityService, PAUSE_REMINDER_DAYS, WithdrawalNotice, Withdrawn};
+pub(crate) use availability::{OWN_REASONS, returning_status};
 pub use codes::CodeSent;
 pub(crate) use codes::Codes;
 pub use contacts::{BackupContactView, ContactService, ContactView, NewBackupContact, TypedContact, check_backup_list};
@@ -27,9 +27,8 @@ pub use family::{FamilyMemberView, FamilyService, InfoPack, NewFamilyMember};
 pub use inbox::{InboxService, NotificationPage, NotificationView, Preferences};
 pub use privacy::{DataAccess, PrivacyService};
 pub use profile::{ProfileChanges, ProfileService};
-pub use recommitment::{RESPONSE_WINDOW_DAYS, RecommitmentReply};
 pub use records::{NewVolunteer, PersonalField, UnmaskPurpose, VolunteerService, VolunteerView};
-pub(crate) use records::{name_index, name_prefix_index};
+pub(crate) use records::{contact_binding, index_name_prefixes, name_binding, name_index, name_prefix_index};
 pub use sign_in::{SignedIn, VolunteerSignIn};
 pub use status::{Change as StatusChange, StatusChangeView, StatusLog};
 

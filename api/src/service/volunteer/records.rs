@@ -142,7 +142,12 @@ pub(super) fn binding(column: &'static str, id: Uuid) -> Binding<'static> {
     Binding { table: "volunteer", column, row: id }
 }
 
-pub(super) fn contact_binding(id: Uuid) -> Binding<'static> {
+/// The binding of a volunteer's sealed name.
+pub(crate) fn name_binding(id: Uuid) -> Binding<'static> {
+    binding("name", id)
+}
+
+pub(crate) fn contact_binding(id: Uuid) -> Binding<'static> {
     Binding { table: "volunteer_contact", column: "value", row: id }
 }
 

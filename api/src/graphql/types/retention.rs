@@ -1,0 +1,130 @@
+//! The lost-contact work queue and the attrition figures.
+
+use async_graphql::{Enum, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::volunteer::Volunteer;
+use crate::service::retention;
+
+/// Why a volunteer is in the lost-contact work queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+pub enum LostContactReason {
+    /// Not confirmed for longer than the branch's threshold (365 days by default).
+    StaleContact,
+    /// An SMS since the last confirmation failed or was not delivered.
+    MessageFailed,
+    /// A campaign's answer window closed without an answer.
+    NoCampaignReply,
+}
+
+impl From<retention::LostContactReason> for LostContactReason {
+    fn from(reason: retention::LostContactReason) -> Self {
+        match reason {
+            retention::LostContactReason::StaleContact => Self::StaleContact,
+            retention::LostContactReason::MessageFailed => Self::MessageFailed,
+            retention::LostContactReason::NoCampaignReply => Self::NoCampaignReply,
+        }
+    }
+}
+
+/// A volunteer to reach: their record (with `backupContacts` to try), why, and how far the
+/// attempts have gone.
+#[derive(Debug, SimpleObject)]
+pub struct LostContactEntry {
+    pub volunteer: Volunteer,
+    pub reasons: Vec<LostContactReason>,
+    /// Higher first: HLA-typed volunteers (the finer the typing the higher), then rare blood groups.
+    pub priority: i32,
+    pub entered_at: DateTime<Utc>,
+    /// Attempts within the branch's window that failed to reach them.
+    pub failed_attempts: u64,
+    /// Enough attempts failed for `markVolunteerLost`.
+    pub can_mark_lost: bool,
+}
+
+impl From<retention::QueueEntry> for LostContactEntry {
+    fn from(entry: retention::QueueEntry) -> Self {
+        Self {
+            volunteer: entry.volunteer.into(),
+            reasons: entry.reasons.into_iter().map(Into::into).collect(),
+            priority: entry.priority,
+            entered_at: entry.entered_at,
+            failed_attempts: entry.failed_attempts,
+            can_mark_lost: entry.can_mark_lost,
+        }
+    }
+}
+
+/// A page of the work queue.
+#[derive(Debug, SimpleObject)]
+pub struct LostContactPage {
+    pub entries: Vec<LostContactEntry>,
+    /// Pass as `after` for the next page; null on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// One month's attrition figures.
+#[derive(Debug, SimpleObject)]
+pub struct AttritionMonth {
+    /// The first day of the month.
+    pub month: NaiveDate,
+    /// On the register (withdrawn volunteers are not).
+    pub volunteers: i64,
+    pub pending: i64,
+    pub available: i64,
+    /// TU, for any reason.
+    pub unavailable: i64,
+    /// TU with reason UC.
+    pub lost: i64,
+    /// RS or OP.
+    pub reserved: i64,
+    /// Confirmed within the last 12 months.
+    pub reachable: i64,
+    /// `reachable / volunteers`.
+    pub reachable_share: f64,
+    /// `lost / volunteers`.
+    pub lost_share: f64,
+    /// Withdrawals (DE) in the month.
+    pub withdrawn: i64,
+    /// Recipients of campaigns launched in the month, and their answers.
+    pub campaign_recipients: i64,
+    pub campaign_replies: i64,
+    pub still_willing: i64,
+    pub paused: i64,
+    pub opted_out: i64,
+    /// `campaignReplies / campaignRecipients`.
+    pub campaign_response_rate: f64,
+    /// When these figures were computed (the oldest snapshot they add up): the job takes one
+    /// every hour; a past month keeps the last one taken in it.
+    pub computed_at: Option<DateTime<Utc>>,
+}
+
+#[allow(clippy::cast_precision_loss)] // counts far below 2^52
+fn share(part: i64, whole: i64) -> f64 {
+    if whole == 0 { 0.0 } else { part as f64 / whole as f64 }
+}
+
+impl From<retention::MonthFigures> for AttritionMonth {
+    fn from(figures: retention::MonthFigures) -> Self {
+        Self {
+            month: figures.month,
+            volunteers: figures.volunteers,
+            pending: figures.pending,
+            available: figures.available,
+            unavailable: figures.unavailable,
+            lost: figures.lost,
+            reserved: figures.reserved,
+            reachable: figures.reachable,
+            reachable_share: share(figures.reachable, figures.volunteers),
+            lost_share: share(figures.lost, figures.volunteers),
+            withdrawn: figures.withdrawn,
+            campaign_recipients: figures.campaign_recipients,
+            campaign_replies: figures.campaign_replies,
+            still_willing: figures.still_willing,
+            paused: figures.paused,
+            opted_out: figures.opted_out,
+            campaign_response_rate: share(figures.campaign_replies, figures.campaign_recipients),
+            computed_at: figures.computed_at,
+        }
+    }
+}
