@@ -27,6 +27,9 @@ enum Access {
     AnyStaff,
     /// Volunteers, for their own record.
     Volunteer,
+    /// Only the staff member who asked for the object (an export): every caller here is
+    /// someone else, so every one is refused.
+    TheRequester,
     /// National administrators, and coordinators of the record's branch (51): the roles that
     /// may see personal data in clear.
     Unmaskers,
@@ -251,6 +254,22 @@ const EXPECTATIONS: &[(&str, Access, &str)] = &[
         Access::BranchStaff,
         r#"{ attritionFigures(branchCode: "51", from: "2026-01-01", to: "2026-12-01") { month lostShare } }"#,
     ),
+    (
+        "Mutation.requestVolunteerExport",
+        Access::BranchStaff,
+        r#"mutation { requestVolunteerExport(filter: { branchCode: "51" }, purpose: "矩阵") { id } }"#,
+    ),
+    (
+        "Mutation.approveVolunteerExport",
+        Access::Unmaskers,
+        r#"mutation { approveVolunteerExport(id: "EXPORT") { id } }"#,
+    ),
+    (
+        "Mutation.downloadVolunteerExport",
+        Access::TheRequester,
+        r#"mutation { downloadVolunteerExport(id: "EXPORT") { rows } }"#,
+    ),
+    ("Query.volunteerExports", Access::BranchStaff, "{ volunteerExports { id } }"),
 ];
 
 /// One caller of each kind; `volunteer` is a registered volunteer of branch 51.
@@ -270,6 +289,7 @@ fn callers(volunteer: Uuid) -> Vec<(&'static str, Principal)> {
 fn allowed(access: Access, caller: &Principal) -> bool {
     match access {
         Access::Anyone => true,
+        Access::TheRequester => false,
         Access::AnyStaff => matches!(caller, Principal::Staff { .. }),
         Access::Volunteer => matches!(caller, Principal::Volunteer { .. }),
         Access::Unmaskers => {
@@ -320,6 +340,8 @@ both_backends! {
         };
         let reader = admin.volunteer_reader().unwrap();
         let campaign = app.app.services().campaigns.create(&reader, &admin, definition, None).await.unwrap();
+        let all_of_51 = api::service::retention::VolunteerFilter { branch_code: Some("51".into()), ..Default::default() };
+        let export = app.app.services().exports.request(&reader, &admin, &all_of_51, "矩阵", None).await.unwrap();
         let introspection = app
             .execute("{ __schema { queryType { fields(includeDeprecated: true) { name } } mutationType { fields(includeDeprecated: true) { name } } } }")
             .await
@@ -341,7 +363,8 @@ both_backends! {
                     .replace("HOSPITAL", &hospital.id.to_string())
                     .replace("MESSAGE", &message.id.to_string())
                     .replace("VOLUNTEER", &volunteer.id.to_string())
-                    .replace("CAMPAIGN", &campaign.model.id.to_string());
+                    .replace("CAMPAIGN", &campaign.model.id.to_string())
+                    .replace("EXPORT", &export.model.id.to_string());
                 let response = app.execute_as(caller.clone(), operation).await;
                 let codes: Vec<String> = response
                     .errors

@@ -65,7 +65,8 @@ pub fn admits(operation: OperationType, field: &str, caller: &Principal) -> Opti
             | "reviewNameCorrection"
             | "resolveStaffAlert"
             | "setVolunteerStatus"
-            | "correctVolunteerRecord",
+            | "correctVolunteerRecord"
+            | "approveVolunteerExport",
         ) => {
             matches!(caller, Principal::Staff { role, .. } if role.may_unmask())
         }
@@ -76,15 +77,8 @@ pub fn admits(operation: OperationType, field: &str, caller: &Principal) -> Opti
         (OperationType::Mutation, "changeMyPassword") => matches!(caller, Principal::Staff { .. }),
         (
             OperationType::Query,
-            "messageDelivery"
-            | "campaignDelivery"
-            | "volunteer"
-            | "findVolunteers"
-            | "searchVolunteers"
-            | "campaign"
-            | "campaigns"
-            | "lostContactQueue"
-            | "attritionFigures",
+            "messageDelivery" | "campaignDelivery" | "volunteer" | "findVolunteers" | "searchVolunteers" | "campaign"
+            | "campaigns" | "lostContactQueue" | "attritionFigures" | "volunteerExports",
         )
         | (
             OperationType::Mutation,
@@ -93,10 +87,10 @@ pub fn admits(operation: OperationType, field: &str, caller: &Principal) -> Opti
             | "markVolunteerLost"
             | "createCampaign"
             | "launchCampaign"
-            | "cancelCampaign",
-        ) => {
-            staff(&[NationalAdmin, BranchCoordinator, BranchRecruiter])
-        }
+            | "cancelCampaign"
+            | "requestVolunteerExport"
+            | "downloadVolunteerExport",
+        ) => staff(&[NationalAdmin, BranchCoordinator, BranchRecruiter]),
         (
             OperationType::Mutation,
             "createStaffAccount"

@@ -62,6 +62,7 @@ pub struct Services {
     pub search: retention::SearchService,
     pub corrections: volunteer::CorrectionService,
     pub campaigns: retention::CampaignService,
+    pub exports: retention::ExportService,
     pub work_queue: retention::WorkQueue,
     pub attrition: retention::Attrition,
     pub retention_jobs: retention::RetentionJobs,
@@ -90,6 +91,7 @@ impl Services {
         let sessions = SessionService::new(db.clone(), Arc::clone(&tokens));
         let volunteers = VolunteerService::new(db.clone(), Arc::clone(&keys), messaging.clone(), self_service);
         let codes = volunteer::Codes::new(db.clone(), Arc::clone(&keys), messaging.clone(), codes);
+        let search = retention::SearchService::new(db.clone(), Arc::clone(&keys), volunteers.clone());
         let work_queue = retention::WorkQueue::new(db.clone(), messaging.clone(), volunteers.clone());
         let attrition = retention::Attrition::new(db.clone(), messaging.clone());
         let volunteer_sign_in =
@@ -110,7 +112,8 @@ impl Services {
             alerts: alerts::StaffAlertService::new(db.clone()),
             attempts: volunteer::ContactAttemptService::new(db.clone(), Arc::clone(&keys), volunteers.clone()),
             status: volunteer::StatusLog::new(Arc::clone(&keys)),
-            search: retention::SearchService::new(db.clone(), Arc::clone(&keys), volunteers.clone()),
+            exports: retention::ExportService::new(db.clone(), search.clone()),
+            search,
             corrections: volunteer::CorrectionService::new(db.clone(), Arc::clone(&keys), volunteers.clone()),
             campaigns: retention::CampaignService::new(db.clone(), Arc::clone(&keys), messaging.clone()),
             retention_jobs: retention::RetentionJobs::new(

@@ -3,8 +3,8 @@ use chrono::NaiveDate;
 
 use crate::graphql::loaders::prefetch;
 use crate::graphql::types::{
-    AttritionMonth, Campaign, CampaignPage, LostContactPage, VolunteerConnection, VolunteerFilterInput, VolunteerOrder,
-    volunteer_connection,
+    AttritionMonth, Campaign, CampaignPage, LostContactPage, VolunteerConnection, VolunteerExport,
+    VolunteerFilterInput, VolunteerOrder, volunteer_connection,
 };
 use crate::graphql::{parse_id, principal, services};
 
@@ -102,5 +102,18 @@ impl RetentionQuery {
         let reader = principal(ctx).volunteer_reader()?;
         let figures = services(ctx)?.attrition.figures(&reader, branch_code.as_deref(), from, to).await?;
         Ok(figures.into_iter().map(Into::into).collect())
+    }
+
+    /// Exports within the caller's reach (the latest 100), newest first; with
+    /// `awaitingApproval`, those a second staff member should look at.
+    ///
+    /// Access: national administrators; coordinators and recruiters (their branch).
+    async fn volunteer_exports(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] awaiting_approval: bool,
+    ) -> Result<Vec<VolunteerExport>> {
+        let reader = principal(ctx).volunteer_reader()?;
+        Ok(services(ctx)?.exports.list(&reader, awaiting_approval).await?.into_iter().map(Into::into).collect())
     }
 }

@@ -25,7 +25,7 @@ pub use development::DevelopmentSms;
 pub use family::{DataAccess, FamilyMember, FamilyMemberInput, InfoPackChannel, StaffAlert, Stance};
 pub use hospital::{Hospital, HospitalAccess, HospitalCredentials};
 pub use record::VolunteerCorrectionInput;
-pub use retention::{AttritionMonth, LostContactPage};
+pub use retention::{AttritionMonth, ExportFile, LostContactPage, VolunteerExport};
 pub use search::{VolunteerConnection, VolunteerFilterInput, VolunteerOrder, connection as volunteer_connection};
 pub use self_service::{
     EnrolmentInput, NotificationPage, NotificationPreferences, PauseReason, ProfileInput, Withdrawal, WithdrawalCause,

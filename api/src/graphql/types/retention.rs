@@ -128,3 +128,62 @@ impl From<retention::MonthFigures> for AttritionMonth {
         }
     }
 }
+
+/// A staff export of a search result (masked CSV).
+#[derive(Debug, SimpleObject)]
+pub struct VolunteerExport {
+    pub id: async_graphql::ID,
+    /// Null for a national export.
+    pub branch_code: Option<String>,
+    /// The filter, as stored (never a personal value).
+    pub filter: async_graphql::Json<serde_json::Value>,
+    pub purpose: String,
+    /// Rows the filter found when asked.
+    pub rows: i32,
+    /// More rows than an export may hold without a second staff member's approval (100).
+    pub needs_approval: bool,
+    /// True once approved (at once for a small export); then its requester may download it.
+    pub approved: bool,
+    pub requested_by: async_graphql::ID,
+    pub requested_at: DateTime<Utc>,
+    pub approved_by: Option<async_graphql::ID>,
+    pub approved_at: Option<DateTime<Utc>>,
+    /// Neither approval nor download after this.
+    pub expires_at: DateTime<Utc>,
+    pub downloads: i32,
+}
+
+impl From<retention::ExportView> for VolunteerExport {
+    fn from(view: retention::ExportView) -> Self {
+        let needs_approval = view.needs_approval();
+        let model = view.model;
+        Self {
+            id: async_graphql::ID(model.id.to_string()),
+            branch_code: model.branch_code,
+            filter: async_graphql::Json(serde_json::from_str(&model.filter).unwrap_or_default()),
+            purpose: model.purpose,
+            rows: model.rows,
+            needs_approval,
+            approved: model.status == entity::volunteer_export::ExportStatus::Approved,
+            requested_by: async_graphql::ID(model.requested_by.to_string()),
+            requested_at: model.requested_at,
+            approved_by: model.approved_by.map(|id| async_graphql::ID(id.to_string())),
+            approved_at: model.approved_at,
+            expires_at: model.expires_at,
+            downloads: model.downloads,
+        }
+    }
+}
+
+/// The rows of an export, as CSV with a header line: masked values, as on screen.
+#[derive(Debug, SimpleObject)]
+pub struct ExportFile {
+    pub rows: u64,
+    pub csv: String,
+}
+
+impl From<retention::ExportFile> for ExportFile {
+    fn from(file: retention::ExportFile) -> Self {
+        Self { rows: u64::try_from(file.rows).unwrap_or_default(), csv: file.csv }
+    }
+}

@@ -3,6 +3,7 @@
 
 mod attrition;
 mod campaigns;
+mod exports;
 mod filter;
 mod jobs;
 mod launcher;
@@ -14,6 +15,7 @@ pub use attrition::{Attrition, MonthFigures};
 pub use campaigns::{
     CampaignDefinition, CampaignPage, CampaignPreview, CampaignReplies, CampaignService, CampaignView,
 };
+pub use exports::{APPROVAL_THRESHOLD, ExportFile, ExportService, ExportView, MAX_ROWS};
 pub use filter::{CampaignAnswer, VolunteerFilter};
 pub use jobs::{RetentionJobs, RetentionRun};
 pub use replies::{CampaignReply, RECOMMITMENT_TEMPLATE, RESPONSE_WINDOW_DAYS};

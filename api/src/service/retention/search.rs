@@ -18,6 +18,8 @@ use crate::service::{BranchScope, VolunteerReader};
 
 /// Largest page a search returns.
 pub const MAX_PAGE: u64 = 50;
+/// Rows read at a time when collecting a whole result.
+const COLLECT_PAGE: u64 = 1000;
 
 /// What a search is sorted by; the volunteer's id breaks ties.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,6 +107,36 @@ impl SearchService {
         Ok(SearchPage { edges: cursors.into_iter().zip(views).collect(), has_next_page })
     }
 
+    /// Every volunteer `filter` finds within `scope`, masked, up to `limit`, oldest
+    /// registration first, read in pages of a thousand: for exports.
+    ///
+    /// # Errors
+    /// As [`Self::search`].
+    pub(crate) async fn collect(
+        &self,
+        scope: &BranchScope,
+        filter: &VolunteerFilter,
+        limit: u64,
+    ) -> AppResult<Vec<VolunteerView>> {
+        let order = SearchOrder { field: SortField::RegisteredAt, descending: false };
+        let now = Utc::now();
+        let mut views = Vec::new();
+        let mut after = None;
+        while u64::try_from(views.len()).unwrap_or(u64::MAX) < limit {
+            let page = limit.saturating_sub(u64::try_from(views.len()).unwrap_or(u64::MAX)).min(COLLECT_PAGE);
+            let mut models = self.query(scope, filter, order, page, after.as_deref(), now)?.all(&self.db).await?;
+            let more = u64::try_from(models.len()).unwrap_or_default() > page;
+            models.truncate(usize::try_from(page).unwrap_or(usize::MAX));
+            let Some(last) = models.last() else { break };
+            after = Some(cursor(order.field, last));
+            views.extend(self.volunteers.views(&models).await?);
+            if !more {
+                break;
+            }
+        }
+        Ok(views)
+    }
+
     /// How many volunteers `filter` finds within the reader's reach.
     ///
     /// # Errors
@@ -143,6 +175,19 @@ impl SearchService {
         if !(1..=MAX_PAGE).contains(&first) {
             return Err(AppError::invalid("first", format!("must be 1 to {MAX_PAGE}")));
         }
+        self.query(scope, filter, order, first, after, now)
+    }
+
+    /// The query of `first` rows after `after` (and one more, to tell whether more follow).
+    fn query(
+        &self,
+        scope: &BranchScope,
+        filter: &VolunteerFilter,
+        order: SearchOrder,
+        first: u64,
+        after: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> AppResult<Select<volunteer::Entity>> {
         filter.check("filter")?;
         let branch = filter.branch_within(scope)?;
         let mut query = volunteer::Entity::find().filter(filter.condition(&self.keys, branch.as_deref(), now));
