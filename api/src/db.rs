@@ -29,6 +29,10 @@ pub async fn connect(settings: &Settings, metrics: Arc<Metrics>) -> anyhow::Resu
         .acquire_timeout(Duration::from_millis(db_settings.acquire_timeout_ms))
         .connect_timeout(Duration::from_millis(db_settings.acquire_timeout_ms))
         .statement_timeout(Duration::from_millis(db_settings.statement_timeout_ms))
+        // PostgreSQL's JIT compiles a plan once its estimated cost is high, which costs more
+        // than it saves on the sub-second aggregates staff run (measured: +0.5 s on a
+        // 50,000-volunteer segment count). An OLTP service is better off without it.
+        .map_sqlx_postgres_opts(|postgres| postgres.options([("jit", "off")]))
         .map_sqlx_sqlite_opts(|sqlite| {
             // WAL lets readers proceed during a write; foreign keys are off in SQLite unless asked.
             sqlite

@@ -147,10 +147,9 @@ impl TestApp {
         query: &str,
         variables: serde_json::Value,
     ) -> serde_json::Value {
-        let request = async_graphql::Request::new(query).variables(async_graphql::Variables::from_json(variables));
-        let response = self.execute_as(principal.clone(), request).await;
-        assert!(response.errors.is_empty(), "{query}: {:?}", response.errors);
-        response.data.into_json().unwrap()
+        let response = self.response_as(principal, query, variables).await;
+        assert!(response.get("errors").is_none(), "{query}: {response}");
+        response["data"].clone()
     }
 
     /// Runs `query` in-process as `principal` and returns the whole response as JSON.

@@ -199,4 +199,29 @@ both_backends! {
         assert_eq!(error_field(&mixed), "after");
         assert_eq!(ids(&page), [volunteer.id.to_string()]);
     }
+
+    async fn a_synthetic_registry_reads_as_registrations_do(db) {
+        use api::service::development::registry::Synthetic;
+        let app = db.app().await;
+        let registry = Synthetic { count: 600, seed: 3, now: chrono::Utc::now() };
+        let report = registry.write(app.app.db(), std::sync::Arc::clone(&app.app.services().keys), 2, |_| {}).await.unwrap();
+        assert_eq!(report.volunteers, 600);
+        let admin = staff("national_admin", "11");
+        let wanted = registry.volunteer(123).unwrap();
+        let phone = wanted.input.phone.expose().to_owned();
+        let national_id = wanted.input.national_id.expose().to_owned();
+        let by_phone = search(&app, &admin, json!({ "phone": phone })).await;
+        assert_eq!(by_phone.len(), 1);
+        assert_eq!(search(&app, &admin, json!({ "nationalId": national_id })).await, by_phone);
+        let prefix: String = wanted.input.name.expose().chars().take(2).collect();
+        assert!(search(&app, &admin, json!({ "namePrefix": prefix })).await.contains(&by_phone[0]));
+        let record = app
+            .data_as(&admin, "query($id: ID!) { volunteer(id: $id) { branchCode name primaryPhone backupContacts { phone } } }", json!({ "id": by_phone[0] }))
+            .await;
+        assert_eq!(record["volunteer"]["branchCode"], wanted.input.branch_code);
+        assert_eq!(record["volunteer"]["primaryPhone"], wanted.input.phone.masked());
+        assert_eq!(record["volunteer"]["backupContacts"].as_array().unwrap().len(), wanted.input.backup_contacts.len());
+        let stale = search(&app, &admin, json!({ "confirmedOverMonths": 12 })).await;
+        assert!(!stale.is_empty());
+    }
 }

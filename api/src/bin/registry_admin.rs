@@ -8,6 +8,9 @@
 //!   active field key, in batches; safe to stop and rerun (see `api::pii::rotation`).
 //! - `registry-admin seed-volunteers <count> [branch] [first]`: registers synthetic volunteers
 //!   for development, demos and the no-plaintext check. Refused in production.
+//! - `registry-admin seed-registry <count> [seed]`: writes a synthetic national registry (see
+//!   `api::service::development::registry`) into an empty register, in bulk: 3.6 million
+//!   volunteers take minutes on PostgreSQL. For benchmarks and demos; refused in production.
 
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -16,7 +19,8 @@ use api::config::Settings;
 
 const USAGE: &str = "usage: registry-admin bootstrap-national-admin <username>\n       \
                      registry-admin rotate-field-keys [batch size, default 500]\n       \
-                     registry-admin seed-volunteers <count> [branch, default 51] [first number, default 0]";
+                     registry-admin seed-volunteers <count> [branch, default 51] [first number, default 0]\n       \
+                     registry-admin seed-registry <count> [seed, default 1]";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -31,6 +35,12 @@ async fn main() -> ExitCode {
         ["seed-volunteers", count, rest @ ..] if rest.len() <= 2 => {
             match (number(Some(count), 0), number(rest.get(1), 0)) {
                 (Ok(count), Ok(first)) => seed(count, rest.first().copied().unwrap_or("51"), first).await,
+                (Err(err), _) | (_, Err(err)) => Err(err),
+            }
+        }
+        ["seed-registry", count, rest @ ..] if rest.len() <= 1 => {
+            match (number(Some(count), 0), number(rest.first(), 1)) {
+                (Ok(count), Ok(seed)) => seed_registry(count, u64::from(seed)).await,
                 (Err(err), _) | (_, Err(err)) => Err(err),
             }
         }
@@ -103,5 +113,35 @@ async fn seed(count: u32, branch: &str, first: u32) -> anyhow::Result<()> {
         app.services().volunteers.register(volunteer, now).await.map_err(|err| anyhow::anyhow!("{err:?}"))?;
     }
     eprintln!("registry-admin: {count} synthetic volunteers registered in branch {branch}, numbers {first}..");
+    Ok(())
+}
+
+async fn seed_registry(count: u32, seed: u64) -> anyhow::Result<()> {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let settings = Settings::load()?;
+    if settings.is_production() {
+        anyhow::bail!("a synthetic registry is for benchmarks and demos only; the production profile refuses it");
+    }
+    let app = api::App::build(settings).await?;
+    if entity::volunteer::Entity::find().count(app.db()).await? > 0 {
+        anyhow::bail!("the register is not empty: seed a fresh database");
+    }
+    let started = std::time::Instant::now();
+    let registry = api::service::development::registry::Synthetic { count, seed, now: chrono::Utc::now() };
+    let report = registry
+        .write(app.db(), std::sync::Arc::clone(&app.services().keys), 3, move |done| {
+            eprintln!(
+                "registry-admin: {done} of {count} volunteers written ({:.0} s)",
+                started.elapsed().as_secs_f64()
+            );
+        })
+        .await?;
+    eprintln!(
+        "registry-admin: {} synthetic volunteers ({} stale, {} backup contacts) in {:.0} s",
+        report.volunteers,
+        report.stale,
+        report.backup_contacts,
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

@@ -14,15 +14,14 @@ use entity::campaign_recipient::{self, CampaignResponse};
 use entity::outbound_message::{self, Purpose, Status};
 use entity::volunteer_contact::{self, ContactKind};
 use entity::{messaging_opt_out, volunteer};
-use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement, UnionType};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
 };
 use tokio::sync::Notify;
 use uuid::Uuid;
 
-use super::count_where;
 use super::filter::VolunteerFilter;
 use crate::domain::contact::short_text;
 use crate::domain::messaging::{render, signed_sms, sms_segments};
@@ -289,28 +288,28 @@ impl CampaignService {
     pub async fn preview(&self, campaign: &CampaignView) -> AppResult<CampaignPreview> {
         let model = &campaign.model;
         let in_segment = self.in_segment(campaign, Utc::now());
-        let sms_reachable = Condition::all()
-            .add(volunteer::Column::SmsNonEssential.eq(true))
-            .add(volunteer::Column::Id.in_subquery(working_phones()));
-        let (recipients, sms, inbox): (i64, i64, i64) = volunteer::Entity::find()
-            .select_only()
-            .column_as(volunteer::Column::Id.count(), "recipients")
-            .column_as(count_where(sms_reachable), "sms")
-            .column_as(count_where(Condition::all().add(volunteer::Column::InboxNonEssential.eq(true))), "inbox")
-            .filter(in_segment)
-            .into_tuple()
-            .one(&self.db)
-            .await?
-            .unwrap_or_default();
-        let (sms, inbox) = (if model.sms { sms } else { 0 }, if model.app_inbox { inbox } else { 0 });
+        // A segment can be a million volunteers: count it once (an index can answer), then
+        // subtract the few it holds whom a channel cannot reach, found from their side.
+        let recipients = volunteer::Entity::find().filter(in_segment.clone()).count(&self.db).await?;
+        let unreachable = |excluded: SelectStatement| {
+            volunteer::Entity::find()
+                .filter(in_segment.clone())
+                .filter(volunteer::Column::Id.in_subquery(excluded))
+                .count(&self.db)
+        };
+        let sms = if model.sms { recipients - unreachable(unreachable_by_sms()).await? } else { 0 };
+        let inbox = if model.app_inbox {
+            recipients - unreachable(off(volunteer::Column::InboxNonEssential)).await?
+        } else {
+            0
+        };
         let segments_per_sms = self.segments_per_sms(model).await?;
-        let sms_recipients = u64::try_from(sms).unwrap_or_default();
         Ok(CampaignPreview {
-            recipients: u64::try_from(recipients).unwrap_or_default(),
-            sms_recipients,
-            inbox_recipients: u64::try_from(inbox).unwrap_or_default(),
+            recipients,
+            sms_recipients: sms,
+            inbox_recipients: inbox,
             segments_per_sms,
-            sms_segments: sms_recipients * segments_per_sms,
+            sms_segments: sms * segments_per_sms,
         })
     }
 
@@ -529,28 +528,41 @@ impl CampaignService {
     }
 }
 
-/// Current primary phones not found dead and not opted out: the volunteers an SMS can reach.
-fn working_phones() -> SelectStatement {
-    Query::select()
-        .column(volunteer_contact::Column::VolunteerId)
-        .from(volunteer_contact::Entity)
-        .and_where(volunteer_contact::Column::Kind.eq(ContactKind::PrimaryPhone))
-        .and_where(volunteer_contact::Column::EndedAt.is_null())
-        .and_where(volunteer_contact::Column::InvalidAt.is_null())
-        .and_where(
-            Expr::exists(
-                Query::select()
-                    .expr(Expr::val(1))
-                    .from(messaging_opt_out::Entity)
-                    .and_where(
-                        Expr::col((messaging_opt_out::Entity, messaging_opt_out::Column::PhoneIndex))
-                            .equals((volunteer_contact::Entity, volunteer_contact::Column::ValueIndex)),
-                    )
-                    .to_owned(),
+/// Volunteers an SMS cannot reach: SMS turned off, a primary phone found dead, or a primary
+/// phone opted out. Every volunteer has a current primary phone (it is changed, never removed),
+/// and these sets are small, each read through a partial or exact index.
+fn unreachable_by_sms() -> SelectStatement {
+    let current_primary = |select: &mut SelectStatement| {
+        select
+            .and_where(
+                Expr::col((volunteer_contact::Entity, volunteer_contact::Column::Kind)).eq(ContactKind::PrimaryPhone),
             )
-            .not(),
-        )
+            .and_where(Expr::col((volunteer_contact::Entity, volunteer_contact::Column::EndedAt)).is_null());
+    };
+    let mut dead = Query::select();
+    dead.column(volunteer_contact::Column::VolunteerId)
+        .from(volunteer_contact::Entity)
+        .and_where(volunteer_contact::Column::InvalidAt.is_not_null());
+    current_primary(&mut dead);
+    let mut opted_out = Query::select();
+    opted_out
+        .column((volunteer_contact::Entity, volunteer_contact::Column::VolunteerId))
+        .from(messaging_opt_out::Entity)
+        .inner_join(
+            volunteer_contact::Entity,
+            Expr::col((volunteer_contact::Entity, volunteer_contact::Column::ValueIndex))
+                .equals((messaging_opt_out::Entity, messaging_opt_out::Column::PhoneIndex)),
+        );
+    current_primary(&mut opted_out);
+    off(volunteer::Column::SmsNonEssential)
+        .union(UnionType::Distinct, dead)
+        .union(UnionType::Distinct, opted_out)
         .to_owned()
+}
+
+/// Volunteers who turned a kind of non-essential message off.
+fn off(choice: volunteer::Column) -> SelectStatement {
+    Query::select().column(volunteer::Column::Id).from(volunteer::Entity).and_where(choice.eq(false)).to_owned()
 }
 
 /// The shared variables and a volunteer's name.

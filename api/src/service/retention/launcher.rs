@@ -26,7 +26,7 @@ use crate::messaging::{NewMessage, Recipient};
 use crate::service::volunteer::{contact_binding, name_binding};
 
 /// Recipients queued per transaction.
-const BATCH: u64 = 1000;
+const BATCH: u64 = 2000;
 /// How long a launcher holds a campaign without renewing.
 const LEASE_SECS: i64 = 60;
 /// How often an idle launcher looks for launched campaigns of other replicas.

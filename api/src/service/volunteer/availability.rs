@@ -12,7 +12,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use entity::volunteer::{self, DonorStatus, HlaResolution, StatusReason};
 use entity::volunteer_contact::{self, ContactKind};
 use entity::{
-    enrolment_ticket, inbox_notification, outbound_message, refresh_token, sign_in_code, volunteer_tombstone,
+    campaign_recipient, enrolment_ticket, inbox_notification, lost_contact_entry, outbound_message, refresh_token,
+    sign_in_code, volunteer_tombstone,
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -457,9 +458,10 @@ pub(super) async fn tombstone<C: ConnectionTrait>(
     erase(conn, model.id).await
 }
 
-/// Deletes a volunteer and everything that names them: contacts, backup contacts and family
-/// (by cascade), notifications and messages, sessions, and codes and tickets sent to their
-/// numbers. Audit rows keep only the opaque id.
+/// Deletes a volunteer and everything that names them: contacts, backup contacts, family,
+/// name prefixes and status history (by cascade), notifications, messages, campaign answers and
+/// work-queue entries, sessions, and codes and tickets sent to their numbers. Audit rows keep
+/// only the opaque id.
 async fn erase<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<()> {
     let phone_indexes: Vec<Option<Vec<u8>>> = volunteer_contact::Entity::find()
         .select_only()
@@ -470,6 +472,8 @@ async fn erase<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<()> {
         .await?;
     let phone_indexes: Vec<Vec<u8>> = phone_indexes.into_iter().flatten().collect();
     inbox_notification::Entity::delete_many().filter(inbox_notification::Column::VolunteerId.eq(id)).exec(conn).await?;
+    campaign_recipient::Entity::delete_many().filter(campaign_recipient::Column::VolunteerId.eq(id)).exec(conn).await?;
+    lost_contact_entry::Entity::delete_many().filter(lost_contact_entry::Column::VolunteerId.eq(id)).exec(conn).await?;
     outbound_message::Entity::delete_many().filter(outbound_message::Column::VolunteerId.eq(id)).exec(conn).await?;
     refresh_token::Entity::delete_many()
         .filter(refresh_token::Column::SubjectKind.eq("volunteer"))

@@ -96,6 +96,28 @@ fn backup_binding(column: &'static str, id: Uuid) -> Binding<'static> {
     Binding { table: "backup_contact", column, row: id }
 }
 
+/// The sealed row of backup contact `id` of `volunteer_id`.
+pub(crate) fn backup_contact_row(
+    keys: &KeyRing,
+    id: Uuid,
+    volunteer_id: Uuid,
+    contact: &NewBackupContact,
+    informed_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> backup_contact::ActiveModel {
+    backup_contact::ActiveModel {
+        id: Set(id),
+        volunteer_id: Set(volunteer_id),
+        name: Set(keys.cipher.encrypt(contact.name.expose(), backup_binding("name", id))),
+        relationship: Set(contact.relationship.as_str().to_owned()),
+        phone: Set(keys.cipher.encrypt(contact.phone.expose(), backup_binding("phone", id))),
+        phone_index: Set(keys.blind_index.phone(&contact.phone)),
+        informed_at: Set(informed_at),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+}
+
 /// Writes one backup contact and, when the registry tells contacts why they are listed, queues
 /// that one message with it.
 pub(super) async fn insert_backup_contact<C: ConnectionTrait>(
@@ -108,19 +130,9 @@ pub(super) async fn insert_backup_contact<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<Uuid> {
     let id = Uuid::now_v7();
-    backup_contact::ActiveModel {
-        id: Set(id),
-        volunteer_id: Set(owner.id),
-        name: Set(keys.cipher.encrypt(contact.name.expose(), backup_binding("name", id))),
-        relationship: Set(contact.relationship.as_str().to_owned()),
-        phone: Set(keys.cipher.encrypt(contact.phone.expose(), backup_binding("phone", id))),
-        phone_index: Set(keys.blind_index.phone(&contact.phone)),
-        informed_at: Set(settings.inform_backup_contacts.then_some(now)),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(conn)
-    .await?;
+    backup_contact_row(keys, id, owner.id, &contact, settings.inform_backup_contacts.then_some(now), now)
+        .insert(conn)
+        .await?;
     if settings.inform_backup_contacts {
         let message = NewMessage {
             recipient: Recipient::Sms(contact.phone),

@@ -20,6 +20,7 @@ pub use availability::{AvailabilityRun, AvailabilityService, PAUSE_REMINDER_DAYS
 pub(crate) use availability::{OWN_REASONS, returning_status};
 pub use codes::CodeSent;
 pub(crate) use codes::Codes;
+pub(crate) use contacts::backup_contact_row;
 pub use contacts::{BackupContactView, ContactService, ContactView, NewBackupContact, TypedContact, check_backup_list};
 pub use corrections::{Correction, CorrectionService, StaffStatus};
 pub use enrolment::{Enrolment, EnrolmentService};
@@ -28,7 +29,7 @@ pub use inbox::{InboxService, NotificationPage, NotificationView, Preferences};
 pub use privacy::{DataAccess, PrivacyService};
 pub use profile::{ProfileChanges, ProfileService};
 pub use records::{NewVolunteer, PersonalField, UnmaskPurpose, VolunteerService, VolunteerView};
-pub(crate) use records::{contact_binding, index_name_prefixes, name_binding, name_index, name_prefix_index};
+pub(crate) use records::{contact_binding, index_name_prefixes, name_binding, name_index, name_prefix_index, rows_of};
 pub use sign_in::{SignedIn, VolunteerSignIn};
 pub use status::{Change as StatusChange, StatusChangeView, StatusLog};
 

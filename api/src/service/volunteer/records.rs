@@ -207,70 +207,19 @@ impl VolunteerService {
         let catalog = self.messaging.catalog().snapshot().await?;
         let rules = catalog.branch(&input.branch_code).ok_or_else(AppError::no_such_branch)?;
         let id = Uuid::now_v7();
-        let cipher = &self.keys.cipher;
-        let index = &self.keys.blind_index;
-        let sex = match input.national_id.sex() {
-            Sex::Female => volunteer::Sex::Female,
-            Sex::Male => volunteer::Sex::Male,
-        };
         let masked_name = input.name.masked();
         let branch_code = input.branch_code.clone();
-        let inserted = volunteer::ActiveModel {
-            id: Set(id),
-            branch_code: Set(input.branch_code),
-            status: Set(DonorStatus::Pending),
-            status_reason: Set(None),
-            status_until: Set(None),
-            status_changed_at: Set(now),
-            name: Set(cipher.encrypt(input.name.expose(), binding("name", id))),
-            name_index: Set(name_index(&self.keys, &input.name)),
-            national_id: Set(cipher.encrypt(input.national_id.expose(), binding("national_id", id))),
-            national_id_index: Set(index.national_id(&input.national_id)),
-            birth_date: Set(input.national_id.birth_date()),
-            sex: Set(sex),
-            blood_abo: Set(input.blood_group.map(|group| group.abo.as_str().to_owned())),
-            blood_rh: Set(input.blood_group.map(|group| group.rh.as_str().to_owned())),
-            hla_resolution: Set(HlaResolution::Untyped),
-            occupation: Set(None),
-            employer: Set(None),
-            consent_version: Set(input.consent_version),
-            health_consent_at: Set(now),
-            registered_at: Set(now),
-            cooling_off_until: Set(now + Duration::days(rules.cooling_off_days)),
-            last_confirmed_at: Set(now),
-            credential_version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            city: Set(input.city),
-            last_sign_in_at: Set(None),
-            pending_name: Set(None),
-            pending_name_at: Set(None),
-            sms_non_essential: Set(true),
-            inbox_non_essential: Set(true),
-        }
-        .insert(txn)
-        .await;
+        let rows = rows_of(&self.keys, id, &input, now, rules.cooling_off_days);
+        let inserted = rows.volunteer.insert(txn).await;
         let registered = AppError::Conflict { field: "nationalId".into(), message: "is already registered".into() };
         inserted.map_err(|err| AppError::on_constraint(err, Some(registered), Some(AppError::no_such_branch())))?;
-        let contact_id = Uuid::now_v7();
-        volunteer_contact::ActiveModel {
-            id: Set(contact_id),
-            volunteer_id: Set(id),
-            kind: Set(ContactKind::PrimaryPhone),
-            value: Set(cipher.encrypt(input.phone.expose(), contact_binding(contact_id))),
-            value_index: Set(Some(index.phone(&input.phone))),
-            verified_at: Set(input.phone_verified.then_some(now)),
-            started_at: Set(now),
-            ended_at: Set(None),
-            invalid_at: Set(None),
-        }
-        .insert(txn)
-        .await
-        .map_err(|err| {
+        rows.primary_phone.insert(txn).await.map_err(|err| {
             let taken = AppError::Conflict { field: "phone".into(), message: "is another volunteer's phone".into() };
             AppError::on_constraint(err, Some(taken), None)
         })?;
-        index_name_prefixes(txn, &self.keys, id, &input.name).await?;
+        if !rows.name_prefixes.is_empty() {
+            volunteer_name_prefix::Entity::insert_many(rows.name_prefixes).exec_without_returning(txn).await?;
+        }
         let registered = status::Change {
             status: DonorStatus::Pending,
             reason: None,
@@ -502,6 +451,87 @@ impl VolunteerService {
     }
 }
 
+/// The rows that register one volunteer: the record, its primary phone and its name
+/// prefixes. Registration and the synthetic registry write the same rows.
+pub(crate) struct RegistrationRows {
+    pub volunteer: volunteer::ActiveModel,
+    pub primary_phone: volunteer_contact::ActiveModel,
+    pub name_prefixes: Vec<volunteer_name_prefix::ActiveModel>,
+}
+
+/// The rows of a new volunteer `id`, pending, every personal value sealed and indexed.
+pub(crate) fn rows_of(
+    keys: &KeyRing,
+    id: Uuid,
+    input: &NewVolunteer,
+    now: DateTime<Utc>,
+    cooling_off_days: i64,
+) -> RegistrationRows {
+    let cipher = &keys.cipher;
+    let index = &keys.blind_index;
+    let sex = match input.national_id.sex() {
+        Sex::Female => volunteer::Sex::Female,
+        Sex::Male => volunteer::Sex::Male,
+    };
+    let volunteer = volunteer::ActiveModel {
+        id: Set(id),
+        branch_code: Set(input.branch_code.clone()),
+        status: Set(DonorStatus::Pending),
+        status_reason: Set(None),
+        status_until: Set(None),
+        status_changed_at: Set(now),
+        name: Set(cipher.encrypt(input.name.expose(), binding("name", id))),
+        name_index: Set(name_index(keys, &input.name)),
+        national_id: Set(cipher.encrypt(input.national_id.expose(), binding("national_id", id))),
+        national_id_index: Set(index.national_id(&input.national_id)),
+        birth_date: Set(input.national_id.birth_date()),
+        sex: Set(sex),
+        blood_abo: Set(input.blood_group.map(|group| group.abo.as_str().to_owned())),
+        blood_rh: Set(input.blood_group.map(|group| group.rh.as_str().to_owned())),
+        hla_resolution: Set(HlaResolution::Untyped),
+        occupation: Set(None),
+        employer: Set(None),
+        consent_version: Set(input.consent_version.clone()),
+        health_consent_at: Set(now),
+        registered_at: Set(now),
+        cooling_off_until: Set(now + Duration::days(cooling_off_days)),
+        last_confirmed_at: Set(now),
+        credential_version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        city: Set(input.city.clone()),
+        last_sign_in_at: Set(None),
+        pending_name: Set(None),
+        pending_name_at: Set(None),
+        sms_non_essential: Set(true),
+        inbox_non_essential: Set(true),
+    };
+    let contact_id = Uuid::now_v7();
+    let primary_phone = volunteer_contact::ActiveModel {
+        id: Set(contact_id),
+        volunteer_id: Set(id),
+        kind: Set(ContactKind::PrimaryPhone),
+        value: Set(cipher.encrypt(input.phone.expose(), contact_binding(contact_id))),
+        value_index: Set(Some(index.phone(&input.phone))),
+        verified_at: Set(input.phone_verified.then_some(now)),
+        started_at: Set(now),
+        ended_at: Set(None),
+        invalid_at: Set(None),
+    };
+    RegistrationRows { volunteer, primary_phone, name_prefixes: name_prefix_rows(keys, id, &input.name) }
+}
+
+/// The keyed search prefixes of volunteer `id`'s name, as rows.
+fn name_prefix_rows(keys: &KeyRing, id: Uuid, name: &PersonName) -> Vec<volunteer_name_prefix::ActiveModel> {
+    name.search_prefixes()
+        .iter()
+        .map(|prefix| volunteer_name_prefix::ActiveModel {
+            prefix_index: Set(name_prefix_index(keys, prefix)),
+            volunteer_id: Set(id),
+        })
+        .collect()
+}
+
 /// The keyed index of a whole name, for exact search.
 pub(crate) fn name_index(keys: &KeyRing, name: &PersonName) -> Vec<u8> {
     keys.blind_index.digest("name", &name.normalised())
@@ -529,14 +559,7 @@ pub(crate) async fn index_name_prefixes<C: ConnectionTrait>(
         .filter(volunteer_name_prefix::Column::VolunteerId.eq(id))
         .exec(conn)
         .await?;
-    let rows: Vec<volunteer_name_prefix::ActiveModel> = name
-        .search_prefixes()
-        .iter()
-        .map(|prefix| volunteer_name_prefix::ActiveModel {
-            prefix_index: Set(name_prefix_index(keys, prefix)),
-            volunteer_id: Set(id),
-        })
-        .collect();
+    let rows = name_prefix_rows(keys, id, name);
     if !rows.is_empty() {
         volunteer_name_prefix::Entity::insert_many(rows).exec_without_returning(conn).await?;
     }

@@ -1,4 +1,7 @@
-//! What the development SMS gateway "sent", so that a developer can sign in without a phone.
+//! Development conveniences: what the development SMS gateway "sent" (so that a developer can
+//! sign in without a phone), and synthetic volunteers, one at a time or a whole registry.
+
+pub mod registry;
 
 use crate::domain::Phone;
 use crate::error::{AppError, AppResult};
