@@ -22,7 +22,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySe
 use uuid::Uuid;
 
 pub use catalog::{BranchRules, Catalog};
-pub use outbox::{NewMessage, Queued, Recipient};
+pub use outbox::{NewMessage, Prepared, Queued, Recipient};
 pub use replies::{InboundSms, OptOutReply, Reply, ReplyHandler, ReplyOutcome, StatusReport};
 pub use status::{CampaignTotals, MessageDelivery};
 

@@ -50,6 +50,10 @@ pub(super) fn binding(column: &'static str, id: Uuid) -> Binding<'static> {
     Binding { table: "outbound_message", column, row: id }
 }
 
+/// Messages checked and sealed, ready to be written ([`Messaging::prepare`]).
+#[derive(Debug)]
+pub struct Prepared(Vec<(Channel, outbound_message::ActiveModel)>);
+
 /// Rows per multi-row insert: well under SQLite's 32,766 and PostgreSQL's 65,535 parameters.
 const INSERT_CHUNK: usize = 500;
 
@@ -82,22 +86,33 @@ impl Messaging {
         Ok(Queued { id, duplicate: true })
     }
 
-    /// Queues many messages on `conn` in multi-row inserts, for campaigns: each is checked as
-    /// [`Self::queue`] checks one, and a dedupe key queued before is skipped. Returns how many
-    /// were queued now.
+    /// Checks and seals many messages for [`Self::queue_prepared`]: the costly half of
+    /// queueing a campaign (rendering, encryption), which needs no connection, so a launcher
+    /// prepares one batch while the previous one is written.
     ///
     /// # Errors
-    /// As [`Self::queue`], for the first message that does not fit; nothing is queued then.
-    pub async fn queue_many<C: ConnectionTrait>(&self, conn: &C, messages: Vec<NewMessage>) -> AppResult<u64> {
+    /// As [`Self::queue`], for the first message that does not fit.
+    pub async fn prepare(&self, messages: Vec<NewMessage>) -> AppResult<Prepared> {
         let catalog = self.inner.catalog.snapshot().await?;
         let now = Utc::now();
-        let rows =
-            messages.into_iter().map(|message| self.row(&catalog, message, now)).collect::<AppResult<Vec<_>>>()?;
+        let rows = messages
+            .into_iter()
+            .map(|message| self.row(&catalog, message, now).map(|(_, channel, row)| (channel, row)))
+            .collect::<AppResult<Vec<_>>>()?;
+        Ok(Prepared(rows))
+    }
+
+    /// Queues prepared messages on `conn` in multi-row inserts; a dedupe key queued before is
+    /// skipped. Returns how many were queued now.
+    ///
+    /// # Errors
+    /// The database failed; nothing of this call is queued then.
+    pub async fn queue_prepared<C: ConnectionTrait>(&self, conn: &C, prepared: Prepared) -> AppResult<u64> {
         let mut queued = 0;
-        let mut rows = rows.into_iter().peekable();
+        let mut rows = prepared.0.into_iter().peekable();
         while rows.peek().is_some() {
             let (channels, chunk): (Vec<Channel>, Vec<outbound_message::ActiveModel>) =
-                rows.by_ref().take(INSERT_CHUNK).map(|(_, channel, row)| (channel, row)).unzip();
+                rows.by_ref().take(INSERT_CHUNK).unzip();
             let inserted = outbound_message::Entity::insert_many(chunk)
                 .on_conflict_do_nothing_on([outbound_message::Column::DedupeKey])
                 .exec_without_returning(conn)

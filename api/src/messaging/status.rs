@@ -124,7 +124,7 @@ impl Messaging {
             .and_then(|sealed| {
                 self.inner.keys.cipher.decrypt(sealed, super::outbox::binding("recipient_phone", id)).ok()
             })
-            .and_then(|phone| crate::domain::Phone::parse(&phone).ok())
+            .and_then(|phone| crate::domain::Phone::from_stored(&phone).ok())
             .map(|phone| phone.masked());
         MessageDelivery {
             id,

@@ -7,7 +7,7 @@
 //! createdb -h 127.0.0.1 -U postgres registry_bench
 //! REGISTRY_DATA_DIR=target/bench-data REGISTRY_DATABASE__URL=postgres://postgres@127.0.0.1/registry_bench \
 //!   cargo run --release -p api --bin registry-admin -- seed-registry 3600000
-//! cargo run --release -p bench --bin retention -- [--samples 200]
+//! cargo run --release -p bench --bin retention -- [--samples 200] [--launch-only 1]
 //! ```
 //!
 //! The bench reads `RETENTION_BENCH_URL` (default the database above) with the keys kept in
@@ -57,10 +57,15 @@ async fn main() -> anyhow::Result<()> {
     println!("  (service = the real server over loopback HTTP; bare = the same SQL statement on the same pool)\n");
 
     let run = Run { app: &app, server: &server, admin: &admin, coordinator: &coordinator, samples };
-    run.searches(count).await?;
-    run.previews().await;
+    // `--launch-only 1` measures only the launch, for work on the launcher.
+    if arg("launch-only", 0) == 0 {
+        run.searches(count).await?;
+        run.previews().await;
+    }
     run.launch().await?;
-    run.jobs().await?;
+    if arg("launch-only", 0) == 0 {
+        run.jobs().await?;
+    }
     cleanup(&db).await?;
     println!("\npeak resident memory of this process (server, client and comparators): {} MiB", peak_rss_mib());
     server.stop().await?;

@@ -6,7 +6,8 @@
 //! another take over when that lease runs out. Cancelling takes the campaign row first, so no
 //! batch commits after a cancellation.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::{Duration, Utc};
@@ -22,7 +23,7 @@ use uuid::Uuid;
 use super::campaigns::{CampaignService, with_name};
 use crate::domain::Phone;
 use crate::error::{AppError, AppResult};
-use crate::messaging::{NewMessage, Recipient};
+use crate::messaging::{NewMessage, Prepared, Recipient};
 use crate::service::volunteer::{contact_binding, name_binding};
 
 /// Recipients queued per transaction.
@@ -31,6 +32,13 @@ const BATCH: u64 = 2000;
 const LEASE_SECS: i64 = 60;
 /// How often an idle launcher looks for launched campaigns of other replicas.
 const POLL: StdDuration = StdDuration::from_secs(2);
+
+/// Recipients read and their messages sealed, ready to be written.
+struct Batch {
+    recipients: Vec<Uuid>,
+    last: Uuid,
+    messages: Prepared,
+}
 
 /// A recipient's sealed name and channel choices.
 type RecipientRow = (Uuid, Vec<u8>, String, bool, bool);
@@ -97,53 +105,27 @@ impl CampaignService {
         Ok(result.rows_affected == 1)
     }
 
+    /// Queues a campaign batch by batch. The next batch is read and sealed on another task
+    /// while this one is written, so encryption and the database work side by side.
     async fn queue_campaign(&self, id: Uuid) -> AppResult<u64> {
         let Some(campaign) = campaign::Entity::find_by_id(id).one(self.db()).await? else { return Ok(0) };
-        let variables = serde_json::from_str(&campaign.variables).map_err(AppError::internal)?;
-        let mut after: Option<Uuid> = None;
+        let campaign = Arc::new(campaign);
+        let variables: Arc<BTreeMap<String, String>> =
+            Arc::new(serde_json::from_str(&campaign.variables).map_err(AppError::internal)?);
         let mut queued = 0;
-        loop {
-            let mut pending = campaign_recipient::Entity::find()
-                .select_only()
-                .column(campaign_recipient::Column::VolunteerId)
-                .filter(campaign_recipient::Column::CampaignId.eq(id))
-                .filter(campaign_recipient::Column::QueuedAt.is_null());
-            if let Some(after) = after {
-                pending = pending.filter(campaign_recipient::Column::VolunteerId.gt(after));
-            }
-            let batch: Vec<Uuid> = pending
-                .order_by_asc(campaign_recipient::Column::VolunteerId)
-                .limit(BATCH)
-                .into_tuple()
-                .all(self.db())
-                .await?;
-            let Some(last) = batch.last().copied() else { break };
-            let messages = self.messages_for(&campaign, &variables, &batch).await?;
-            let txn = self.db().begin().await?;
-            if !self.hold(id, Some(&txn)).await? {
-                // Cancelled meanwhile: nothing of this batch goes out.
-                txn.rollback().await?;
+        let mut next = self.next_batch(&campaign, &variables, None).await?;
+        while let Some(batch) = next {
+            let following = tokio::spawn({
+                let (this, campaign, variables) = (self.clone(), Arc::clone(&campaign), Arc::clone(&variables));
+                let after = batch.last;
+                async move { this.next_batch(&campaign, &variables, Some(after)).await }
+            });
+            let Some(count) = self.write_batch(id, batch).await? else {
+                following.abort();
                 return Ok(queued);
-            }
-            let now = Utc::now();
-            let count = self.messaging().queue_many(&txn, messages).await?;
-            campaign_recipient::Entity::update_many()
-                .col_expr(campaign_recipient::Column::QueuedAt, Expr::value(now))
-                .filter(campaign_recipient::Column::CampaignId.eq(id))
-                .filter(campaign_recipient::Column::VolunteerId.is_in(batch))
-                .exec(&txn)
-                .await?;
-            campaign::Entity::update_many()
-                .col_expr(
-                    campaign::Column::Queued,
-                    Expr::col(campaign::Column::Queued).add(i32::try_from(count).unwrap_or(i32::MAX)),
-                )
-                .filter(campaign::Column::Id.eq(id))
-                .exec(&txn)
-                .await?;
-            txn.commit().await?;
+            };
             queued += count;
-            after = Some(last);
+            next = following.await.map_err(AppError::internal)??;
         }
         campaign::Entity::update_many()
             .col_expr(campaign::Column::Status, Expr::value(CampaignStatus::Launched))
@@ -157,13 +139,67 @@ impl CampaignService {
         Ok(queued)
     }
 
+    /// The next batch of recipients still to queue (after `after`), with their messages sealed.
+    async fn next_batch(
+        &self,
+        campaign: &campaign::Model,
+        variables: &BTreeMap<String, String>,
+        after: Option<Uuid>,
+    ) -> AppResult<Option<Batch>> {
+        let mut pending = campaign_recipient::Entity::find()
+            .select_only()
+            .column(campaign_recipient::Column::VolunteerId)
+            .filter(campaign_recipient::Column::CampaignId.eq(campaign.id))
+            .filter(campaign_recipient::Column::QueuedAt.is_null());
+        if let Some(after) = after {
+            pending = pending.filter(campaign_recipient::Column::VolunteerId.gt(after));
+        }
+        let recipients: Vec<Uuid> = pending
+            .order_by_asc(campaign_recipient::Column::VolunteerId)
+            .limit(BATCH)
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        let Some(last) = recipients.last().copied() else { return Ok(None) };
+        let messages = self.messages_for(campaign, variables, &recipients).await?;
+        let messages = self.messaging().prepare(messages).await?;
+        Ok(Some(Batch { recipients, last, messages }))
+    }
+
+    /// Writes a batch: its messages, its recipients' `queued_at` and the campaign's count, in
+    /// one transaction. `None` when the campaign was cancelled meanwhile: nothing goes out.
+    async fn write_batch(&self, id: Uuid, batch: Batch) -> AppResult<Option<u64>> {
+        let txn = self.db().begin().await?;
+        if !self.hold(id, Some(&txn)).await? {
+            txn.rollback().await?;
+            return Ok(None);
+        }
+        let count = self.messaging().queue_prepared(&txn, batch.messages).await?;
+        campaign_recipient::Entity::update_many()
+            .col_expr(campaign_recipient::Column::QueuedAt, Expr::value(Utc::now()))
+            .filter(campaign_recipient::Column::CampaignId.eq(id))
+            .filter(campaign_recipient::Column::VolunteerId.is_in(batch.recipients))
+            .exec(&txn)
+            .await?;
+        campaign::Entity::update_many()
+            .col_expr(
+                campaign::Column::Queued,
+                Expr::col(campaign::Column::Queued).add(i32::try_from(count).unwrap_or(i32::MAX)),
+            )
+            .filter(campaign::Column::Id.eq(id))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(Some(count))
+    }
+
     /// The messages of one batch of recipients: an SMS to each working primary phone of those
     /// who accept SMS, and an app message to those who accept them, each named for its
     /// volunteer. Recipients reachable by neither are queued nothing (and show as such).
     async fn messages_for(
         &self,
         campaign: &campaign::Model,
-        variables: &std::collections::BTreeMap<String, String>,
+        variables: &BTreeMap<String, String>,
         batch: &[Uuid],
     ) -> AppResult<Vec<NewMessage>> {
         let recipients: Vec<RecipientRow> = volunteer::Entity::find()
@@ -209,8 +245,8 @@ impl CampaignService {
             }
             if let (true, Some((contact_id, sealed))) = (by_sms, phones.get(&volunteer_id)) {
                 let clear = cipher.decrypt(sealed, contact_binding(*contact_id)).map_err(AppError::internal)?;
-                let phone =
-                    Phone::parse(&clear).map_err(|_| AppError::internal(anyhow::anyhow!("stored phone unreadable")))?;
+                let phone = Phone::from_stored(&clear)
+                    .map_err(|_| AppError::internal(anyhow::anyhow!("stored phone unreadable")))?;
                 messages.push(message(Recipient::Sms(phone), "sms"));
             }
         }

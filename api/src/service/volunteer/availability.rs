@@ -387,7 +387,7 @@ impl AvailabilityService {
         };
         let clear =
             self.keys.cipher.decrypt(&contact.value, contact_binding(contact.id)).map_err(AppError::internal)?;
-        Ok(Phone::parse(&clear).ok())
+        Ok(Phone::from_stored(&clear).ok())
     }
 
     #[allow(clippy::too_many_arguments)] // a status is four values; the rest say who and why

@@ -223,7 +223,7 @@ impl ContactService {
     fn contact_view(&self, row: &volunteer_contact::Model) -> AppResult<ContactView> {
         let clear = self.keys.cipher.decrypt(&row.value, contact_binding(row.id)).map_err(AppError::internal)?;
         let value = match row.kind {
-            ContactKind::PrimaryPhone | ContactKind::SecondaryPhone => Phone::parse(&clear)
+            ContactKind::PrimaryPhone | ContactKind::SecondaryPhone => Phone::from_stored(&clear)
                 .map_err(|_| AppError::internal(anyhow::anyhow!("stored phone unreadable")))?
                 .masked(),
             ContactKind::Email => mask_email(&clear),
@@ -270,7 +270,7 @@ impl ContactService {
                     id: row.id,
                     name: PersonName::parse(&name).map_err(unreadable)?.masked(),
                     relationship: Relationship::parse(&row.relationship).unwrap_or(Relationship::Other),
-                    phone: Phone::parse(&phone).map_err(unreadable)?.masked(),
+                    phone: Phone::from_stored(&phone).map_err(unreadable)?.masked(),
                     informed_at: row.informed_at,
                 })
             },

@@ -120,7 +120,7 @@ impl FamilyService {
                     Some(sealed) => {
                         let clear =
                             self.keys.cipher.decrypt(sealed, binding("phone", row.id)).map_err(AppError::internal)?;
-                        Some(Phone::parse(&clear).map_err(unreadable)?.masked())
+                        Some(Phone::from_stored(&clear).map_err(unreadable)?.masked())
                     }
                     None => None,
                 };
@@ -214,8 +214,8 @@ impl FamilyService {
                 })?;
                 let clear =
                     self.keys.cipher.decrypt(&sealed, binding("phone", member.id)).map_err(AppError::internal)?;
-                let phone =
-                    Phone::parse(&clear).map_err(|_| AppError::internal(anyhow::anyhow!("stored phone unreadable")))?;
+                let phone = Phone::from_stored(&clear)
+                    .map_err(|_| AppError::internal(anyhow::anyhow!("stored phone unreadable")))?;
                 let message = NewMessage {
                     recipient: Recipient::Sms(phone),
                     volunteer_id: Some(me.id),

@@ -421,7 +421,7 @@ impl VolunteerService {
         let phone = match primary_phone {
             Some(contact) => {
                 let phone = cipher.decrypt(&contact.value, contact_binding(contact.id)).map_err(AppError::internal)?;
-                Some(Phone::parse(&phone).map_err(stored("phone"))?.masked())
+                Some(Phone::from_stored(&phone).map_err(stored("phone"))?.masked())
             }
             None => None,
         };
