@@ -178,4 +178,19 @@ both_backends! {
             .unwrap();
         assert_eq!(audits, 1);
     }
+
+    async fn the_staff_fields_of_a_record_refuse_its_volunteer_and_another_branch(db) {
+        let app = db.app().await;
+        let volunteer = app.register_volunteer(1, "51").await;
+        let me = api::service::Principal::Volunteer { id: volunteer.id };
+        for field in ["statusHistory { source }", "messages { status }", "contactAttempts { outcome }", "contactHistory { value }", "hlaResolution"] {
+            let refused = app.response_as(&me, &format!("{{ me {{ id {field} }} }}"), json!({})).await;
+            assert_eq!(error_codes(&refused), ["FORBIDDEN"], "{field}: {refused}");
+        }
+        let read = "query($id: ID!) { volunteer(id: $id) { statusHistory { source } } }";
+        let other = app.response_as(&staff("branch_recruiter", "11"), read, json!({ "id": volunteer.id })).await;
+        assert_eq!(error_codes(&other), ["FORBIDDEN"]);
+        let own = app.data_as(&staff("branch_recruiter", "51"), read, json!({ "id": volunteer.id })).await;
+        assert_eq!(own["volunteer"]["statusHistory"][0]["source"], "registered");
+    }
 }
