@@ -108,6 +108,66 @@ both_backends! {
         assert_eq!(outbound_message::Entity::find().count(app.app.db()).await.unwrap(), 1);
     }
 
+    async fn prepared_messages_queue_in_bulk_once_and_are_sent_as_queued(db) {
+        let gateway = FakeGateway::start().await;
+        let app = db.app_with(gateway.configure()).await;
+        let messaging = app.app.messaging();
+        // More than one bulk statement's worth, mixing rows that fill different columns: SMS
+        // with a phone and no volunteer, app messages with a volunteer and no phone.
+        let batch: Vec<NewMessage> = (0..5_200_u32)
+            .map(|n| {
+                let mut message = if n % 100 == 0 {
+                    login_code(&format!("1380{n:07}"))
+                } else {
+                    let mut message = reminder("13800000001");
+                    message.recipient = Recipient::AppInbox { volunteer_id: Uuid::new_v4() };
+                    message
+                };
+                message.dedupe_key = format!("bulk:{n}");
+                message
+            })
+            .collect();
+        let first = messaging.prepare(batch[..5_000].to_vec()).await.unwrap();
+        assert_eq!(messaging.queue_prepared(app.app.db(), first).await.unwrap(), 5_000);
+        // A resumed batch: its first 5,000 are queued already and skipped, the rest go in.
+        let again = messaging.prepare(batch.clone()).await.unwrap();
+        assert_eq!(messaging.queue_prepared(app.app.db(), again).await.unwrap(), 200);
+        let count = |channel| {
+            outbound_message::Entity::find().filter(outbound_message::Column::Channel.eq(channel)).count(app.app.db())
+        };
+        assert_eq!(count(outbound_message::Channel::Sms).await.unwrap(), 52);
+        assert_eq!(count(outbound_message::Channel::AppInbox).await.unwrap(), 5_148);
+        let inbox = outbound_message::Entity::find()
+            .filter(outbound_message::Column::DedupeKey.eq("bulk:5001"))
+            .one(app.app.db())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(inbox.recipient_phone.is_none() && inbox.recipient_phone_index.is_none());
+        assert!(inbox.volunteer_id.is_some());
+        assert_eq!((inbox.status, inbox.attempts, inbox.segments), (Status::Queued, 0, 0));
+        // What went in through the arrays is read back and sent as any queued message is (the
+        // app messages, for volunteers invented here, are set aside first).
+        outbound_message::Entity::update_many()
+            .col_expr(outbound_message::Column::Status, sea_orm::sea_query::Expr::value(Status::Cancelled))
+            .filter(outbound_message::Column::Channel.eq(outbound_message::Channel::AppInbox))
+            .exec(app.app.db())
+            .await
+            .unwrap();
+        let sms = outbound_message::Entity::find()
+            .filter(outbound_message::Column::DedupeKey.eq("bulk:5100"))
+            .one(app.app.db())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(sms.volunteer_id.is_none() && sms.segments >= 1);
+        deliver_until(&app, || gateway.accepted().iter().any(|sent| sent.session_context == sms.id.to_string()))
+            .await;
+        let sent = gateway.accepted().into_iter().find(|sent| sent.session_context == sms.id.to_string()).unwrap();
+        assert_eq!((sent.phone.as_str(), sent.params[0].as_str()), ("+8613800005100", "123456"));
+        assert_eq!(gateway.bad_signatures(), 0);
+    }
+
     async fn a_missing_template_variable_is_refused_when_queued(db) {
         let app = db.app().await;
         let broken = sms("13800000001", "login_code", &[("code", "123456")]);

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::Messaging;
 use super::catalog::Snapshot;
+use crate::db::bulk;
 use crate::domain::Phone;
 use crate::domain::messaging::{render, signed_sms, sms_segments};
 use crate::error::{AppError, AppResult};
@@ -53,9 +54,6 @@ pub(super) fn binding(column: &'static str, id: Uuid) -> Binding<'static> {
 /// Messages checked and sealed, ready to be written ([`Messaging::prepare`]).
 #[derive(Debug)]
 pub struct Prepared(Vec<(Channel, outbound_message::ActiveModel)>);
-
-/// Rows per multi-row insert: well under SQLite's 32,766 and PostgreSQL's 65,535 parameters.
-const INSERT_CHUNK: usize = 500;
 
 impl Messaging {
     /// Queues `message` on `conn`, which may be the caller's transaction. Template variables are
@@ -102,32 +100,20 @@ impl Messaging {
         Ok(Prepared(rows))
     }
 
-    /// Queues prepared messages on `conn` in multi-row inserts; a dedupe key queued before is
-    /// skipped. Returns how many were queued now.
+    /// Queues prepared messages on `conn` in bulk ([`crate::db::bulk`]); a dedupe key queued
+    /// before is skipped. Returns how many were queued now.
     ///
     /// # Errors
     /// The database failed; nothing of this call is queued then.
     pub async fn queue_prepared<C: ConnectionTrait>(&self, conn: &C, prepared: Prepared) -> AppResult<u64> {
-        let mut queued = 0;
-        let mut rows = prepared.0.into_iter().peekable();
-        while rows.peek().is_some() {
-            let (channels, chunk): (Vec<Channel>, Vec<outbound_message::ActiveModel>) =
-                rows.by_ref().take(INSERT_CHUNK).unzip();
-            let inserted = outbound_message::Entity::insert_many(chunk)
-                .on_conflict_do_nothing_on([outbound_message::Column::DedupeKey])
-                .exec_without_returning(conn)
-                .await?;
-            let count = match inserted {
-                TryInsertResult::Inserted(n) => n,
-                TryInsertResult::Conflicted | TryInsertResult::Empty => 0,
-            };
-            queued += count;
-            // Only a resumed launch meets dedupe keys queued before, and it cannot tell which
-            // of a chunk were new: such a chunk is left out of the metric, not miscounted.
-            if count == u64::try_from(channels.len()).unwrap_or(u64::MAX) {
-                for channel in channels {
-                    self.inner.metrics.observe_message(channel, "queued");
-                }
+        let (channels, rows): (Vec<Channel>, Vec<outbound_message::ActiveModel>) = prepared.0.into_iter().unzip();
+        let queued =
+            bulk::insert::<outbound_message::Entity, _>(conn, rows, Some(outbound_message::Column::DedupeKey)).await?;
+        // Only a resumed launch meets dedupe keys queued before, and it cannot tell which of a
+        // batch were new: such a batch is left out of the metric, not miscounted.
+        if queued == u64::try_from(channels.len()).unwrap_or(u64::MAX) {
+            for channel in channels {
+                self.inner.metrics.observe_message(channel, "queued");
             }
         }
         Ok(queued)

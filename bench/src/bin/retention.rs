@@ -168,9 +168,18 @@ fn count_statement(branch: Option<&str>) -> Statement {
     }
 }
 
-/// Inserts `rows` outbox rows as bare multi-row statements, with the ciphertexts computed once:
+/// How the bare comparator writes its rows.
+#[derive(Clone, Copy)]
+enum Insert {
+    /// Multi-row `VALUES` statements of 500 rows, as SeaORM's `insert_many` writes them.
+    Values,
+    /// The arrays of [`api::db::bulk::insert`], as the launcher writes them.
+    Unnest,
+}
+
+/// Inserts `rows` outbox rows bare, 2,000 per transaction, with the ciphertexts computed once:
 /// the ceiling of queueing a campaign.
-async fn bare_insert(app: &TestApp, rows: u32) -> anyhow::Result<Duration> {
+async fn bare_insert(app: &TestApp, rows: u32, how: Insert) -> anyhow::Result<Duration> {
     let keys = &app.app.services().keys;
     let phone = keys
         .cipher
@@ -213,10 +222,17 @@ async fn bare_insert(app: &TestApp, rows: u32) -> anyhow::Result<Duration> {
                 delivered_at: Set(None),
             })
             .collect();
-        let mut models = models.into_iter().peekable();
-        while models.peek().is_some() {
-            let chunk: Vec<_> = models.by_ref().take(500).collect();
-            outbound_message::Entity::insert_many(chunk).exec_without_returning(&txn).await?;
+        match how {
+            Insert::Values => {
+                let mut models = models.into_iter().peekable();
+                while models.peek().is_some() {
+                    let chunk: Vec<_> = models.by_ref().take(500).collect();
+                    outbound_message::Entity::insert_many(chunk).exec_without_returning(&txn).await?;
+                }
+            }
+            Insert::Unnest => {
+                api::db::bulk::insert::<outbound_message::Entity, _>(&txn, models, None).await?;
+            }
         }
         txn.commit().await?;
     }
@@ -413,15 +429,20 @@ impl Run<'_> {
             .filter(outbound_message::Column::CampaignId.eq(uuid::Uuid::parse_str(&id)?))
             .count(db)
             .await?;
-        let bare = bare_insert(self.app, 100_000).await?;
+        let rows = u32::try_from(messages)?;
+        let values = bare_insert(self.app, rows, Insert::Values).await?;
+        let unnest = bare_insert(self.app, rows, Insert::Unnest).await?;
         println!(
-            "launch of a {}-recipient campaign: recipients fixed in {:.2} s, all {messages} messages queued in {:.2} s; \
-             bare insert of as many outbox rows {:.2} s; ratio {:.2}",
+            "launch of a {}-recipient campaign: recipients fixed in {:.2} s, all {messages} messages queued in {:.2} s\n  \
+             bare insert of as many outbox rows: multi-row VALUES {:.2} s, UNNEST arrays {:.2} s; \
+             ratio to UNNEST {:.2}, to VALUES {:.2}",
             launched["data"]["launchCampaign"]["recipients"],
             fixed.as_secs_f64(),
             queued.as_secs_f64(),
-            bare.as_secs_f64(),
-            queued.as_secs_f64() / bare.as_secs_f64()
+            values.as_secs_f64(),
+            unnest.as_secs_f64(),
+            queued.as_secs_f64() / unnest.as_secs_f64(),
+            queued.as_secs_f64() / values.as_secs_f64(),
         );
 
         Ok(())

@@ -22,9 +22,10 @@ use entity::volunteer::{DonorStatus, HlaResolution, StatusReason};
 use entity::{backup_contact, volunteer, volunteer_contact, volunteer_name_prefix};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, TransactionTrait};
+use sea_orm::{ActiveValue::Set, DatabaseConnection, TransactionTrait};
 use uuid::Uuid;
 
+use crate::db::bulk;
 use crate::domain::{Abo, BloodGroup, Invalid, NationalId, PersonName, Phone, Relationship, Rh};
 use crate::pii::KeyRing;
 use crate::service::NewVolunteer;
@@ -82,8 +83,6 @@ const SCRAMBLE: u64 = 48_271;
 const YEARS: f64 = 20.0;
 /// Volunteers written per transaction.
 const CHUNK: u32 = 2_000;
-/// Rows per insert statement, well under both databases' parameter limits.
-const ROWS_PER_STATEMENT: usize = 500;
 
 /// One invented volunteer, in clear.
 #[derive(Clone, Debug)]
@@ -320,27 +319,13 @@ impl Synthetic {
             report.backup_contacts += u64::try_from(synthetic.input.backup_contacts.len()).unwrap_or_default();
         }
         let txn = db.begin().await?;
-        insert_all::<volunteer::Entity, _>(&txn, volunteers).await?;
-        insert_all::<volunteer_contact::Entity, _>(&txn, contacts).await?;
-        insert_all::<volunteer_name_prefix::Entity, _>(&txn, prefixes).await?;
-        insert_all::<backup_contact::Entity, _>(&txn, backups).await?;
+        bulk::insert::<volunteer::Entity, _>(&txn, volunteers, None).await?;
+        bulk::insert::<volunteer_contact::Entity, _>(&txn, contacts, None).await?;
+        bulk::insert::<volunteer_name_prefix::Entity, _>(&txn, prefixes, None).await?;
+        bulk::insert::<backup_contact::Entity, _>(&txn, backups, None).await?;
         txn.commit().await?;
         Ok(report)
     }
-}
-
-/// Inserts `rows` in statements of [`ROWS_PER_STATEMENT`].
-async fn insert_all<E, C>(conn: &C, rows: Vec<E::ActiveModel>) -> Result<(), sea_orm::DbErr>
-where
-    E: EntityTrait,
-    C: ConnectionTrait,
-{
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<E::ActiveModel> = rows.by_ref().take(ROWS_PER_STATEMENT).collect();
-        E::insert_many(chunk).exec_without_returning(conn).await?;
-    }
-    Ok(())
 }
 
 fn scrambled_phone(prefixes: &[&str], n: u64) -> Result<Phone, Invalid> {

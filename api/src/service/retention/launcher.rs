@@ -33,9 +33,10 @@ const LEASE_SECS: i64 = 60;
 /// How often an idle launcher looks for launched campaigns of other replicas.
 const POLL: StdDuration = StdDuration::from_secs(2);
 
-/// Recipients read and their messages sealed, ready to be written.
+/// Recipients read and their messages sealed, ready to be written: every recipient still to
+/// queue from `first` to `last`, in volunteer order.
 struct Batch {
-    recipients: Vec<Uuid>,
+    first: Uuid,
     last: Uuid,
     messages: Prepared,
 }
@@ -160,10 +161,12 @@ impl CampaignService {
             .into_tuple()
             .all(self.db())
             .await?;
-        let Some(last) = recipients.last().copied() else { return Ok(None) };
+        let (Some(first), Some(last)) = (recipients.first().copied(), recipients.last().copied()) else {
+            return Ok(None);
+        };
         let messages = self.messages_for(campaign, variables, &recipients).await?;
         let messages = self.messaging().prepare(messages).await?;
-        Ok(Some(Batch { recipients, last, messages }))
+        Ok(Some(Batch { first, last, messages }))
     }
 
     /// Writes a batch: its messages, its recipients' `queued_at` and the campaign's count, in
@@ -178,7 +181,8 @@ impl CampaignService {
         campaign_recipient::Entity::update_many()
             .col_expr(campaign_recipient::Column::QueuedAt, Expr::value(Utc::now()))
             .filter(campaign_recipient::Column::CampaignId.eq(id))
-            .filter(campaign_recipient::Column::VolunteerId.is_in(batch.recipients))
+            .filter(campaign_recipient::Column::VolunteerId.between(batch.first, batch.last))
+            .filter(campaign_recipient::Column::QueuedAt.is_null())
             .exec(&txn)
             .await?;
         campaign::Entity::update_many()

@@ -1,4 +1,6 @@
-//! The connection pool, on PostgreSQL or the embedded SQLite file.
+//! The connection pool, on PostgreSQL or the embedded SQLite file, and writing rows in bulk.
+
+pub mod bulk;
 
 use std::sync::Arc;
 use std::time::Duration;
