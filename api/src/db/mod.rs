@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
 use secrecy::ExposeSecret;
 
 use crate::config::Settings;
@@ -72,4 +75,23 @@ pub fn pool_usage(db: &DatabaseConnection, max: u32) -> (u32, u32) {
     };
     let idle = u32::try_from(idle).unwrap_or(max);
     (size.saturating_sub(idle), idle)
+}
+
+/// Starts a transaction that reads and then writes; on SQLite it takes the write lock at once
+/// (`BEGIN IMMEDIATE`). PostgreSQL ignores the mode.
+///
+/// A deferred SQLite transaction that reads first cannot wait for the lock when it comes to
+/// write: if another connection wrote in between, SQLite answers `database is locked` at once,
+/// whatever the busy timeout (seen on a refresh racing the outbox workers). An immediate one
+/// waits its turn within the busy timeout. The code inside must not write through another
+/// connection meanwhile, which would wait on this very lock.
+///
+/// # Errors
+/// The database is unreachable, or SQLite's write lock stayed taken past the busy timeout.
+pub async fn begin_writing(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let options = TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    };
+    db.begin_with_options(options).await
 }

@@ -12,7 +12,7 @@ use rand::RngCore;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, TransactionTrait,
+    QueryFilter,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -105,7 +105,7 @@ impl SessionService {
     pub async fn refresh(&self, refresh_token: &str, request_id: Option<&str>) -> AppResult<Session> {
         let refused = || AppError::invalid("refreshToken", REFRESH_REFUSED);
         let now = Utc::now();
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_writing(&self.db).await?;
         let stored = refresh_token::Entity::find()
             .filter(refresh_token::Column::TokenHash.eq(token_hash(refresh_token)))
             .one(&txn)
