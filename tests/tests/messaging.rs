@@ -52,6 +52,16 @@ async fn message(app: &TestApp, id: Uuid) -> outbound_message::Model {
     outbound_message::Entity::find_by_id(id).one(app.app.db()).await.unwrap().unwrap()
 }
 
+/// The message queued under `dedupe_key`.
+async fn queued_as(app: &TestApp, dedupe_key: &str) -> outbound_message::Model {
+    outbound_message::Entity::find()
+        .filter(outbound_message::Column::DedupeKey.eq(dedupe_key))
+        .one(app.app.db())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 /// Runs delivery rounds until `done` holds or two seconds pass.
 async fn deliver_until(app: &TestApp, mut done: impl FnMut() -> bool) {
     for _ in 0..100 {
@@ -137,12 +147,7 @@ both_backends! {
         };
         assert_eq!(count(outbound_message::Channel::Sms).await.unwrap(), 52);
         assert_eq!(count(outbound_message::Channel::AppInbox).await.unwrap(), 5_148);
-        let inbox = outbound_message::Entity::find()
-            .filter(outbound_message::Column::DedupeKey.eq("bulk:5001"))
-            .one(app.app.db())
-            .await
-            .unwrap()
-            .unwrap();
+        let inbox = queued_as(&app, "bulk:5001").await;
         assert!(inbox.recipient_phone.is_none() && inbox.recipient_phone_index.is_none());
         assert!(inbox.volunteer_id.is_some());
         assert_eq!((inbox.status, inbox.attempts, inbox.segments), (Status::Queued, 0, 0));
@@ -154,12 +159,7 @@ both_backends! {
             .exec(app.app.db())
             .await
             .unwrap();
-        let sms = outbound_message::Entity::find()
-            .filter(outbound_message::Column::DedupeKey.eq("bulk:5100"))
-            .one(app.app.db())
-            .await
-            .unwrap()
-            .unwrap();
+        let sms = queued_as(&app, "bulk:5100").await;
         assert!(sms.volunteer_id.is_none() && sms.segments >= 1);
         deliver_until(&app, || gateway.accepted().iter().any(|sent| sent.session_context == sms.id.to_string()))
             .await;

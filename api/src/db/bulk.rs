@@ -59,11 +59,7 @@ where
     while rows.peek().is_some() {
         let chunk: Vec<E::ActiveModel> = rows.by_ref().take(VALUES_CHUNK).collect();
         written += match skip_conflicts_on {
-            None => {
-                let count = u64::try_from(chunk.len()).unwrap_or(u64::MAX);
-                E::insert_many(chunk).exec_without_returning(conn).await?;
-                count
-            }
+            None => E::insert_many(chunk).exec_without_returning(conn).await?,
             Some(column) => {
                 match E::insert_many(chunk).on_conflict_do_nothing_on([column]).exec_without_returning(conn).await? {
                     TryInsertResult::Inserted(count) => count,

@@ -1,4 +1,5 @@
-//! The connection pool, on PostgreSQL or the embedded SQLite file, and writing rows in bulk.
+//! The connection pool, on PostgreSQL or the embedded SQLite file; transactions that write at
+//! once; writing rows in bulk.
 
 pub mod bulk;
 
