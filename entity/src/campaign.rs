@@ -52,6 +52,9 @@ pub struct Model {
     pub cancelled_at: Option<DateTimeUtc>,
     /// A launcher holds the campaign until then; another takes it over after.
     pub lease_until: Option<DateTimeUtc>,
+    /// The last recipient, in volunteer order, whose messages are queued (or who had no
+    /// channel); the launcher resumes after it.
+    pub queued_through: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

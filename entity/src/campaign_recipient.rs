@@ -1,4 +1,5 @@
-//! One volunteer a campaign reaches: the messages queued for them and their answer.
+//! One volunteer a campaign reaches and their answer. Their messages are the outbox rows of
+//! this campaign and volunteer, queued once the campaign's `queued_through` reaches them.
 
 use sea_orm::entity::prelude::*;
 
@@ -25,9 +26,6 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub volunteer_id: Uuid,
     pub branch_code: String,
-    /// Set once the recipient's messages are queued (or found unreachable by every channel);
-    /// the messages themselves are the outbox rows of this campaign and volunteer.
-    pub queued_at: Option<DateTimeUtc>,
     pub response: Option<CampaignResponse>,
     pub responded_at: Option<DateTimeUtc>,
 }

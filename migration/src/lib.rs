@@ -17,6 +17,7 @@ mod m20261125_000006_create_self_service;
 mod m20261125_000007_create_contact_attempts;
 mod m20261202_000008_create_volunteer_search;
 mod m20261202_000009_create_retention;
+mod m20261204_000010_queue_campaigns_by_cursor;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000007_create_contact_attempts::Migration),
             Box::new(m20261202_000008_create_volunteer_search::Migration),
             Box::new(m20261202_000009_create_retention::Migration),
+            Box::new(m20261204_000010_queue_campaigns_by_cursor::Migration),
         ]
     }
 }

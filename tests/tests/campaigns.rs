@@ -8,12 +8,16 @@
 use std::time::Duration;
 
 use api::service::Principal;
+use api::service::retention::{CampaignDefinition, VolunteerFilter};
 use api::service::volunteer::NewBackupContact;
-use entity::{campaign, inbound_reply, messaging_opt_out, volunteer};
+use entity::campaign::CampaignStatus;
+use entity::{campaign, campaign_recipient, inbound_reply, messaging_opt_out, outbound_message, volunteer};
 use registry_tests::gateway::{AcceptedSms, FakeGateway};
 use registry_tests::{Registered, Server, TestApp, both_backends, error_codes, error_field, staff};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use serde_json::{Value, json};
 
 const CREATE: &str = "mutation($input: CampaignInput!) { createCampaign(input: $input) {
@@ -285,6 +289,69 @@ both_backends! {
         let refreshed = app.app.services().work_queue.refresh(chrono::Utc::now()).await.unwrap();
         assert_eq!((refreshed.queued, refreshed.left), (0, 1));
         assert_eq!(queue(&app).await, json!([]));
+    }
+
+    async fn a_launcher_waits_out_anothers_lease_and_resumes_after_the_cursor_it_committed(db) {
+        let app = db.app().await;
+        for n in 0..6 {
+            app.register_volunteer(600 + n, "51").await;
+        }
+        let services = app.app.services();
+        let admin = staff("national_admin", "11");
+        let reader = admin.volunteer_reader().unwrap();
+        let definition = CampaignDefinition {
+            name: "续约".into(),
+            segment: VolunteerFilter { branch_code: Some("51".into()), ..Default::default() },
+            template_key: "recommitment".into(),
+            locale: "zh-CN".into(),
+            variables: std::collections::BTreeMap::new(),
+            sms: true,
+            app_inbox: false,
+            max_recipients: None,
+            response_window_days: Some(7),
+        };
+        let id = services.campaigns.create(&reader, &admin, definition, None).await.unwrap().model.id;
+        services.campaigns.launch(&reader, &admin, id, None).await.unwrap();
+        let recipients: Vec<uuid::Uuid> = campaign_recipient::Entity::find()
+            .select_only()
+            .column(campaign_recipient::Column::VolunteerId)
+            .filter(campaign_recipient::Column::CampaignId.eq(id))
+            .order_by_asc(campaign_recipient::Column::VolunteerId)
+            .into_tuple()
+            .all(app.app.db())
+            .await
+            .unwrap();
+        assert_eq!(recipients.len(), 6);
+
+        // Another launcher committed the first two recipients and still holds the campaign.
+        let held = |until: chrono::DateTime<chrono::Utc>| campaign::ActiveModel {
+            id: Set(id),
+            queued_through: Set(Some(recipients[1])),
+            queued: Set(2),
+            lease_until: Set(Some(until)),
+            ..Default::default()
+        };
+        held(chrono::Utc::now() + chrono::Duration::seconds(30)).update(app.app.db()).await.unwrap();
+        assert_eq!(services.campaigns.launch_pending().await.unwrap(), 0, "its lease is respected");
+
+        // Its lease ran out: this launcher takes over after the cursor and queues the other four.
+        held(chrono::Utc::now() - chrono::Duration::seconds(1)).update(app.app.db()).await.unwrap();
+        assert_eq!(services.campaigns.launch_pending().await.unwrap(), 4);
+        let messaged: Vec<Option<uuid::Uuid>> = outbound_message::Entity::find()
+            .select_only()
+            .column(outbound_message::Column::VolunteerId)
+            .filter(outbound_message::Column::CampaignId.eq(id))
+            .order_by_asc(outbound_message::Column::VolunteerId)
+            .into_tuple()
+            .all(app.app.db())
+            .await
+            .unwrap();
+        assert_eq!(messaged, recipients[2..].iter().copied().map(Some).collect::<Vec<_>>());
+        let launched = campaign::Entity::find_by_id(id).one(app.app.db()).await.unwrap().unwrap();
+        assert_eq!((launched.status, launched.queued), (CampaignStatus::Launched, 6));
+        assert_eq!(launched.queued_through, Some(recipients[5]));
+        assert!(launched.queued_at.is_some() && launched.lease_until.is_none());
+        assert_eq!(services.campaigns.launch_pending().await.unwrap(), 0, "a launched campaign is done");
     }
 
     async fn campaign_input_and_queue_pages_are_checked_and_change_nothing(db) {

@@ -207,6 +207,7 @@ impl CampaignService {
             queued_at: Set(None),
             cancelled_at: Set(None),
             lease_until: Set(None),
+            queued_through: Set(None),
         }
         .insert(&txn)
         .await?;

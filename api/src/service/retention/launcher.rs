@@ -1,12 +1,14 @@
-//! The campaign launcher: queues the messages of launched campaigns, a batch of recipients per
-//! transaction (their messages, their `queued_at`, the campaign's count together), so that a
+//! The campaign launcher: queues the messages of launched campaigns a batch of recipients per
+//! transaction, in volunteer order. Each batch commits its messages together with the
+//! campaign's cursor (`queued_through`, the batch's last recipient) and count, so that a
 //! launcher stopped half-way resumes where it stopped and a recipient never gets two.
 //!
 //! Every replica runs one; a lease on the campaign row lets one launcher work a campaign, and
-//! another take over when that lease runs out. Cancelling takes the campaign row first, so no
-//! batch commits after a cancellation.
+//! another take over when that lease runs out. A batch commits only if the cursor is still where
+//! it was read from, so a launcher that outlived its lease writes nothing after the one that
+//! took over. Cancelling takes the campaign row first, so no batch commits after a cancellation.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
@@ -16,7 +18,9 @@ use entity::campaign_recipient;
 use entity::volunteer;
 use entity::volunteer_contact::{self, ContactKind};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
+};
 use tokio::sync::watch;
 use uuid::Uuid;
 
@@ -33,16 +37,18 @@ const LEASE_SECS: i64 = 60;
 /// How often an idle launcher looks for launched campaigns of other replicas.
 const POLL: StdDuration = StdDuration::from_secs(2);
 
-/// Recipients read and their messages sealed, ready to be written: every recipient still to
-/// queue from `first` to `last`, in volunteer order.
+/// Recipients read and their messages sealed, ready to be written: every recipient after
+/// `after` (the cursor it was read from) through `last`, in volunteer order.
 struct Batch {
-    first: Uuid,
+    after: Option<Uuid>,
     last: Uuid,
     messages: Prepared,
 }
 
-/// A recipient's sealed name and channel choices.
-type RecipientRow = (Uuid, Vec<u8>, String, bool, bool);
+/// A recipient as the launcher reads them: volunteer id, sealed name, branch, whether they take
+/// non-essential SMS and app messages, and their working primary phone (contact id and sealed
+/// value) if they have one.
+type RecipientRow = (Uuid, Vec<u8>, String, bool, bool, Option<Uuid>, Option<Vec<u8>>);
 
 impl CampaignService {
     /// Runs the launcher until `shutdown` turns true: woken at once by a launch in this
@@ -79,30 +85,26 @@ impl CampaignService {
             .await?;
         let mut queued = 0;
         for id in waiting {
-            if self.hold(id, None).await? {
+            if self.hold(id).await? {
                 queued += self.queue_campaign(id).await?;
             }
         }
         Ok(queued)
     }
 
-    /// Takes or renews the lease of a launching campaign; false when it is no longer launching
-    /// (cancelled) or another launcher holds it.
-    async fn hold(&self, id: Uuid, conn: Option<&sea_orm::DatabaseTransaction>) -> AppResult<bool> {
+    /// Takes the lease of a launching campaign no launcher holds; false when it is no longer
+    /// launching (cancelled) or another launcher holds it.
+    async fn hold(&self, id: Uuid) -> AppResult<bool> {
         let now = Utc::now();
-        let mut update = campaign::Entity::update_many()
+        let result = campaign::Entity::update_many()
             .col_expr(campaign::Column::LeaseUntil, Expr::value(now + Duration::seconds(LEASE_SECS)))
             .filter(campaign::Column::Id.eq(id))
-            .filter(campaign::Column::Status.eq(CampaignStatus::Launching));
-        // Renewing inside a batch's transaction needs no check of the lease: this launcher holds it.
-        let result = if let Some(txn) = conn {
-            update.exec(txn).await?
-        } else {
-            update = update.filter(
+            .filter(campaign::Column::Status.eq(CampaignStatus::Launching))
+            .filter(
                 Condition::any().add(campaign::Column::LeaseUntil.is_null()).add(campaign::Column::LeaseUntil.lt(now)),
-            );
-            update.exec(self.db()).await?
-        };
+            )
+            .exec(self.db())
+            .await?;
         Ok(result.rows_affected == 1)
     }
 
@@ -114,7 +116,7 @@ impl CampaignService {
         let variables: Arc<BTreeMap<String, String>> =
             Arc::new(serde_json::from_str(&campaign.variables).map_err(AppError::internal)?);
         let mut queued = 0;
-        let mut next = self.next_batch(&campaign, &variables, None).await?;
+        let mut next = self.next_batch(&campaign, &variables, campaign.queued_through).await?;
         while let Some(batch) = next {
             let following = tokio::spawn({
                 let (this, campaign, variables) = (self.clone(), Arc::clone(&campaign), Arc::clone(&variables));
@@ -140,51 +142,80 @@ impl CampaignService {
         Ok(queued)
     }
 
-    /// The next batch of recipients still to queue (after `after`), with their messages sealed.
+    /// The next batch of recipients after the cursor `after`, with their messages sealed.
     async fn next_batch(
         &self,
         campaign: &campaign::Model,
         variables: &BTreeMap<String, String>,
         after: Option<Uuid>,
     ) -> AppResult<Option<Batch>> {
-        let mut pending = campaign_recipient::Entity::find()
-            .select_only()
-            .column(campaign_recipient::Column::VolunteerId)
-            .filter(campaign_recipient::Column::CampaignId.eq(campaign.id))
-            .filter(campaign_recipient::Column::QueuedAt.is_null());
-        if let Some(after) = after {
-            pending = pending.filter(campaign_recipient::Column::VolunteerId.gt(after));
-        }
-        let recipients: Vec<Uuid> = pending
-            .order_by_asc(campaign_recipient::Column::VolunteerId)
-            .limit(BATCH)
-            .into_tuple()
-            .all(self.db())
-            .await?;
-        let (Some(first), Some(last)) = (recipients.first().copied(), recipients.last().copied()) else {
-            return Ok(None);
-        };
-        let messages = self.messages_for(campaign, variables, &recipients).await?;
+        let recipients = self.recipients_after(campaign.id, after).await?;
+        let Some(last) = recipients.last().map(|recipient| recipient.0) else { return Ok(None) };
+        let messages = self.messages_for(campaign, variables, recipients)?;
         let messages = self.messaging().prepare(messages).await?;
-        Ok(Some(Batch { first, last, messages }))
+        Ok(Some(Batch { after, last, messages }))
     }
 
-    /// Writes a batch: its messages, its recipients' `queued_at` and the campaign's count, in
-    /// one transaction. `None` when the campaign was cancelled meanwhile: nothing goes out.
+    /// Up to [`BATCH`] recipients after `after`, in volunteer order, each with what their
+    /// messages need, in one statement. The recipients are picked in a subquery so that each is
+    /// looked up by key: joined directly, PostgreSQL merges the whole volunteer table in id order
+    /// to find a few thousand spread across it. (Erasure deletes a volunteer's recipient rows,
+    /// so every recipient has a volunteer.)
+    async fn recipients_after(&self, campaign_id: Uuid, after: Option<Uuid>) -> AppResult<Vec<RecipientRow>> {
+        let mut batch = campaign_recipient::Entity::find()
+            .select_only()
+            .column(campaign_recipient::Column::VolunteerId)
+            .filter(campaign_recipient::Column::CampaignId.eq(campaign_id));
+        if let Some(after) = after {
+            batch = batch.filter(campaign_recipient::Column::VolunteerId.gt(after));
+        }
+        let batch = batch.order_by_asc(campaign_recipient::Column::VolunteerId).limit(BATCH).into_query();
+        // A volunteer has at most one current primary phone (`ux_volunteer_contact_current`).
+        let working_phone = volunteer::Entity::belongs_to(volunteer_contact::Entity)
+            .from(volunteer::Column::Id)
+            .to(volunteer_contact::Column::VolunteerId)
+            .on_condition(|_, _| {
+                Condition::all()
+                    .add(volunteer_contact::Column::Kind.eq(ContactKind::PrimaryPhone))
+                    .add(volunteer_contact::Column::EndedAt.is_null())
+                    .add(volunteer_contact::Column::InvalidAt.is_null())
+            })
+            .into();
+        Ok(volunteer::Entity::find()
+            .select_only()
+            .columns([volunteer::Column::Id, volunteer::Column::Name, volunteer::Column::BranchCode])
+            .columns([volunteer::Column::SmsNonEssential, volunteer::Column::InboxNonEssential])
+            .columns([volunteer_contact::Column::Id, volunteer_contact::Column::Value])
+            .join(JoinType::LeftJoin, working_phone)
+            .filter(volunteer::Column::Id.in_subquery(batch))
+            .order_by_asc(volunteer::Column::Id)
+            .into_tuple()
+            .all(self.db())
+            .await?)
+    }
+
+    /// Writes a batch: its messages, the campaign's cursor and count, and a renewed lease, in
+    /// one transaction. `None` when the campaign was cancelled meanwhile, or another launcher
+    /// moved the cursor (this one outlived its lease): nothing of the batch is written.
     async fn write_batch(&self, id: Uuid, batch: Batch) -> AppResult<Option<u64>> {
         let txn = self.db().begin().await?;
-        if !self.hold(id, Some(&txn)).await? {
+        let cursor = match batch.after {
+            Some(after) => campaign::Column::QueuedThrough.eq(after),
+            None => campaign::Column::QueuedThrough.is_null(),
+        };
+        let moved = campaign::Entity::update_many()
+            .col_expr(campaign::Column::QueuedThrough, Expr::value(batch.last))
+            .col_expr(campaign::Column::LeaseUntil, Expr::value(Utc::now() + Duration::seconds(LEASE_SECS)))
+            .filter(campaign::Column::Id.eq(id))
+            .filter(campaign::Column::Status.eq(CampaignStatus::Launching))
+            .filter(cursor)
+            .exec(&txn)
+            .await?;
+        if moved.rows_affected != 1 {
             txn.rollback().await?;
             return Ok(None);
         }
         let count = self.messaging().queue_prepared(&txn, batch.messages).await?;
-        campaign_recipient::Entity::update_many()
-            .col_expr(campaign_recipient::Column::QueuedAt, Expr::value(Utc::now()))
-            .filter(campaign_recipient::Column::CampaignId.eq(id))
-            .filter(campaign_recipient::Column::VolunteerId.between(batch.first, batch.last))
-            .filter(campaign_recipient::Column::QueuedAt.is_null())
-            .exec(&txn)
-            .await?;
         campaign::Entity::update_many()
             .col_expr(
                 campaign::Column::Queued,
@@ -200,39 +231,15 @@ impl CampaignService {
     /// The messages of one batch of recipients: an SMS to each working primary phone of those
     /// who accept SMS, and an app message to those who accept them, each named for its
     /// volunteer. Recipients reachable by neither are queued nothing (and show as such).
-    async fn messages_for(
+    fn messages_for(
         &self,
         campaign: &campaign::Model,
         variables: &BTreeMap<String, String>,
-        batch: &[Uuid],
+        recipients: Vec<RecipientRow>,
     ) -> AppResult<Vec<NewMessage>> {
-        let recipients: Vec<RecipientRow> = volunteer::Entity::find()
-            .select_only()
-            .columns([volunteer::Column::Id, volunteer::Column::Name, volunteer::Column::BranchCode])
-            .columns([volunteer::Column::SmsNonEssential, volunteer::Column::InboxNonEssential])
-            .filter(volunteer::Column::Id.is_in(batch.iter().copied()))
-            .into_tuple()
-            .all(self.db())
-            .await?;
-        let phones: HashMap<Uuid, (Uuid, Vec<u8>)> = if campaign.sms {
-            let rows: Vec<(Uuid, Uuid, Vec<u8>)> = volunteer_contact::Entity::find()
-                .select_only()
-                .columns([volunteer_contact::Column::VolunteerId, volunteer_contact::Column::Id])
-                .column(volunteer_contact::Column::Value)
-                .filter(volunteer_contact::Column::VolunteerId.is_in(batch.iter().copied()))
-                .filter(volunteer_contact::Column::Kind.eq(ContactKind::PrimaryPhone))
-                .filter(volunteer_contact::Column::EndedAt.is_null())
-                .filter(volunteer_contact::Column::InvalidAt.is_null())
-                .into_tuple()
-                .all(self.db())
-                .await?;
-            rows.into_iter().map(|(volunteer, id, value)| (volunteer, (id, value))).collect()
-        } else {
-            HashMap::new()
-        };
         let cipher = &self.keys().cipher;
         let mut messages = Vec::with_capacity(recipients.len() * 2);
-        for (volunteer_id, sealed_name, branch_code, by_sms, in_app) in recipients {
+        for (volunteer_id, sealed_name, branch_code, by_sms, in_app, phone_id, sealed_phone) in recipients {
             let name = cipher.decrypt(&sealed_name, name_binding(volunteer_id)).map_err(AppError::internal)?;
             let message = |recipient, channel: &str| NewMessage {
                 recipient,
@@ -247,8 +254,8 @@ impl CampaignService {
             if campaign.app_inbox && in_app {
                 messages.push(message(Recipient::AppInbox { volunteer_id }, "inbox"));
             }
-            if let (true, Some((contact_id, sealed))) = (by_sms, phones.get(&volunteer_id)) {
-                let clear = cipher.decrypt(sealed, contact_binding(*contact_id)).map_err(AppError::internal)?;
+            if let (true, true, Some(contact_id), Some(sealed)) = (campaign.sms, by_sms, phone_id, &sealed_phone) {
+                let clear = cipher.decrypt(sealed, contact_binding(contact_id)).map_err(AppError::internal)?;
                 let phone = Phone::from_stored(&clear)
                     .map_err(|_| AppError::internal(anyhow::anyhow!("stored phone unreadable")))?;
                 messages.push(message(Recipient::Sms(phone), "sms"));
