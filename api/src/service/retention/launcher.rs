@@ -16,7 +16,7 @@ use chrono::{Duration, Utc};
 use entity::campaign::{self, CampaignStatus};
 use entity::campaign_recipient;
 use entity::volunteer;
-use entity::volunteer_contact::{self, ContactKind};
+use entity::volunteer_contact;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
@@ -28,7 +28,7 @@ use super::campaigns::{CampaignService, with_name};
 use crate::domain::Phone;
 use crate::error::{AppError, AppResult};
 use crate::messaging::{NewMessage, Prepared, Recipient};
-use crate::service::volunteer::{contact_binding, name_binding};
+use crate::service::volunteer::{contact_binding, name_binding, working_phone};
 
 /// Recipients queued per transaction.
 const BATCH: u64 = 2000;
@@ -170,23 +170,12 @@ impl CampaignService {
             batch = batch.filter(campaign_recipient::Column::VolunteerId.gt(after));
         }
         let batch = batch.order_by_asc(campaign_recipient::Column::VolunteerId).limit(BATCH).into_query();
-        // A volunteer has at most one current primary phone (`ux_volunteer_contact_current`).
-        let working_phone = volunteer::Entity::belongs_to(volunteer_contact::Entity)
-            .from(volunteer::Column::Id)
-            .to(volunteer_contact::Column::VolunteerId)
-            .on_condition(|_, _| {
-                Condition::all()
-                    .add(volunteer_contact::Column::Kind.eq(ContactKind::PrimaryPhone))
-                    .add(volunteer_contact::Column::EndedAt.is_null())
-                    .add(volunteer_contact::Column::InvalidAt.is_null())
-            })
-            .into();
         Ok(volunteer::Entity::find()
             .select_only()
             .columns([volunteer::Column::Id, volunteer::Column::Name, volunteer::Column::BranchCode])
             .columns([volunteer::Column::SmsNonEssential, volunteer::Column::InboxNonEssential])
             .columns([volunteer_contact::Column::Id, volunteer_contact::Column::Value])
-            .join(JoinType::LeftJoin, working_phone)
+            .join(JoinType::LeftJoin, working_phone())
             .filter(volunteer::Column::Id.in_subquery(batch))
             .order_by_asc(volunteer::Column::Id)
             .into_tuple()

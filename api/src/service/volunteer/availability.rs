@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use entity::volunteer::{self, DonorStatus, HlaResolution, StatusReason};
-use entity::volunteer_contact::{self, ContactKind};
+use entity::volunteer_contact;
 use entity::{
     campaign_recipient, enrolment_ticket, inbox_notification, lost_contact_entry, outbound_message, refresh_token,
     sign_in_code, volunteer_tombstone,
@@ -18,11 +18,11 @@ use entity::{
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QuerySelect, TransactionTrait,
+    JoinType, QueryFilter, QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
 
-use super::records::{self, VolunteerService, binding, contact_binding};
+use super::records::{VolunteerService, binding, contact_binding, working_phone};
 use super::status::{self, StatusLog};
 use crate::digest::{constant_time_eq, hex};
 use crate::domain::{PauseReason, Phone, WithdrawalCause};
@@ -42,8 +42,9 @@ const LAPSE_BATCH: u64 = 500;
 /// How long a withdrawal confirmation stays good: long enough to read the notice.
 const CONFIRMATION_MINUTES: i64 = 15;
 
-/// A paused volunteer due a reminder: id, sealed name, pause end, and SMS and inbox choices.
-type PauseDue = (Uuid, Vec<u8>, Option<NaiveDate>, bool, bool);
+/// A paused volunteer due a reminder: id, sealed name, pause end, SMS and inbox choices, and
+/// their working phone (contact id and sealed value) if they have one.
+type PauseDue = (Uuid, Vec<u8>, Option<NaiveDate>, bool, bool, Option<Uuid>, Option<Vec<u8>>);
 
 /// The EMDIS reasons of a pause the volunteer set in the app.
 pub(super) const PAUSE_REASONS: [StatusReason; 3] =
@@ -337,11 +338,16 @@ impl AvailabilityService {
         }
     }
 
+    /// Queues the reminders of the branch's pauses ending within [`PAUSE_REMINDER_DAYS`]: read
+    /// in one statement and queued in bulk, since every hourly run meets again the reminders it
+    /// already queued (their dedupe keys skip them); returns how many were new.
     async fn remind_pause_endings(&self, branch: &str, today: NaiveDate) -> AppResult<u64> {
         let due: Vec<PauseDue> = volunteer::Entity::find()
             .select_only()
             .columns([volunteer::Column::Id, volunteer::Column::Name, volunteer::Column::StatusUntil])
             .columns([volunteer::Column::SmsNonEssential, volunteer::Column::InboxNonEssential])
+            .columns([volunteer_contact::Column::Id, volunteer_contact::Column::Value])
+            .join(JoinType::LeftJoin, working_phone())
             .filter(volunteer::Column::BranchCode.eq(branch))
             .filter(volunteer::Column::Status.eq(DonorStatus::TemporarilyUnavailable))
             .filter(volunteer::Column::StatusReason.is_in(PAUSE_REASONS))
@@ -349,45 +355,37 @@ impl AvailabilityService {
             .into_tuple()
             .all(&self.db)
             .await?;
-        let mut queued = 0;
-        for (id, sealed_name, until, by_sms, in_app) in due {
+        let cipher = &self.keys.cipher;
+        let mut messages = Vec::with_capacity(due.len() * 2);
+        for (id, sealed_name, until, by_sms, in_app, phone_id, sealed_phone) in due {
             let Some(until) = until else { continue };
-            let name = self.keys.cipher.decrypt(&sealed_name, binding("name", id)).map_err(AppError::internal)?;
+            let name = cipher.decrypt(&sealed_name, binding("name", id)).map_err(AppError::internal)?;
             let variables = BTreeMap::from([("name".to_owned(), name), ("date".to_owned(), until.to_string())]);
-            let mut recipients = Vec::new();
+            let reminder = |recipient, channel: &str| NewMessage {
+                recipient,
+                volunteer_id: Some(id),
+                branch_code: branch.to_owned(),
+                template_key: "pause_ending".into(),
+                locale: "zh-CN".into(),
+                variables: variables.clone(),
+                dedupe_key: format!("pause_ending:{id}:{until}:{channel}"),
+                campaign_id: None,
+            };
             if in_app {
-                recipients.push(Recipient::AppInbox { volunteer_id: id });
+                messages.push(reminder(Recipient::AppInbox { volunteer_id: id }, "inbox"));
             }
-            if by_sms && let Some(phone) = self.primary_phone(id).await? {
-                recipients.push(Recipient::Sms(phone));
-            }
-            for recipient in recipients {
-                let channel = if matches!(recipient, Recipient::Sms(_)) { "sms" } else { "inbox" };
-                let message = NewMessage {
-                    recipient,
-                    volunteer_id: Some(id),
-                    branch_code: branch.to_owned(),
-                    template_key: "pause_ending".into(),
-                    locale: "zh-CN".into(),
-                    variables: variables.clone(),
-                    dedupe_key: format!("pause_ending:{id}:{until}:{channel}"),
-                    campaign_id: None,
-                };
-                if !self.messaging.queue(&self.db, message).await?.duplicate {
-                    queued += 1;
+            if let (true, Some(contact_id), Some(sealed)) = (by_sms, phone_id, sealed_phone) {
+                let clear = cipher.decrypt(&sealed, contact_binding(contact_id)).map_err(AppError::internal)?;
+                if let Ok(phone) = Phone::from_stored(&clear) {
+                    messages.push(reminder(Recipient::Sms(phone), "sms"));
                 }
             }
         }
-        Ok(queued)
-    }
-
-    async fn primary_phone(&self, id: Uuid) -> AppResult<Option<Phone>> {
-        let Some(contact) = records::current_contact(&self.db, id, ContactKind::PrimaryPhone).await? else {
-            return Ok(None);
-        };
-        let clear =
-            self.keys.cipher.decrypt(&contact.value, contact_binding(contact.id)).map_err(AppError::internal)?;
-        Ok(Phone::from_stored(&clear).ok())
+        if messages.is_empty() {
+            return Ok(0);
+        }
+        let prepared = self.messaging.prepare(messages).await?;
+        self.messaging.queue_prepared(&self.db, prepared).await
     }
 
     #[allow(clippy::too_many_arguments)] // a status is four values; the rest say who and why

@@ -10,8 +10,8 @@ use entity::volunteer_contact::{self, ContactKind};
 use entity::volunteer_name_prefix;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, RelationDef, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -149,6 +149,22 @@ pub(crate) fn name_binding(id: Uuid) -> Binding<'static> {
 
 pub(crate) fn contact_binding(id: Uuid) -> Binding<'static> {
     Binding { table: "volunteer_contact", column: "value", row: id }
+}
+
+/// Joins a volunteer to their working primary phone, the one an SMS goes to: current and not
+/// found wrong. At most one row per volunteer (`ux_volunteer_contact_current`); as a left
+/// join, the volunteer without one comes with nulls, for reads of many volunteers at once.
+pub(crate) fn working_phone() -> RelationDef {
+    volunteer::Entity::belongs_to(volunteer_contact::Entity)
+        .from(volunteer::Column::Id)
+        .to(volunteer_contact::Column::VolunteerId)
+        .on_condition(|_, _| {
+            Condition::all()
+                .add(volunteer_contact::Column::Kind.eq(ContactKind::PrimaryPhone))
+                .add(volunteer_contact::Column::EndedAt.is_null())
+                .add(volunteer_contact::Column::InvalidAt.is_null())
+        })
+        .into()
 }
 
 impl VolunteerService {
