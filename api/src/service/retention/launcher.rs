@@ -16,10 +16,9 @@ use chrono::{Duration, Utc};
 use entity::campaign::{self, CampaignStatus};
 use entity::campaign_recipient;
 use entity::volunteer;
-use entity::volunteer_contact;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
 };
 use tokio::sync::watch;
 use uuid::Uuid;
@@ -28,7 +27,7 @@ use super::campaigns::{CampaignService, with_name};
 use crate::domain::Phone;
 use crate::error::{AppError, AppResult};
 use crate::messaging::{NewMessage, Prepared, Recipient};
-use crate::service::volunteer::{contact_binding, name_binding, working_phone};
+use crate::service::volunteer::{contact_binding, name_binding, with_working_phone};
 
 /// Recipients queued per transaction.
 const BATCH: u64 = 2000;
@@ -170,17 +169,17 @@ impl CampaignService {
             batch = batch.filter(campaign_recipient::Column::VolunteerId.gt(after));
         }
         let batch = batch.order_by_asc(campaign_recipient::Column::VolunteerId).limit(BATCH).into_query();
-        Ok(volunteer::Entity::find()
-            .select_only()
-            .columns([volunteer::Column::Id, volunteer::Column::Name, volunteer::Column::BranchCode])
-            .columns([volunteer::Column::SmsNonEssential, volunteer::Column::InboxNonEssential])
-            .columns([volunteer_contact::Column::Id, volunteer_contact::Column::Value])
-            .join(JoinType::LeftJoin, working_phone())
-            .filter(volunteer::Column::Id.in_subquery(batch))
-            .order_by_asc(volunteer::Column::Id)
-            .into_tuple()
-            .all(self.db())
-            .await?)
+        Ok(with_working_phone(
+            volunteer::Entity::find()
+                .select_only()
+                .columns([volunteer::Column::Id, volunteer::Column::Name, volunteer::Column::BranchCode])
+                .columns([volunteer::Column::SmsNonEssential, volunteer::Column::InboxNonEssential]),
+        )
+        .filter(volunteer::Column::Id.in_subquery(batch))
+        .order_by_asc(volunteer::Column::Id)
+        .into_tuple()
+        .all(self.db())
+        .await?)
     }
 
     /// Writes a batch: its messages, the campaign's cursor and count, and a renewed lease, in

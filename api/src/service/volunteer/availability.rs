@@ -18,11 +18,11 @@ use entity::{
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    JoinType, QueryFilter, QuerySelect, TransactionTrait,
+    QueryFilter, QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
 
-use super::records::{VolunteerService, binding, contact_binding, working_phone};
+use super::records::{VolunteerService, binding, contact_binding, with_working_phone};
 use super::status::{self, StatusLog};
 use crate::digest::{constant_time_eq, hex};
 use crate::domain::{PauseReason, Phone, WithdrawalCause};
@@ -342,19 +342,19 @@ impl AvailabilityService {
     /// in one statement and queued in bulk, since every hourly run meets again the reminders it
     /// already queued (their dedupe keys skip them); returns how many were new.
     async fn remind_pause_endings(&self, branch: &str, today: NaiveDate) -> AppResult<u64> {
-        let due: Vec<PauseDue> = volunteer::Entity::find()
-            .select_only()
-            .columns([volunteer::Column::Id, volunteer::Column::Name, volunteer::Column::StatusUntil])
-            .columns([volunteer::Column::SmsNonEssential, volunteer::Column::InboxNonEssential])
-            .columns([volunteer_contact::Column::Id, volunteer_contact::Column::Value])
-            .join(JoinType::LeftJoin, working_phone())
-            .filter(volunteer::Column::BranchCode.eq(branch))
-            .filter(volunteer::Column::Status.eq(DonorStatus::TemporarilyUnavailable))
-            .filter(volunteer::Column::StatusReason.is_in(PAUSE_REASONS))
-            .filter(volunteer::Column::StatusUntil.between(today, today + Duration::days(PAUSE_REMINDER_DAYS)))
-            .into_tuple()
-            .all(&self.db)
-            .await?;
+        let due: Vec<PauseDue> = with_working_phone(
+            volunteer::Entity::find()
+                .select_only()
+                .columns([volunteer::Column::Id, volunteer::Column::Name, volunteer::Column::StatusUntil])
+                .columns([volunteer::Column::SmsNonEssential, volunteer::Column::InboxNonEssential]),
+        )
+        .filter(volunteer::Column::BranchCode.eq(branch))
+        .filter(volunteer::Column::Status.eq(DonorStatus::TemporarilyUnavailable))
+        .filter(volunteer::Column::StatusReason.is_in(PAUSE_REASONS))
+        .filter(volunteer::Column::StatusUntil.between(today, today + Duration::days(PAUSE_REMINDER_DAYS)))
+        .into_tuple()
+        .all(&self.db)
+        .await?;
         let cipher = &self.keys.cipher;
         let mut messages = Vec::with_capacity(due.len() * 2);
         for (id, sealed_name, until, by_sms, in_app, phone_id, sealed_phone) in due {

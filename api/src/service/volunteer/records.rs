@@ -11,7 +11,7 @@ use entity::volunteer_name_prefix;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, RelationDef, TransactionTrait,
+    DatabaseTransaction, EntityTrait, JoinType, QueryFilter, QuerySelect, Select, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -151,11 +151,12 @@ pub(crate) fn contact_binding(id: Uuid) -> Binding<'static> {
     Binding { table: "volunteer_contact", column: "value", row: id }
 }
 
-/// Joins a volunteer to their working primary phone, the one an SMS goes to: current and not
-/// found wrong. At most one row per volunteer (`ux_volunteer_contact_current`); as a left
-/// join, the volunteer without one comes with nulls, for reads of many volunteers at once.
-pub(crate) fn working_phone() -> RelationDef {
-    volunteer::Entity::belongs_to(volunteer_contact::Entity)
+/// Adds to a read of volunteers their working primary phone, the one an SMS goes to (current
+/// and not found wrong), as two more columns: its contact id and sealed value, both null for a
+/// volunteer without one. At most one per volunteer (`ux_volunteer_contact_current`), so the
+/// read keeps one row per volunteer; for reads of many volunteers at once.
+pub(crate) fn with_working_phone(volunteers: Select<volunteer::Entity>) -> Select<volunteer::Entity> {
+    let working_phone = volunteer::Entity::belongs_to(volunteer_contact::Entity)
         .from(volunteer::Column::Id)
         .to(volunteer_contact::Column::VolunteerId)
         .on_condition(|_, _| {
@@ -163,8 +164,10 @@ pub(crate) fn working_phone() -> RelationDef {
                 .add(volunteer_contact::Column::Kind.eq(ContactKind::PrimaryPhone))
                 .add(volunteer_contact::Column::EndedAt.is_null())
                 .add(volunteer_contact::Column::InvalidAt.is_null())
-        })
-        .into()
+        });
+    volunteers
+        .columns([volunteer_contact::Column::Id, volunteer_contact::Column::Value])
+        .join(JoinType::LeftJoin, working_phone.into())
 }
 
 impl VolunteerService {
