@@ -204,6 +204,26 @@ pub fn staff(role: &str, branch: &str) -> api::service::Principal {
     }
 }
 
+/// An SMS-only campaign of the `recommitment` template (zh-CN, no shared variables, no cap,
+/// a 7-day answer window) to `segment`, for in-process calls.
+#[must_use]
+pub fn sms_recommitment(
+    name: &str,
+    segment: api::service::retention::VolunteerFilter,
+) -> api::service::retention::CampaignDefinition {
+    api::service::retention::CampaignDefinition {
+        name: name.into(),
+        segment,
+        template_key: "recommitment".into(),
+        locale: "zh-CN".into(),
+        variables: std::collections::BTreeMap::new(),
+        sms: true,
+        app_inbox: false,
+        max_recipients: None,
+        response_window_days: Some(7),
+    }
+}
+
 /// The `extensions.field` of a response's first error.
 #[must_use]
 pub fn error_field(response: &serde_json::Value) -> String {

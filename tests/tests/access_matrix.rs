@@ -327,16 +327,10 @@ both_backends! {
             .await
             .unwrap();
         let volunteer = app.register_volunteer(1, "51").await;
+        let segment = api::service::retention::VolunteerFilter { branch_code: Some("51".into()), ..Default::default() };
         let definition = api::service::retention::CampaignDefinition {
-            name: "矩阵".into(),
-            segment: api::service::retention::VolunteerFilter { branch_code: Some("51".into()), ..Default::default() },
-            template_key: "recommitment".into(),
-            locale: "zh-CN".into(),
-            variables: std::collections::BTreeMap::new(),
-            sms: true,
-            app_inbox: false,
-            max_recipients: None,
             response_window_days: None,
+            ..registry_tests::sms_recommitment("矩阵", segment)
         };
         let reader = admin.volunteer_reader().unwrap();
         let campaign = app.app.services().campaigns.create(&reader, &admin, definition, None).await.unwrap();

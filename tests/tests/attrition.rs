@@ -4,8 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is the failure report
 
 use api::messaging::InboundSms;
-use api::service::retention::{CampaignDefinition, VolunteerFilter};
-use registry_tests::{both_backends, error_codes, error_field, staff};
+use api::service::retention::VolunteerFilter;
+use registry_tests::{both_backends, error_codes, error_field, sms_recommitment, staff};
 use serde_json::json;
 
 const FIGURES: &str =
@@ -48,17 +48,8 @@ both_backends! {
         // A campaign this month to the five stale ones: two answer 1, one answers TD.
         let services = app.app.services();
         let admin = staff("national_admin", "11");
-        let definition = CampaignDefinition {
-            name: "唤醒".into(),
-            segment: VolunteerFilter { branch_code: Some("51".into()), confirmed_over_months: Some(12), ..Default::default() },
-            template_key: "recommitment".into(),
-            locale: "zh-CN".into(),
-            variables: std::collections::BTreeMap::new(),
-            sms: true,
-            app_inbox: false,
-            max_recipients: None,
-            response_window_days: Some(7),
-        };
+        let segment = VolunteerFilter { branch_code: Some("51".into()), confirmed_over_months: Some(12), ..Default::default() };
+        let definition = sms_recommitment("唤醒", segment);
         let reader = admin.volunteer_reader().unwrap();
         let campaign = services.campaigns.create(&reader, &admin, definition, None).await.unwrap();
         services.campaigns.launch(&reader, &admin, campaign.model.id, None).await.unwrap();

@@ -8,12 +8,12 @@
 use std::time::Duration;
 
 use api::service::Principal;
-use api::service::retention::{CampaignDefinition, VolunteerFilter};
+use api::service::retention::VolunteerFilter;
 use api::service::volunteer::NewBackupContact;
 use entity::campaign::CampaignStatus;
 use entity::{campaign, campaign_recipient, inbound_reply, messaging_opt_out, outbound_message, volunteer};
 use registry_tests::gateway::{AcceptedSms, FakeGateway};
-use registry_tests::{Registered, Server, TestApp, both_backends, error_codes, error_field, staff};
+use registry_tests::{Registered, Server, TestApp, both_backends, error_codes, error_field, sms_recommitment, staff};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -299,17 +299,7 @@ both_backends! {
         let services = app.app.services();
         let admin = staff("national_admin", "11");
         let reader = admin.volunteer_reader().unwrap();
-        let definition = CampaignDefinition {
-            name: "续约".into(),
-            segment: VolunteerFilter { branch_code: Some("51".into()), ..Default::default() },
-            template_key: "recommitment".into(),
-            locale: "zh-CN".into(),
-            variables: std::collections::BTreeMap::new(),
-            sms: true,
-            app_inbox: false,
-            max_recipients: None,
-            response_window_days: Some(7),
-        };
+        let definition = sms_recommitment("续约", VolunteerFilter { branch_code: Some("51".into()), ..Default::default() });
         let id = services.campaigns.create(&reader, &admin, definition, None).await.unwrap().model.id;
         services.campaigns.launch(&reader, &admin, id, None).await.unwrap();
         let recipients: Vec<uuid::Uuid> = campaign_recipient::Entity::find()
