@@ -246,7 +246,9 @@ impl AvailabilityService {
             });
         }
         let outcome = if now < model.cooling_off_until { Withdrawn::Purged } else { Withdrawn::Tombstoned };
-        let txn = self.db.begin().await?;
+        // Erasing reads before it deletes: on SQLite a deferred transaction would meet `database
+        // is locked` at once if an outbox worker wrote in between (seen in CI).
+        let txn = crate::db::begin_writing(&self.db).await?;
         if outcome == Withdrawn::Tombstoned {
             let reason = match cause {
                 WithdrawalCause::Health => StatusReason::Medical,
