@@ -20,6 +20,14 @@ cargo fmt --all -- --check
 step "clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "typed clients: graphql-codegen from schema.graphql and contract/, then tsc --strict"
+(
+  cd contract
+  npm ci --no-audit --no-fund --loglevel=error
+  npx --no-install graphql-codegen --config codegen.yml --silent
+  npm run -s check
+)
+
 step "graphql-http audit"
 scripts/audit.sh
 

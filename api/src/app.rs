@@ -2,7 +2,7 @@
 //! until a shutdown future resolves. `main` only wires signals; tests start real servers on
 //! port 0 and stop them.
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -119,23 +119,13 @@ impl App {
         workers.spawn(self.state.services.campaigns.clone().run_launcher(workers_stop.clone()));
         workers.spawn(self.state.services.retention_jobs.clone().run_scheduled(workers_stop.clone()));
         let db = self.state.db.clone();
-        let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
-        let service = http::router(self.state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-        let server = axum::serve(listener, service).with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down: no new connections; finishing requests in flight");
-            let _ = signalled.send(());
-        });
-        let mut server = std::pin::pin!(server.into_future());
-        tokio::select! {
-            result = &mut server => result?,
-            _ = on_signal => {
-                if let Ok(result) = tokio::time::timeout(grace, &mut server).await {
-                    result?;
-                } else {
-                    tracing::warn!(grace_ms = grace.as_millis(), "requests still in flight after the grace period were dropped");
-                }
-            }
+        let limits = http::server::Limits { header_read: self.state.settings.http.header_read_timeout(), grace };
+        let router = http::router(self.state);
+        if !http::server::serve(listener, router, limits, shutdown).await {
+            tracing::warn!(
+                grace_ms = grace.as_millis(),
+                "requests still in flight after the grace period were dropped"
+            );
         }
         let _ = stop_workers.send(true);
         let drained = tokio::time::timeout(grace, async { while workers.join_next().await.is_some() {} }).await;

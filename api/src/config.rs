@@ -117,7 +117,12 @@ impl Default for VolunteerCodeSettings {
             max_attempts: 5,
             resend_after_secs: 60,
             per_phone_per_hour: 5,
-            per_address_per_hour: 60,
+            // A recruitment drive enrols a few hundred students from one campus Wi-Fi (one
+            // address behind NAT) in an hour, about four hits each (a code, a resend, a
+            // sign-in, a mistyped one): 300 × 4. Each phone is protected by its own limits
+            // (5 codes an hour, 5 tries a code); this one bounds SMS pumping and code spraying
+            // from one address.
+            per_address_per_hour: 1_200,
             default_branch: "11".into(),
             phone_change_ttl_secs: 600,
             enrolment_ticket_ttl_secs: 1800,
@@ -136,6 +141,10 @@ pub struct HttpSettings {
     pub body_limit_bytes: usize,
     /// How long in-flight requests may take to finish after a shutdown signal.
     pub shutdown_grace_ms: u64,
+    /// How long a client may take to send a request's head (request line and headers), on a
+    /// new connection or a kept-alive one; past it the connection is closed. A client that
+    /// dribbles its headers would otherwise hold a connection, and a shutdown, for ever.
+    pub header_read_timeout_ms: u64,
     /// Take the client address from the last `X-Forwarded-For` entry (set by our own reverse
     /// proxy) instead of the connection; only behind a proxy that sets it.
     pub trust_forwarded_for: bool,
@@ -148,6 +157,7 @@ impl Default for HttpSettings {
             request_timeout_ms: 10_000,
             body_limit_bytes: 64 * 1024,
             shutdown_grace_ms: 20_000,
+            header_read_timeout_ms: 5_000,
             trust_forwarded_for: false,
         }
     }
@@ -162,6 +172,11 @@ impl HttpSettings {
     #[must_use]
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_millis(self.shutdown_grace_ms)
+    }
+
+    #[must_use]
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_millis(self.header_read_timeout_ms)
     }
 }
 
@@ -196,7 +211,7 @@ impl Default for DatabaseSettings {
 #[serde(default, deny_unknown_fields)]
 pub struct GraphqlSettings {
     pub max_depth: usize,
-    /// Cost limit: list fields cost `first × child`.
+    /// Cost limit: each field costs 1, a paged list `first × its selection`.
     pub max_complexity: usize,
     pub max_aliases: usize,
     /// Longest accepted query document, in characters.
@@ -205,7 +220,10 @@ pub struct GraphqlSettings {
 
 impl Default for GraphqlSettings {
     fn default() -> Self {
-        Self { max_depth: 10, max_complexity: 1_000, max_aliases: 30, max_query_chars: 15_000 }
+        // The cost limit is about twice the costliest document of the contract: the audit trail
+        // at its largest page, 200 rows of 15 fields, costs 3,000 (tests/tests/staff_console.rs
+        // reads every document's cost and keeps this in step).
+        Self { max_depth: 10, max_complexity: 6_000, max_aliases: 30, max_query_chars: 15_000 }
     }
 }
 

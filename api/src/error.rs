@@ -99,7 +99,13 @@ pub enum AppError {
     RateLimited {
         retry_after_secs: u64,
     },
+    /// The database cannot answer now: no pooled connection in time, a statement timeout, or a
+    /// connection dropped, reset or terminated. Nothing was written; the client retries.
     ServiceUnavailable,
+    /// A write met a lock or a serialization failure (`database is locked`, a deadlock, PostgreSQL
+    /// 40001). [`crate::db::write!`] runs the work again; past its tries the client sees
+    /// SERVICE_UNAVAILABLE, like any other "retry shortly".
+    Contended,
     /// Anything unexpected. The cause is logged, never returned.
     Internal(anyhow::Error),
 }
@@ -147,7 +153,7 @@ impl AppError {
             Self::BadUserInput { .. } => ErrorCode::BadUserInput,
             Self::Conflict { .. } => ErrorCode::Conflict,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
-            Self::ServiceUnavailable => ErrorCode::ServiceUnavailable,
+            Self::ServiceUnavailable | Self::Contended => ErrorCode::ServiceUnavailable,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -155,7 +161,7 @@ impl AppError {
     fn client_message(&self) -> String {
         match self {
             Self::Unauthenticated => "authentication is required".into(),
-            Self::Forbidden => "you are not allowed to do this".into(),
+            Self::Forbidden => "this record is outside what you may act on".into(),
             Self::NotFound { resource } => format!("{resource} not found"),
             Self::BadUserInput { field, message } | Self::Conflict { field, message } => {
                 format!("{field}: {message}")
@@ -163,7 +169,7 @@ impl AppError {
             Self::RateLimited { retry_after_secs } => {
                 format!("too many attempts; retry in {retry_after_secs} s")
             }
-            Self::ServiceUnavailable => "the service is busy; retry shortly".into(),
+            Self::ServiceUnavailable | Self::Contended => "the service is busy; retry shortly".into(),
             Self::Internal(_) => "internal error".into(),
         }
     }
@@ -180,25 +186,22 @@ impl fmt::Debug for AppError {
 }
 
 impl From<sea_orm::DbErr> for AppError {
-    /// Database failures are internal, except those that mean "busy, retry": no pooled
-    /// connection within the acquire timeout, or a statement stopped by `statement_timeout`.
-    /// Those are SERVICE_UNAVAILABLE, so clients back off instead of reporting a fault.
+    /// Database failures are internal, except those that mean "retry": the database could not
+    /// answer (SERVICE_UNAVAILABLE, so clients back off instead of reporting a fault), or a
+    /// write met a lock or a serialization failure (contended, which a write runs again).
     fn from(err: sea_orm::DbErr) -> Self {
-        if matches!(err, sea_orm::DbErr::ConnectionAcquire(_)) || is_statement_timeout(&err) {
-            tracing::warn!(error = %err, "database busy");
-            return Self::ServiceUnavailable;
+        match crate::db::fault::classify(&err) {
+            crate::db::fault::Fault::Unavailable => {
+                tracing::warn!(error = %err, "database unavailable");
+                Self::ServiceUnavailable
+            }
+            crate::db::fault::Fault::Contended => {
+                tracing::info!(error = %err, "write contended");
+                Self::Contended
+            }
+            crate::db::fault::Fault::Other => Self::Internal(err.into()),
         }
-        Self::Internal(err.into())
     }
-}
-
-/// PostgreSQL's `query_canceled` (57014), which `statement_timeout` raises.
-fn is_statement_timeout(err: &sea_orm::DbErr) -> bool {
-    use sea_orm::{DbErr, RuntimeErr};
-    let (DbErr::Query(RuntimeErr::SqlxError(cause)) | DbErr::Exec(RuntimeErr::SqlxError(cause))) = err else {
-        return false;
-    };
-    cause.as_database_error().and_then(sea_orm::sqlx::error::DatabaseError::code).is_some_and(|code| code == "57014")
 }
 
 impl From<AppError> for async_graphql::Error {
@@ -215,11 +218,27 @@ impl From<AppError> for async_graphql::Error {
                 AppError::RateLimited { retry_after_secs } => {
                     ext.set("retryAfterSeconds", *retry_after_secs);
                 }
+                AppError::Forbidden => ext.set("reason", FORBIDDEN_BY_SCOPE),
+                AppError::ServiceUnavailable | AppError::Contended => {
+                    ext.set("retryAfterSeconds", RETRY_UNAVAILABLE_AFTER_SECS);
+                }
                 _ => {}
             }
         })
     }
 }
+
+/// `extensions.reason` of a FORBIDDEN refusal before execution: the caller's role may not call
+/// the field at all (HTTP 403, nothing ran).
+pub const FORBIDDEN_BY_ROLE: &str = "ROLE";
+/// `extensions.reason` of a FORBIDDEN refusal during execution: the role may call the field, but
+/// not on this record (another branch's volunteer, another hospital's request, another
+/// volunteer). HTTP 200, with the error at the field's path, like every execution error.
+pub const FORBIDDEN_BY_SCOPE: &str = "SCOPE";
+
+/// The retry hint of SERVICE_UNAVAILABLE: a dropped connection comes back, or a lock is freed,
+/// within about a second (a PostgreSQL restart was measured at 0.1–0.3 s).
+pub const RETRY_UNAVAILABLE_AFTER_SECS: u64 = 1;
 
 /// The result type of every service call.
 pub type AppResult<T> = Result<T, AppError>;

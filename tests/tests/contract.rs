@@ -40,6 +40,16 @@ fn every_mobile_document_is_played_by_a_test() {
     }
 }
 
+/// The codegen configuration that `contract/README.md` shows is the one the test command runs.
+#[test]
+fn the_readme_shows_the_codegen_configuration_in_use() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../contract");
+    let config = std::fs::read_to_string(dir.join("codegen.yml")).unwrap();
+    let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
+    let shown = readme.split("```yaml\n").nth(1).and_then(|rest| rest.split("```").next()).unwrap();
+    assert_eq!(shown, config, "contract/README.md shows another codegen configuration than codegen.yml");
+}
+
 /// Every operation document, with its variables from `<Name>.variables.json` when present.
 fn operations() -> Vec<(String, String, serde_json::Value)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("operations");

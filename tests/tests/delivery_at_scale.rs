@@ -1,6 +1,7 @@
 //! Two worker pools, as two service processes would run them, over one PostgreSQL database.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is the failure report
+#![allow(clippy::disallowed_methods)] // the tests write fixtures with raw transactions
 
 use std::time::{Duration, Instant};
 

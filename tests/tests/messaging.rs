@@ -3,6 +3,7 @@
 //! and the app inbox.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is the failure report
+#![allow(clippy::disallowed_methods)] // the tests write fixtures with raw transactions
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -138,10 +139,10 @@ both_backends! {
             })
             .collect();
         let first = messaging.prepare(batch[..5_000].to_vec()).await.unwrap();
-        assert_eq!(messaging.queue_prepared(app.app.db(), first).await.unwrap(), 5_000);
+        assert_eq!(messaging.queue_prepared(app.app.db(), &first).await.unwrap(), 5_000);
         // A resumed batch: its first 5,000 are queued already and skipped, the rest go in.
         let again = messaging.prepare(batch.clone()).await.unwrap();
-        assert_eq!(messaging.queue_prepared(app.app.db(), again).await.unwrap(), 200);
+        assert_eq!(messaging.queue_prepared(app.app.db(), &again).await.unwrap(), 200);
         let count = |channel| {
             outbound_message::Entity::find().filter(outbound_message::Column::Channel.eq(channel)).count(app.app.db())
         };

@@ -14,6 +14,12 @@ use serde_json::{Value, json};
 
 const PHONE: &str = "+8613800000001";
 
+/// Every test here plays the mobile contract with a pool of one database connection: a request
+/// that held a connection while waiting for another would deadlock, and fail the test.
+fn one_connection(settings: &mut registry_tests::Settings) {
+    settings.database.max_connections = 1;
+}
+
 /// The one volunteer a test enrolled, straight from the database.
 async fn the_volunteer(app: &TestApp) -> volunteer::Model {
     volunteer::Entity::find().one(app.app.db()).await.unwrap().expect("one volunteer")
@@ -34,7 +40,12 @@ fn field_of(body: &Value) -> String {
 
 both_backends! {
     async fn scenario_1_a_phone_change_needs_a_code_to_the_new_number_and_keeps_the_old_in_history(db) {
-        let app = db.app_with(|settings| settings.auth.volunteer_codes.resend_after_secs = 0).await;
+        let app = db
+            .app_with(|settings| {
+                one_connection(settings);
+                settings.auth.volunteer_codes.resend_after_secs = 0;
+            })
+            .await;
         let server = app.serve().await;
         let mut phone = Mobile::new(&server);
         phone.enrol(&app, PHONE, enrolment()).await;
@@ -71,7 +82,7 @@ both_backends! {
     }
 
     async fn a_phone_change_needs_a_recent_sign_in(db) {
-        let app = db.app().await;
+        let app = db.app_with(one_connection).await;
         let server = app.serve().await;
         let mut phone = Mobile::new(&server);
         phone.enrol(&app, PHONE, enrolment()).await;
@@ -82,7 +93,7 @@ both_backends! {
     }
 
     async fn scenario_3_a_pause_reminds_before_its_end_and_ends_only_when_confirmed(db) {
-        let app = db.app().await;
+        let app = db.app_with(one_connection).await;
         let server = app.serve().await;
         let mut phone = Mobile::new(&server);
         phone.enrol(&app, PHONE, enrolment()).await;
@@ -144,7 +155,7 @@ both_backends! {
     }
 
     async fn scenario_9_withdrawal_in_cooling_off_purges_and_later_leaves_a_tombstone(db) {
-        let app = db.app().await;
+        let app = db.app_with(one_connection).await;
         let server = app.serve().await;
         let mut phone = Mobile::new(&server);
         phone.enrol(&app, PHONE, enrolment()).await;
@@ -191,7 +202,7 @@ both_backends! {
     }
 
     async fn a_volunteer_reserved_for_a_patient_is_sent_to_their_coordinator(db) {
-        let app = db.app().await;
+        let app = db.app_with(one_connection).await;
         let server = app.serve().await;
         let mut phone = Mobile::new(&server);
         phone.enrol(&app, PHONE, enrolment()).await;
@@ -205,7 +216,7 @@ both_backends! {
     }
 
     async fn bad_enrolments_name_their_field_and_change_nothing(db) {
-        let app = db.app().await;
+        let app = db.app_with(one_connection).await;
         let server = app.serve().await;
         let mut phone = Mobile::new(&server);
         let ticket = phone.sign_in(&app, PHONE).await.unwrap();
@@ -226,6 +237,7 @@ both_backends! {
             ("no health-data consent", json!({ "healthDataConsent": false }), "healthDataConsent"),
             ("an old consent", json!({ "consentVersion": "2019-01" }), "consentVersion"),
             ("an empty city", json!({ "city": "" }), "city"),
+            ("a province with no branch (Taiwan, 71)", json!({ "provinceCode": "71" }), "provinceCode"),
         ];
         for (what, change, field) in cases {
             let mut input = enrolment();
@@ -296,7 +308,7 @@ both_backends! {
     }
 
     async fn the_profile_contacts_and_preferences_are_the_volunteers_to_keep(db) {
-        let app = db.app().await;
+        let app = db.app_with(one_connection).await;
         let server = app.serve().await;
         let mut phone = Mobile::new(&server);
         phone.enrol(&app, PHONE, enrolment()).await;
@@ -357,7 +369,7 @@ both_backends! {
     }
 
     async fn staff_enrol_offline_recruits_who_later_sign_in_with_that_phone(db) {
-        let app = db.app().await;
+        let app = db.app_with(one_connection).await;
         let server = app.serve().await;
         let enrol = "mutation($phone: String!, $input: EnrolmentInput!) { enrolOfflineRecruit(phone: $phone, input: $input) { id status primaryPhone } }";
         let other_branch = app.staff_token("branch_recruiter", "11").await;
@@ -374,7 +386,7 @@ both_backends! {
 
     async fn the_home_screen_costs_the_same_statements_however_much_it_shows(db) {
         // In-process, without a server: its workers' polling would count as the home screen's.
-        let app = db.app().await;
+        let app = db.app_with(one_connection).await;
         let run = |principal: api::service::Principal, name: &str, variables: Value| {
             let request = async_graphql::Request::new(registry_tests::mobile::document(name))
                 .variables(async_graphql::Variables::from_json(variables));
@@ -438,7 +450,7 @@ both_backends! {
     }
 
     async fn family_members_and_the_information_pack_reach_the_coordinator(db) {
-        let app = db.app().await;
+        let app = db.app_with(one_connection).await;
         let server = app.serve().await;
         let mut phone = Mobile::new(&server);
         phone.enrol(&app, PHONE, enrolment()).await;
@@ -500,7 +512,7 @@ both_backends! {
     }
 
     async fn a_volunteer_downloads_their_data_and_sees_who_unmasked_it(db) {
-        let app = db.app().await;
+        let app = db.app_with(one_connection).await;
         let server = app.serve().await;
         let mut phone = Mobile::new(&server);
         phone.enrol(&app, PHONE, enrolment()).await;
@@ -516,7 +528,7 @@ both_backends! {
         assert_eq!(log.as_array().unwrap().len(), 1);
         assert_eq!(
             (log[0]["role"].clone(), log[0]["field"].clone(), log[0]["purpose"].clone()),
-            (json!("branch_coordinator"), json!("primary_phone"), json!("contact_for_match"))
+            (json!("branch_coordinator"), json!("PRIMARY_PHONE"), json!("CONTACT_FOR_MATCH"))
         );
         assert!(!log.to_string().contains("branch_coordinator51"), "no staff names");
 
@@ -543,7 +555,7 @@ both_backends! {
     }
 
     async fn staff_log_attempts_and_a_dead_number_is_marked_invalid(db) {
-        let app = db.app().await;
+        let app = db.app_with(one_connection).await;
         let server = app.serve().await;
         let mut phone = Mobile::new(&server);
         phone.enrol(&app, PHONE, enrolment()).await;

@@ -56,6 +56,11 @@ both_backends! {
             .await
             .unwrap();
         assert_eq!(refused.status(), 413, "1 MiB body");
+        assert!(refused.headers()["content-type"].to_str().unwrap().starts_with("application/graphql-response+json"), "the GraphQL error shape");
+        let refusal: Value = refused.json().await.unwrap();
+        assert_eq!(error_codes(&refusal), ["BAD_REQUEST"], "{refusal}");
+        assert!(refusal["errors"][0]["message"].as_str().unwrap().contains("65536 bytes"), "{refusal}");
+        assert!(refusal.get("data").is_none(), "{refusal}");
 
         let batch = post(r#"[{"query":"{ __typename }"},{"query":"{ __typename }"}]"#.into(), "application/json").await.unwrap();
         assert_eq!(batch.status(), 400);
@@ -147,4 +152,87 @@ both_backends! {
             assert!(metrics.contains(expected), "missing {expected} in\n{metrics}");
         }
     }
+
+    async fn role_and_scope_refusals_share_one_shape(db) {
+        let app = db.app().await;
+        let server = app.serve().await;
+        let recruiter = app.staff_token("branch_recruiter", "51").await;
+        let other_branch = app.staff_token("branch_coordinator", "11").await;
+        let volunteer = app.register_volunteer(1, "51").await;
+
+        // The role may not call the field at all: refused before execution, HTTP 403.
+        let unmask = "mutation($id: ID!) { unmaskVolunteerField(volunteerId: $id, field: NATIONAL_ID, purpose: LEGAL) }";
+        let (status, role) = server.gql(Some(&recruiter), unmask, json!({ "id": volunteer.id })).await;
+        assert_eq!(status, 403, "{role}");
+        assert_eq!(error_codes(&role), ["FORBIDDEN"]);
+        assert_eq!(role["errors"][0]["extensions"]["reason"], "ROLE", "{role}");
+        assert_eq!(role["errors"][0]["extensions"]["field"], "unmaskVolunteerField", "{role}");
+        assert!(role.get("data").is_none(), "nothing ran: {role}");
+
+        // The role may call it, but not on this record: refused during execution, HTTP 200,
+        // the error at the field's path.
+        let read = "query($id: ID!) { volunteer(id: $id) { id } }";
+        let (status, scope) = server.gql(Some(&other_branch), read, json!({ "id": volunteer.id })).await;
+        assert_eq!(status, 200, "{scope}");
+        assert_eq!(error_codes(&scope), ["FORBIDDEN"]);
+        assert_eq!(scope["errors"][0]["extensions"]["reason"], "SCOPE", "{scope}");
+        assert_eq!(scope["errors"][0]["path"], json!(["volunteer"]), "{scope}");
+        assert_eq!(scope["data"], Value::Null, "{scope}");
+    }
+}
+
+/// A client that never finishes its request head is closed after the configured time, and a
+/// shutdown does not wait for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_are_closed_and_do_not_hold_a_shutdown() {
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    registry_tests::run(registry_tests::Backend::Sqlite, |db| async move {
+        let app = db.app_with(|s| s.http.header_read_timeout_ms = 1_000).await;
+        let mut server = app.serve().await;
+        // Five clients that send part of a head and then a header byte every 200 ms.
+        let dribble = |addr: std::net::SocketAddr| async move {
+            let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let started = Instant::now();
+            stream.write_all(b"POST /graphql HTTP/1.1\r\nHost: registry\r\n").await.unwrap();
+            let mut closed_after = None;
+            for _ in 0..50 {
+                if stream.write_all(b"X").await.is_err() {
+                    closed_after = Some(started.elapsed());
+                    break;
+                }
+                let mut buf = [0u8; 256];
+                // Closed (end of stream or reset); otherwise a 408 on its way, or nothing yet.
+                if let Ok(Ok(0) | Err(_)) =
+                    tokio::time::timeout(Duration::from_millis(200), stream.read(&mut buf)).await
+                {
+                    closed_after = Some(started.elapsed());
+                    break;
+                }
+            }
+            closed_after
+        };
+        let slow = futures::future::join_all((0..5).map(|_| dribble(server.addr))).await;
+        for closed_after in &slow {
+            let closed_after = closed_after.expect("the server closed the connection");
+            assert!(closed_after < Duration::from_secs(3), "closed after {closed_after:?}");
+        }
+
+        // New slow clients, then SIGTERM: the server exits at once, not after the 20 s grace.
+        let mut held = Vec::new();
+        for _ in 0..5 {
+            let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+            stream.write_all(b"POST /graphql HTTP/1.1\r\nHost: regi").await.unwrap();
+            held.push(stream);
+        }
+        let (status, _) = server.query("{ __typename }").await;
+        assert_eq!(status, 200, "the server still answers others");
+        let started = Instant::now();
+        server.signal_stop();
+        tokio::time::timeout(Duration::from_secs(5), server.finished()).await.expect("prompt exit").unwrap();
+        assert!(started.elapsed() < Duration::from_secs(3), "shutdown took {:?}", started.elapsed());
+        drop(held);
+    })
+    .await;
 }

@@ -137,7 +137,7 @@ async fn seed_registry(count: u32, seed: u64) -> anyhow::Result<()> {
         })
         .await?;
     eprintln!(
-        "registry-admin: {} synthetic volunteers ({} stale, {} backup contacts) in {:.0} s",
+        "registry-admin: {} synthetic volunteers ({} stale, {} backup contacts) in {:.0} s, statistics gathered",
         report.volunteers,
         report.stale,
         report.backup_contacts,

@@ -163,3 +163,21 @@ fn array_element_type(element: &ArrayType) -> Option<&'static str> {
 fn quoted(identifier: &str) -> String {
     format!("\"{}\"", identifier.replace('"', "\"\""))
 }
+
+/// Leaves the database ready after a bulk load: planner statistics gathered and, on PostgreSQL,
+/// the visibility map set (`VACUUM (ANALYZE)`), so that index-only scans work at once.
+///
+/// Without it, the first hour after an import runs on no statistics: the planner estimated 54
+/// rows where there were 13,068, and a phone search took 324 ms at p50 instead of a few ms
+/// (measured on 3.6 million volunteers). Autovacuum would get there, later.
+///
+/// # Errors
+/// The database failed.
+pub async fn ready_after_load(db: &sea_orm::DatabaseConnection) -> Result<(), DbErr> {
+    let statement = match db.get_database_backend() {
+        DbBackend::Postgres => "VACUUM (ANALYZE)",
+        _ => "ANALYZE",
+    };
+    db.execute_unprepared(statement).await?;
+    Ok(())
+}

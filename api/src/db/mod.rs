@@ -1,20 +1,24 @@
-//! The connection pool, on PostgreSQL or the embedded SQLite file; transactions that write at
-//! once; writing rows in bulk.
+//! The connection pool, on PostgreSQL or the embedded SQLite file; the one way to write
+//! ([`write!`]); what a failure means ([`fault`]); writing rows in bulk.
 
 pub mod bulk;
+pub mod fault;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
+use rand::Rng;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, PaginatorTrait, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 use secrecy::ExposeSecret;
+use uuid::Uuid;
 
 use crate::config::Settings;
+use crate::error::{AppError, AppResult};
 use crate::metrics::Metrics;
 
 /// Opens the pool and wires statement counting into the metrics.
@@ -78,17 +82,115 @@ pub fn pool_usage(db: &DatabaseConnection, max: u32) -> (u32, u32) {
     (size.saturating_sub(idle), idle)
 }
 
+/// Runs a block of work in one transaction that writes, commits it, and runs it again when it
+/// met a lock or a serialization failure (a bounded number of times, with jittered backoff).
+/// It is the one way to write: `.begin()` is refused by clippy outside this module.
+///
+/// ```ignore
+/// let id = db::write!(&self.db, |txn| {
+///     db::lock_volunteer(txn, me.id).await?;
+///     let id = insert(txn, …).await?;
+///     Ok(id)
+/// })?;
+/// ```
+///
+/// - The block is an `async` body that answers `AppResult<T>`; `?` and `return` leave the
+///   block, and an `Err` rolls the transaction back.
+/// - Everything inside reads and writes through `txn`. Reaching for the pool while holding a
+///   transaction waits for a second connection, and a burst of such requests deadlocks the pool;
+///   the contract test plays every client operation with a pool of one connection to catch it.
+/// - On SQLite the transaction takes the write lock at its start (`BEGIN IMMEDIATE`), so that a
+///   read followed by a write waits its turn instead of failing `database is locked`.
+/// - The block may run more than once: it must not move what it captures (clone instead), and
+///   must not act on the outside world (that is what the outbox is for).
+macro_rules! write {
+    ($db:expr, |$txn:ident| $body:block) => {{
+        let db: &::sea_orm::DatabaseConnection = $db;
+        let mut attempt: u32 = 0;
+        loop {
+            let outcome = match $crate::db::begin_writing(db).await {
+                Ok(transaction) => {
+                    let $txn = &transaction;
+                    let result = $crate::db::work(async { $body }).await;
+                    $crate::db::settle(transaction, result).await
+                }
+                Err(err) => Err($crate::error::AppError::from(err)),
+            };
+            match $crate::db::retry_delay(&outcome, &mut attempt) {
+                Some(delay) => ::tokio::time::sleep(delay).await,
+                None => break outcome,
+            }
+        }
+    }};
+}
+pub(crate) use write;
+
+/// How many times a contended write runs before the client is told to retry.
+const WRITE_ATTEMPTS: u32 = 4;
+
+/// Gives the block of [`write!`] its type: `?` inside it converts into [`AppError`].
+#[doc(hidden)]
+pub fn work<T, F: Future<Output = AppResult<T>>>(body: F) -> F {
+    body
+}
+
+/// Commits after a success; after a failure, rolls back by dropping the transaction.
+#[doc(hidden)]
+pub async fn settle<T>(txn: DatabaseTransaction, result: AppResult<T>) -> AppResult<T> {
+    let value = result?;
+    txn.commit().await?;
+    Ok(value)
+}
+
+/// Whether to run a write again, and after how long: only a contended one, a bounded number of
+/// times, with exponential backoff and jitter so that the writers that met do not meet again.
+#[doc(hidden)]
+pub fn retry_delay<T>(outcome: &AppResult<T>, attempt: &mut u32) -> Option<Duration> {
+    if !matches!(outcome, Err(AppError::Contended)) {
+        return None;
+    }
+    *attempt += 1;
+    if *attempt >= WRITE_ATTEMPTS {
+        tracing::warn!(attempts = *attempt, "write still contended; the client is told to retry");
+        return None;
+    }
+    let ceiling = 10u64 << (*attempt * 2); // 40, 160, 640 ms
+    Some(Duration::from_millis(rand::thread_rng().gen_range(ceiling / 4..=ceiling)))
+}
+
+/// Takes the volunteer's row lock for the rest of the transaction, so that two writes to one
+/// volunteer (the same request sent twice, a withdrawal racing an edit) run one after the
+/// other and each gets the answer it would get alone. SQLite needs nothing more: its writes
+/// already run one at a time ([`write!`] takes the write lock at the start).
+///
+/// # Errors
+/// NOT_FOUND when the volunteer no longer exists (erased by a withdrawal meanwhile).
+pub async fn lock_volunteer(txn: &DatabaseTransaction, volunteer_id: Uuid) -> AppResult<()> {
+    let backend = txn.get_database_backend();
+    let exists = if backend == DatabaseBackend::Postgres {
+        txn.query_one_raw(Statement::from_sql_and_values(
+            backend,
+            "SELECT 1 AS one FROM volunteer WHERE id = $1 FOR UPDATE",
+            [volunteer_id.into()],
+        ))
+        .await?
+        .is_some()
+    } else {
+        entity::volunteer::Entity::find_by_id(volunteer_id).count(txn).await? > 0
+    };
+    if exists { Ok(()) } else { Err(AppError::NotFound { resource: "volunteer" }) }
+}
+
 /// Starts a transaction that reads and then writes; on SQLite it takes the write lock at once
-/// (`BEGIN IMMEDIATE`). PostgreSQL ignores the mode.
+/// (`BEGIN IMMEDIATE`). PostgreSQL ignores the mode. Use [`write!`], which calls it.
 ///
 /// A deferred SQLite transaction that reads first cannot wait for the lock when it comes to
 /// write: if another connection wrote in between, SQLite answers `database is locked` at once,
-/// whatever the busy timeout (seen on a refresh racing the outbox workers). An immediate one
-/// waits its turn within the busy timeout. The code inside must not write through another
-/// connection meanwhile, which would wait on this very lock.
+/// whatever the busy timeout. An immediate one waits its turn within the busy timeout.
 ///
 /// # Errors
 /// The database is unreachable, or SQLite's write lock stayed taken past the busy timeout.
+#[allow(clippy::disallowed_methods)] // the one place a transaction begins
 pub async fn begin_writing(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
     let options = TransactionOptions {
         sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),

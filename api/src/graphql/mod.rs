@@ -49,10 +49,10 @@ fn builder(
 ) -> SchemaBuilder<query::Query, mutation::Mutation, EmptySubscription> {
     Schema::build(query::Query::default(), mutation::Mutation::default(), EmptySubscription)
         .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
         .extension(extensions::Admission {
             max_chars: limits.max_query_chars,
             max_aliases: limits.max_aliases,
+            max_complexity: limits.max_complexity,
             introspection,
         })
 }

@@ -8,16 +8,17 @@ mod graphql;
 mod health;
 mod metrics;
 mod request_id;
+pub mod server;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use sea_orm::DatabaseConnection;
 use tower::ServiceBuilder;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -67,7 +68,9 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, backstop))
-        .layer(RequestBodyLimitLayer::new(http.body_limit_bytes));
+        // The extractors enforce the limit, so that `/graphql` refuses a large body in the
+        // GraphQL error shape instead of tower-http's plain-text 413.
+        .layer(DefaultBodyLimit::max(http.body_limit_bytes));
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/healthz", get(health::live))

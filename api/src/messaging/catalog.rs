@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use entity::{branch, message_template};
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
 
 use crate::domain::messaging::QuietHours;
 use crate::error::AppResult;
@@ -76,19 +76,25 @@ impl Catalog {
 
     /// The current rules, reloaded when older than a minute.
     pub async fn snapshot(&self) -> AppResult<Arc<Snapshot>> {
+        self.snapshot_on(&self.db).await
+    }
+
+    /// The current rules, reloaded through `conn` when older than a minute: inside a
+    /// transaction, its own connection, so that queueing a message never waits on the pool.
+    pub async fn snapshot_on<C: ConnectionTrait>(&self, conn: &C) -> AppResult<Arc<Snapshot>> {
         if let Some((at, snapshot)) = self.cached.read().unwrap_or_else(std::sync::PoisonError::into_inner).as_ref()
             && at.elapsed() < FRESH_FOR
         {
             return Ok(Arc::clone(snapshot));
         }
         let templates = message_template::Entity::find()
-            .all(&self.db)
+            .all(conn)
             .await?
             .into_iter()
             .map(|template| ((template.key.clone(), template.locale.clone()), template))
             .collect();
         let branches = branch::Entity::find()
-            .all(&self.db)
+            .all(conn)
             .await?
             .into_iter()
             .map(|branch| (branch.code.clone(), rules(&branch)))

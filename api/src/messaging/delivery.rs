@@ -21,7 +21,6 @@ use rand::Rng;
 use sea_orm::sea_query::{Expr, LockBehavior, LockType, Order, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect,
-    TransactionTrait,
 };
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -31,6 +30,7 @@ use super::Messaging;
 use super::catalog::Snapshot;
 use super::outbox::binding;
 use super::provider::{OutgoingSms, SendOutcome};
+use crate::db;
 use crate::domain::messaging::{Rendered, render, signed_sms};
 use crate::error::{AppError, AppResult};
 use crate::pii::Binding;
@@ -162,48 +162,49 @@ impl Messaging {
         }
         let now = Utc::now();
         let keys = &self.inner.keys;
-        let txn = self.inner.db.begin().await?;
-        for message in messages {
-            let (Some(volunteer_id), Ok(rendered)) = (message.volunteer_id, self.render_stored(&message, catalog))
-            else {
-                finish(
-                    &txn,
-                    worker,
-                    message.id,
-                    Status::Failed,
-                    Some("undeliverable: unreadable or incomplete message"),
-                    now,
-                )
+        db::write!(&self.inner.db, |txn| {
+            for message in &messages {
+                let (Some(volunteer_id), Ok(rendered)) = (message.volunteer_id, self.render_stored(message, catalog))
+                else {
+                    finish(
+                        txn,
+                        worker,
+                        message.id,
+                        Status::Failed,
+                        Some("undeliverable: unreadable or incomplete message"),
+                        now,
+                    )
+                    .await?;
+                    continue;
+                };
+                let id = Uuid::now_v7();
+                let body = keys
+                    .cipher
+                    .encrypt(&rendered.text, Binding { table: "inbox_notification", column: "body", row: id });
+                inbox_notification::Entity::insert(inbox_notification::ActiveModel {
+                    id: Set(id),
+                    volunteer_id: Set(volunteer_id),
+                    message_id: Set(message.id),
+                    template_key: Set(message.template_key.clone()),
+                    body: Set(body),
+                    created_at: Set(now),
+                    read_at: Set(None),
+                })
+                .on_conflict_do_nothing_on([inbox_notification::Column::MessageId])
+                .exec_without_returning(txn)
                 .await?;
-                continue;
-            };
-            let id = Uuid::now_v7();
-            let body =
-                keys.cipher.encrypt(&rendered.text, Binding { table: "inbox_notification", column: "body", row: id });
-            inbox_notification::Entity::insert(inbox_notification::ActiveModel {
-                id: Set(id),
-                volunteer_id: Set(volunteer_id),
-                message_id: Set(message.id),
-                template_key: Set(message.template_key.clone()),
-                body: Set(body),
-                created_at: Set(now),
-                read_at: Set(None),
-            })
-            .on_conflict_do_nothing_on([inbox_notification::Column::MessageId])
-            .exec_without_returning(&txn)
-            .await?;
-            release(worker, message.id, now)
-                .col_expr(Column::Status, Expr::value(Status::Delivered))
-                .col_expr(Column::Provider, Expr::value("app_inbox"))
-                .col_expr(Column::Attempts, one_more_attempt())
-                .col_expr(Column::SentAt, Expr::value(now))
-                .col_expr(Column::DeliveredAt, Expr::value(now))
-                .exec(&txn)
-                .await?;
-            self.inner.metrics.observe_message(Channel::AppInbox, "delivered");
-        }
-        txn.commit().await?;
-        Ok(())
+                release(worker, message.id, now)
+                    .col_expr(Column::Status, Expr::value(Status::Delivered))
+                    .col_expr(Column::Provider, Expr::value("app_inbox"))
+                    .col_expr(Column::Attempts, one_more_attempt())
+                    .col_expr(Column::SentAt, Expr::value(now))
+                    .col_expr(Column::DeliveredAt, Expr::value(now))
+                    .exec(txn)
+                    .await?;
+                self.inner.metrics.observe_message(Channel::AppInbox, "delivered");
+            }
+            Ok(())
+        })
     }
 
     async fn deliver_sms(
@@ -217,27 +218,33 @@ impl Messaging {
         }
         let now = Utc::now();
         let decisions = self.decide(&messages, catalog, now).await?;
-        let mut to_send = Vec::new();
-        let txn = self.inner.db.begin().await?;
-        for (message, decision) in messages.iter().zip(decisions) {
-            match decision {
-                Decision::Send => to_send.push(message.id),
-                Decision::Hold { until, reason } => {
-                    release(worker, message.id, now)
-                        .col_expr(Column::Status, Expr::value(Status::Queued))
-                        .col_expr(Column::NextAttemptAt, Expr::value(until))
-                        .col_expr(Column::LastError, Expr::value(reason))
-                        .exec(&txn)
-                        .await?;
-                    self.inner.metrics.observe_message(Channel::Sms, "held");
-                }
-                Decision::Cancel { reason } => {
-                    finish(&txn, worker, message.id, Status::Cancelled, Some(reason), now).await?;
-                    self.inner.metrics.observe_message(Channel::Sms, "cancelled");
+        let to_send = db::write!(&self.inner.db, |txn| {
+            let mut to_send = Vec::new();
+            for (message, decision) in messages.iter().zip(&decisions) {
+                match decision {
+                    Decision::Send => to_send.push(message.id),
+                    Decision::Hold { until, reason } => {
+                        release(worker, message.id, now)
+                            .col_expr(Column::Status, Expr::value(Status::Queued))
+                            .col_expr(Column::NextAttemptAt, Expr::value(*until))
+                            .col_expr(Column::LastError, Expr::value(*reason))
+                            .exec(txn)
+                            .await?;
+                    }
+                    Decision::Cancel { reason } => {
+                        finish(txn, worker, message.id, Status::Cancelled, Some(*reason), now).await?;
+                    }
                 }
             }
+            Ok(to_send)
+        })?;
+        for decision in &decisions {
+            match decision {
+                Decision::Send => {}
+                Decision::Hold { .. } => self.inner.metrics.observe_message(Channel::Sms, "held"),
+                Decision::Cancel { .. } => self.inner.metrics.observe_message(Channel::Sms, "cancelled"),
+            }
         }
-        txn.commit().await?;
         if to_send.is_empty() {
             return Ok(());
         }
@@ -257,12 +264,12 @@ impl Messaging {
         let outcomes = join_all(sending.iter().map(|message| self.send_one(message, catalog))).await;
 
         let now = Utc::now();
-        let txn = self.inner.db.begin().await?;
-        for (message, outcome) in sending.iter().zip(outcomes) {
-            self.record(&txn, message, outcome, now).await?;
-        }
-        txn.commit().await?;
-        Ok(())
+        db::write!(&self.inner.db, |txn| {
+            for (message, outcome) in sending.iter().zip(&outcomes) {
+                self.record(txn, message, outcome.clone(), now).await?;
+            }
+            Ok(())
+        })
     }
 
     /// Opt-outs, quiet hours and the daily cap, for the non-essential messages of a batch.

@@ -62,7 +62,7 @@ impl Messaging {
     /// # Errors
     /// BAD_USER_INPUT for an unknown template or branch, or variables that do not fit.
     pub async fn queue<C: ConnectionTrait>(&self, conn: &C, message: NewMessage) -> AppResult<Queued> {
-        let catalog = self.inner.catalog.snapshot().await?;
+        let catalog = self.inner.catalog.snapshot_on(conn).await?;
         let dedupe_key = message.dedupe_key.clone();
         let (id, channel, row) = self.row(&catalog, message, Utc::now())?;
         let inserted = outbound_message::Entity::insert(row)
@@ -105,8 +105,8 @@ impl Messaging {
     ///
     /// # Errors
     /// The database failed; nothing of this call is queued then.
-    pub async fn queue_prepared<C: ConnectionTrait>(&self, conn: &C, prepared: Prepared) -> AppResult<u64> {
-        let (channels, rows): (Vec<Channel>, Vec<outbound_message::ActiveModel>) = prepared.0.into_iter().unzip();
+    pub async fn queue_prepared<C: ConnectionTrait>(&self, conn: &C, prepared: &Prepared) -> AppResult<u64> {
+        let (channels, rows): (Vec<Channel>, Vec<outbound_message::ActiveModel>) = prepared.0.iter().cloned().unzip();
         let queued =
             bulk::insert::<outbound_message::Entity, _>(conn, rows, Some(outbound_message::Column::DedupeKey)).await?;
         // Only a resumed launch meets dedupe keys queued before, and it cannot tell which of a

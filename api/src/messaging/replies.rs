@@ -7,14 +7,13 @@ use chrono::{DateTime, Utc};
 use entity::outbound_message::{Channel, Column, Entity, Status};
 use entity::{inbound_reply, messaging_opt_out};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait, TryInsertResult,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, TryInsertResult};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::Messaging;
+use crate::db;
 use crate::digest::hex;
 use crate::domain::Phone;
 use crate::error::{AppError, AppResult};
@@ -163,39 +162,38 @@ impl Messaging {
         let id = Uuid::now_v7();
         let bind = |column| Binding { table: "inbound_reply", column, row: id };
 
-        let txn = self.inner.db.begin().await?;
-        let inserted = inbound_reply::Entity::insert(inbound_reply::ActiveModel {
-            id: Set(id),
-            provider: Set(provider.to_owned()),
-            dedupe_key: Set(dedupe_key),
-            phone: Set(keys.cipher.encrypt(phone.expose(), bind("phone"))),
-            phone_index: Set(phone_index.clone()),
-            body: Set(keys.cipher.encrypt(&sms.text, bind("body"))),
-            received_at: Set(received_at),
-            handled_as: Set("pending".into()),
-            created_at: Set(Utc::now()),
-        })
-        .on_conflict_do_nothing_on([inbound_reply::Column::DedupeKey])
-        .exec_without_returning(&txn)
-        .await?;
-        if !matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
-            txn.rollback().await?;
-            return Ok(ReplyOutcome::Repeated);
-        }
-        let reply = Reply { phone: &phone, phone_index: &phone_index, text: &sms.text, received_at };
-        let mut handled_as = "unmatched";
-        for handler in &self.inner.reply_handlers {
-            if let Some(outcome) = handler.handle(&txn, &reply).await? {
-                handled_as = outcome;
-                break;
-            }
-        }
-        inbound_reply::Entity::update_many()
-            .col_expr(inbound_reply::Column::HandledAs, Expr::value(handled_as))
-            .filter(inbound_reply::Column::Id.eq(id))
-            .exec(&txn)
+        db::write!(&self.inner.db, |txn| {
+            let inserted = inbound_reply::Entity::insert(inbound_reply::ActiveModel {
+                id: Set(id),
+                provider: Set(provider.to_owned()),
+                dedupe_key: Set(dedupe_key.clone()),
+                phone: Set(keys.cipher.encrypt(phone.expose(), bind("phone"))),
+                phone_index: Set(phone_index.clone()),
+                body: Set(keys.cipher.encrypt(&sms.text, bind("body"))),
+                received_at: Set(received_at),
+                handled_as: Set("pending".into()),
+                created_at: Set(Utc::now()),
+            })
+            .on_conflict_do_nothing_on([inbound_reply::Column::DedupeKey])
+            .exec_without_returning(txn)
             .await?;
-        txn.commit().await?;
-        Ok(ReplyOutcome::Handled(handled_as))
+            if !matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
+                return Ok(ReplyOutcome::Repeated);
+            }
+            let reply = Reply { phone: &phone, phone_index: &phone_index, text: &sms.text, received_at };
+            let mut handled_as = "unmatched";
+            for handler in &self.inner.reply_handlers {
+                if let Some(outcome) = handler.handle(txn, &reply).await? {
+                    handled_as = outcome;
+                    break;
+                }
+            }
+            inbound_reply::Entity::update_many()
+                .col_expr(inbound_reply::Column::HandledAs, Expr::value(handled_as))
+                .filter(inbound_reply::Column::Id.eq(id))
+                .exec(txn)
+                .await?;
+            Ok(ReplyOutcome::Handled(handled_as))
+        })
     }
 }

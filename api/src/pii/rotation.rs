@@ -9,10 +9,11 @@
 
 use anyhow::Context;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Value};
 use uuid::Uuid;
 
 use super::{Binding, FieldCipher};
+use crate::error::AppError;
 
 /// Every column that holds a field-cipher ciphertext, keyed by the row's `id`. A test compares
 /// it with the database's binary columns, so a new sealed column cannot be left out.
@@ -73,23 +74,26 @@ pub async fn rotate(
             after = Some(*last);
             batches += 1;
             report.examined += rows.len() as u64;
-            let txn = db.begin().await?;
-            for (id, stored) in rows {
-                if !cipher.needs_rotation(&stored).with_context(|| format!("{table}.{column} row {id}"))? {
-                    continue;
+            report.rewritten += crate::db::write!(db, |txn| {
+                let mut rewritten = 0;
+                for (id, stored) in &rows {
+                    let row = || format!("{table}.{column} row {id}");
+                    if !cipher.needs_rotation(stored).with_context(row).map_err(AppError::internal)? {
+                        continue;
+                    }
+                    let binding = Binding { table, column, row: *id };
+                    let clear = cipher.decrypt(stored, binding).with_context(row).map_err(AppError::internal)?;
+                    let update = Query::update()
+                        .table(Alias::new(*table))
+                        .value(Alias::new(*column), cipher.encrypt(&clear, binding))
+                        .and_where(Expr::col(Alias::new("id")).eq(*id))
+                        .and_where(Expr::col(Alias::new(*column)).eq(stored.clone()))
+                        .to_owned();
+                    rewritten += txn.execute(&update).await?.rows_affected();
                 }
-                let binding = Binding { table, column, row: id };
-                let clear = cipher.decrypt(&stored, binding).with_context(|| format!("{table}.{column} row {id}"))?;
-                let update = Query::update()
-                    .table(Alias::new(*table))
-                    .value(Alias::new(*column), cipher.encrypt(&clear, binding))
-                    .and_where(Expr::col(Alias::new("id")).eq(id))
-                    .and_where(Expr::col(Alias::new(*column)).eq(stored))
-                    .to_owned();
-                let result = txn.execute(&update).await?;
-                report.rewritten += result.rows_affected();
-            }
-            txn.commit().await?;
+                Ok(rewritten)
+            })
+            .map_err(|err| anyhow::anyhow!("rotation batch failed: {err:?}"))?;
             tracing::info!(table, column, examined = report.examined, rewritten = report.rewritten, "rotation batch");
         }
     }

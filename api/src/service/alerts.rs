@@ -6,12 +6,13 @@ use entity::staff_alert;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
 use super::audit::{self, AuditEntry};
 use super::{BranchScope, Principal, Unmasker};
+use crate::db;
 use crate::error::{AppError, AppResult};
 
 /// Most alerts one call returns.
@@ -130,20 +131,20 @@ impl StaffAlertService {
         if !coordinator.scope.admits(&alert.branch_code) {
             return Err(AppError::Forbidden);
         }
-        let txn = self.db.begin().await?;
-        staff_alert::Entity::update_many()
-            .col_expr(staff_alert::Column::ResolvedAt, Expr::value(Utc::now()))
-            .filter(staff_alert::Column::Id.eq(id))
-            .exec(&txn)
-            .await?;
-        let entry = AuditEntry {
-            action: "staff_alert.resolve",
-            subject: Some(("staff_alert", id)),
-            request_id,
-            ..Default::default()
-        };
-        audit::record(&txn, actor, entry).await?;
-        txn.commit().await?;
-        Ok(())
+        db::write!(&self.db, |txn| {
+            staff_alert::Entity::update_many()
+                .col_expr(staff_alert::Column::ResolvedAt, Expr::value(Utc::now()))
+                .filter(staff_alert::Column::Id.eq(id))
+                .exec(txn)
+                .await?;
+            let entry = AuditEntry {
+                action: "staff_alert.resolve",
+                subject: Some(("staff_alert", id)),
+                request_id,
+                ..Default::default()
+            };
+            audit::record(txn, actor, entry).await?;
+            Ok(())
+        })
     }
 }

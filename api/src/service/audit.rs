@@ -135,3 +135,11 @@ fn decode_cursor(cursor: &str) -> Option<(chrono::DateTime<Utc>, Uuid)> {
 
 /// The order audit cursors belong to.
 const CURSOR_TAG: &str = "audit";
+
+/// A stored field or purpose as the API names it: the audit trail keeps `national_id` and
+/// `contact_for_match` (rows are never rewritten), and the API's enums say `NATIONAL_ID` and
+/// `CONTACT_FOR_MATCH`. Every output of those columns goes through here.
+#[must_use]
+pub fn api_name(stored: &str) -> String {
+    stored.to_ascii_uppercase()
+}

@@ -9,9 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{hospital, hospital_credential};
 use rand::RngCore;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -19,6 +17,7 @@ use uuid::Uuid;
 use super::audit::{self, AuditEntry};
 use super::{NationalAdmin, Principal, StaffRole};
 use crate::auth::Tokens;
+use crate::db;
 use crate::domain::Phone;
 use crate::error::{AppError, AppResult};
 use crate::pii::{Binding, KeyRing};
@@ -101,31 +100,32 @@ impl HospitalService {
         let contact = serde_json::to_string(&Contact { name: contact_name, phone: phone.expose().to_owned() })
             .map_err(AppError::internal)?;
         let now = Utc::now();
-        let txn = self.db.begin().await?;
-        let model = hospital::ActiveModel {
-            id: Set(id),
-            name: Set(name),
-            branch_code: Set(input.branch_code),
-            contact: Set(self.keys.cipher.encrypt(&contact, contact_binding(id))),
-            disabled_at: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(&txn)
-        .await
-        .map_err(|err| AppError::on_constraint(err, None, Some(AppError::no_such_branch())))?;
-        audit::record(
-            &txn,
-            actor,
-            AuditEntry {
-                action: "hospital.register",
-                subject: Some(("hospital", id)),
-                request_id,
-                ..Default::default()
-            },
-        )
-        .await?;
-        txn.commit().await?;
+        let model = db::write!(&self.db, |txn| {
+            let model = hospital::ActiveModel {
+                id: Set(id),
+                name: Set(name.clone()),
+                branch_code: Set(input.branch_code.clone()),
+                contact: Set(self.keys.cipher.encrypt(&contact, contact_binding(id))),
+                disabled_at: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+            .insert(txn)
+            .await
+            .map_err(|err| AppError::on_constraint(err, None, Some(AppError::no_such_branch())))?;
+            audit::record(
+                txn,
+                actor,
+                AuditEntry {
+                    action: "hospital.register",
+                    subject: Some(("hospital", id)),
+                    request_id,
+                    ..Default::default()
+                },
+            )
+            .await?;
+            Ok(model)
+        })?;
         self.view(&model)
     }
 
@@ -173,33 +173,34 @@ impl HospitalService {
         let until = now + Duration::days(ROTATION_OVERLAP_DAYS);
         let client_id = format!("hosp_{}", random_token(12));
         let client_secret = format!("hsk_{}", random_token(32));
-        let txn = self.db.begin().await?;
-        let replaced = hospital_credential::Entity::update_many()
-            .col_expr(hospital_credential::Column::ExpiresAt, Expr::value(until))
-            .filter(hospital_credential::Column::HospitalId.eq(hospital_id))
-            .filter(hospital_credential::Column::ExpiresAt.is_null())
-            .filter(hospital_credential::Column::RevokedAt.is_null())
-            .exec(&txn)
+        let replaced = db::write!(&self.db, |txn| {
+            let replaced = hospital_credential::Entity::update_many()
+                .col_expr(hospital_credential::Column::ExpiresAt, Expr::value(until))
+                .filter(hospital_credential::Column::HospitalId.eq(hospital_id))
+                .filter(hospital_credential::Column::ExpiresAt.is_null())
+                .filter(hospital_credential::Column::RevokedAt.is_null())
+                .exec(txn)
+                .await?;
+            hospital_credential::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                hospital_id: Set(hospital_id),
+                client_id: Set(client_id.clone()),
+                secret_hash: Set(Sha256::digest(client_secret.as_bytes()).to_vec()),
+                expires_at: Set(None),
+                revoked_at: Set(None),
+                created_at: Set(now),
+            }
+            .insert(txn)
             .await?;
-        hospital_credential::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            hospital_id: Set(hospital_id),
-            client_id: Set(client_id.clone()),
-            secret_hash: Set(Sha256::digest(client_secret.as_bytes()).to_vec()),
-            expires_at: Set(None),
-            revoked_at: Set(None),
-            created_at: Set(now),
-        }
-        .insert(&txn)
-        .await?;
-        let entry = AuditEntry {
-            action: "hospital.credentials_issued",
-            subject: Some(("hospital", hospital_id)),
-            request_id,
-            ..Default::default()
-        };
-        audit::record(&txn, actor, entry).await?;
-        txn.commit().await?;
+            let entry = AuditEntry {
+                action: "hospital.credentials_issued",
+                subject: Some(("hospital", hospital_id)),
+                request_id,
+                ..Default::default()
+            };
+            audit::record(txn, actor, entry).await?;
+            Ok(replaced)
+        })?;
         Ok(IssuedCredentials {
             client_id,
             client_secret,

@@ -20,6 +20,7 @@ use uuid::Uuid;
 use super::Principal;
 use super::audit::{self, AuditEntry};
 use crate::auth::Tokens;
+use crate::db;
 use crate::error::{AppError, AppResult};
 
 const REFRESH_PREFIX: &str = "rt_";
@@ -105,45 +106,46 @@ impl SessionService {
     pub async fn refresh(&self, refresh_token: &str, request_id: Option<&str>) -> AppResult<Session> {
         let refused = || AppError::invalid("refreshToken", REFRESH_REFUSED);
         let now = Utc::now();
-        let txn = crate::db::begin_writing(&self.db).await?;
-        let stored = refresh_token::Entity::find()
-            .filter(refresh_token::Column::TokenHash.eq(token_hash(refresh_token)))
-            .one(&txn)
-            .await?
-            .ok_or_else(refused)?;
-        if stored.rotated_at.is_some() && stored.revoked_at.is_none() {
-            revoke(&txn, Revoke::Family(stored.family_id), now).await?;
-            let subject_kind = if stored.subject_kind == "staff" { "staff" } else { "volunteer" };
-            let entry = AuditEntry {
-                action: "refresh_token.reuse",
-                subject: Some((subject_kind, stored.subject_id)),
-                request_id,
-                detail: Some("a rotated refresh token was presented again; its family was revoked".into()),
-                ..Default::default()
+        db::write!(&self.db, |txn| {
+            let stored = refresh_token::Entity::find()
+                .filter(refresh_token::Column::TokenHash.eq(token_hash(refresh_token)))
+                .one(txn)
+                .await?;
+            let Some(stored) = stored else { return Ok(Err(refused())) };
+            if stored.rotated_at.is_some() && stored.revoked_at.is_none() {
+                revoke(txn, Revoke::Family(stored.family_id), now).await?;
+                let subject_kind = if stored.subject_kind == "staff" { "staff" } else { "volunteer" };
+                let entry = AuditEntry {
+                    action: "refresh_token.reuse",
+                    subject: Some((subject_kind, stored.subject_id)),
+                    request_id,
+                    detail: Some("a rotated refresh token was presented again; its family was revoked".into()),
+                    ..Default::default()
+                };
+                audit::record(txn, &Principal::Anonymous, entry).await?;
+                tracing::warn!(family = %stored.family_id, "refresh token reuse: family revoked");
+                return Ok(Err(refused())); // the revocation is committed
+            }
+            if stored.revoked_at.is_some() || stored.expires_at <= now {
+                return Ok(Err(refused()));
+            }
+            let Some((principal, credential_version)) =
+                current_subject(txn, &stored.subject_kind, stored.subject_id).await?
+            else {
+                return Ok(Err(refused()));
             };
-            audit::record(&txn, &Principal::Anonymous, entry).await?;
-            txn.commit().await?;
-            tracing::warn!(family = %stored.family_id, "refresh token reuse: family revoked");
-            return Err(refused());
-        }
-        if stored.revoked_at.is_some() || stored.expires_at <= now {
-            return Err(refused());
-        }
-        let (principal, credential_version) =
-            current_subject(&txn, &stored.subject_kind, stored.subject_id).await?.ok_or_else(refused)?;
-        let spent = refresh_token::Entity::update_many()
-            .col_expr(refresh_token::Column::RotatedAt, Expr::value(now))
-            .filter(refresh_token::Column::Id.eq(stored.id))
-            .filter(refresh_token::Column::RotatedAt.is_null())
-            .exec(&txn)
-            .await?;
-        if spent.rows_affected != 1 {
-            // A concurrent refresh spent it first.
-            return Err(refused());
-        }
-        let session = self.open(&txn, &principal, credential_version, stored.family_id).await?;
-        txn.commit().await?;
-        Ok(session)
+            let spent = refresh_token::Entity::update_many()
+                .col_expr(refresh_token::Column::RotatedAt, Expr::value(now))
+                .filter(refresh_token::Column::Id.eq(stored.id))
+                .filter(refresh_token::Column::RotatedAt.is_null())
+                .exec(txn)
+                .await?;
+            if spent.rows_affected != 1 {
+                // A concurrent refresh spent it first.
+                return Ok(Err(refused()));
+            }
+            Ok(Ok(self.open(txn, &principal, credential_version, stored.family_id).await?))
+        })?
     }
 
     /// Whether the refresh session an access token was issued in is still live (not signed
@@ -152,11 +154,18 @@ impl SessionService {
     /// # Errors
     /// UNAUTHENTICATED when it has ended.
     pub async fn ensure_live(&self, session: Uuid) -> AppResult<()> {
-        let live = refresh_token::Entity::find()
-            .filter(refresh_token::Column::FamilyId.eq(session))
-            .filter(refresh_token::Column::RevokedAt.is_null())
-            .count(&self.db)
-            .await?;
+        let count = || {
+            refresh_token::Entity::find()
+                .filter(refresh_token::Column::FamilyId.eq(session))
+                .filter(refresh_token::Column::RevokedAt.is_null())
+                .count(&self.db)
+        };
+        // A read that changes nothing: after a dropped connection (a database restart), once
+        // more on a fresh one before the client is told to retry.
+        let live = match count().await.map_err(AppError::from) {
+            Err(AppError::ServiceUnavailable) => count().await?,
+            other => other?,
+        };
         if live > 0 { Ok(()) } else { Err(AppError::Unauthenticated) }
     }
 

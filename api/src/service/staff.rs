@@ -12,15 +12,14 @@ use chrono::Utc;
 use entity::staff_account;
 use rand::RngCore;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::audit::{self, AuditEntry};
 use super::second_factor;
 use super::sessions::{Revoke, Session, SessionService, revoke};
 use super::{NationalAdmin, Principal, StaffRole};
+use crate::db;
 use crate::domain::check_branch_code;
 use crate::error::{AppError, AppResult};
 use crate::pii::{Binding, KeyRing};
@@ -117,30 +116,31 @@ impl StaffService {
         let enrolment = second_factor::required_for(input.role).then(|| second_factor::enrol(&username)).transpose()?;
         let totp_secret =
             enrolment.as_ref().map(|e| self.keys.cipher.encrypt(&URL_SAFE_NO_PAD.encode(&e.secret), totp_binding(id)));
-        let txn = self.db.begin().await?;
-        staff_account::ActiveModel {
-            id: Set(id),
-            username: Set(username),
-            password_hash: Set(hash),
-            role: Set(input.role.as_str().into()),
-            branch_code: Set(input.branch_code),
-            totp_secret: Set(totp_secret),
-            totp_last_step: Set(None),
-            credential_version: Set(1),
-            disabled_at: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(&txn)
-        .await
-        .map_err(|err| AppError::on_constraint(err, Some(username_taken()), Some(AppError::no_such_branch())))?;
-        audit::record(
-            &txn,
-            actor,
-            AuditEntry { action: "staff.create", subject: Some(("staff", id)), request_id, ..Default::default() },
-        )
-        .await?;
-        txn.commit().await?;
+        db::write!(&self.db, |txn| {
+            staff_account::ActiveModel {
+                id: Set(id),
+                username: Set(username.clone()),
+                password_hash: Set(hash.clone()),
+                role: Set(input.role.as_str().into()),
+                branch_code: Set(input.branch_code.clone()),
+                totp_secret: Set(totp_secret.clone()),
+                totp_last_step: Set(None),
+                credential_version: Set(1),
+                disabled_at: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+            .insert(txn)
+            .await
+            .map_err(|err| AppError::on_constraint(err, Some(username_taken()), Some(AppError::no_such_branch())))?;
+            audit::record(
+                txn,
+                actor,
+                AuditEntry { action: "staff.create", subject: Some(("staff", id)), request_id, ..Default::default() },
+            )
+            .await?;
+            Ok(())
+        })?;
         Ok(CreatedStaff { id, totp_uri: enrolment.map(|e| e.uri) })
     }
 
@@ -170,15 +170,15 @@ impl StaffService {
             return Err(AppError::invalid("credentials", SIGN_IN_REFUSED));
         };
         let principal = principal_of(&account)?;
-        let txn = self.db.begin().await?;
-        if let Some(sealed) = &account.totp_secret {
-            self.spend_totp_code(&txn, &account, sealed, totp_code).await?;
-        }
-        let session = self.sessions.open(&txn, &principal, account.credential_version, Uuid::now_v7()).await?;
-        audit::record(&txn, &principal, AuditEntry { action: "staff.sign_in", request_id, ..Default::default() })
-            .await?;
-        txn.commit().await?;
-        Ok(session)
+        db::write!(&self.db, |txn| {
+            if let Some(sealed) = &account.totp_secret {
+                self.spend_totp_code(txn, &account, sealed, totp_code).await?;
+            }
+            let session = self.sessions.open(txn, &principal, account.credential_version, Uuid::now_v7()).await?;
+            audit::record(txn, &principal, AuditEntry { action: "staff.sign_in", request_id, ..Default::default() })
+                .await?;
+            Ok(session)
+        })
     }
 
     /// Accepts a code once: its time step must be later than the last one accepted.
@@ -231,24 +231,25 @@ impl StaffService {
         let enrolment = second_factor::enrol(&account.username)?;
         let sealed = self.keys.cipher.encrypt(&URL_SAFE_NO_PAD.encode(&enrolment.secret), totp_binding(id));
         let now = Utc::now();
-        let txn = self.db.begin().await?;
-        staff_account::Entity::update_many()
-            .col_expr(staff_account::Column::TotpSecret, Expr::value(sealed))
-            .col_expr(staff_account::Column::TotpLastStep, Expr::value(Option::<i64>::None))
-            .col_expr(staff_account::Column::CredentialVersion, Expr::cust("credential_version + 1"))
-            .col_expr(staff_account::Column::UpdatedAt, Expr::value(now))
-            .filter(staff_account::Column::Id.eq(id))
-            .exec(&txn)
-            .await?;
-        revoke(&txn, Revoke::Subject(id), now).await?;
-        let entry = AuditEntry {
-            action: "staff.second_factor_reset",
-            subject: Some(("staff", id)),
-            request_id,
-            ..Default::default()
-        };
-        audit::record(&txn, actor, entry).await?;
-        txn.commit().await?;
+        db::write!(&self.db, |txn| {
+            staff_account::Entity::update_many()
+                .col_expr(staff_account::Column::TotpSecret, Expr::value(sealed.clone()))
+                .col_expr(staff_account::Column::TotpLastStep, Expr::value(Option::<i64>::None))
+                .col_expr(staff_account::Column::CredentialVersion, Expr::cust("credential_version + 1"))
+                .col_expr(staff_account::Column::UpdatedAt, Expr::value(now))
+                .filter(staff_account::Column::Id.eq(id))
+                .exec(txn)
+                .await?;
+            revoke(txn, Revoke::Subject(id), now).await?;
+            let entry = AuditEntry {
+                action: "staff.second_factor_reset",
+                subject: Some(("staff", id)),
+                request_id,
+                ..Default::default()
+            };
+            audit::record(txn, actor, entry).await?;
+            Ok(())
+        })?;
         Ok(enrolment.uri)
     }
 
@@ -281,24 +282,24 @@ impl StaffService {
             .map_err(|_| AppError::invalid("newPassword", "must be 12 to 128 characters and not a common password"))?;
         let hash = hash_password(new)?;
         let now = Utc::now();
-        let txn = self.db.begin().await?;
-        staff_account::Entity::update_many()
-            .col_expr(staff_account::Column::PasswordHash, Expr::value(hash))
-            .col_expr(staff_account::Column::CredentialVersion, Expr::cust("credential_version + 1"))
-            .col_expr(staff_account::Column::UpdatedAt, Expr::value(now))
-            .filter(staff_account::Column::Id.eq(*id))
-            .exec(&txn)
-            .await?;
-        revoke(&txn, Revoke::Subject(*id), now).await?;
-        let entry = AuditEntry {
-            action: "staff.password_change",
-            subject: Some(("staff", *id)),
-            request_id,
-            ..Default::default()
-        };
-        audit::record(&txn, actor, entry).await?;
-        txn.commit().await?;
-        Ok(())
+        db::write!(&self.db, |txn| {
+            staff_account::Entity::update_many()
+                .col_expr(staff_account::Column::PasswordHash, Expr::value(hash.clone()))
+                .col_expr(staff_account::Column::CredentialVersion, Expr::cust("credential_version + 1"))
+                .col_expr(staff_account::Column::UpdatedAt, Expr::value(now))
+                .filter(staff_account::Column::Id.eq(*id))
+                .exec(txn)
+                .await?;
+            revoke(txn, Revoke::Subject(*id), now).await?;
+            let entry = AuditEntry {
+                action: "staff.password_change",
+                subject: Some(("staff", *id)),
+                request_id,
+                ..Default::default()
+            };
+            audit::record(txn, actor, entry).await?;
+            Ok(())
+        })
     }
 
     /// Disables an account: its live access tokens stop working on their next request and its
@@ -314,26 +315,26 @@ impl StaffService {
         request_id: Option<&str>,
     ) -> AppResult<()> {
         let now = Utc::now();
-        let txn = self.db.begin().await?;
-        let changed = staff_account::Entity::update_many()
-            .col_expr(staff_account::Column::DisabledAt, Expr::value(now))
-            .col_expr(staff_account::Column::CredentialVersion, Expr::cust("credential_version + 1"))
-            .col_expr(staff_account::Column::UpdatedAt, Expr::value(now))
-            .filter(staff_account::Column::Id.eq(id))
-            .exec(&txn)
+        db::write!(&self.db, |txn| {
+            let changed = staff_account::Entity::update_many()
+                .col_expr(staff_account::Column::DisabledAt, Expr::value(now))
+                .col_expr(staff_account::Column::CredentialVersion, Expr::cust("credential_version + 1"))
+                .col_expr(staff_account::Column::UpdatedAt, Expr::value(now))
+                .filter(staff_account::Column::Id.eq(id))
+                .exec(txn)
+                .await?;
+            if changed.rows_affected == 0 {
+                return Err(AppError::NotFound { resource: "staff account" });
+            }
+            revoke(txn, Revoke::Subject(id), now).await?;
+            audit::record(
+                txn,
+                actor,
+                AuditEntry { action: "staff.disable", subject: Some(("staff", id)), request_id, ..Default::default() },
+            )
             .await?;
-        if changed.rows_affected == 0 {
-            return Err(AppError::NotFound { resource: "staff account" });
-        }
-        revoke(&txn, Revoke::Subject(id), now).await?;
-        audit::record(
-            &txn,
-            actor,
-            AuditEntry { action: "staff.disable", subject: Some(("staff", id)), request_id, ..Default::default() },
-        )
-        .await?;
-        txn.commit().await?;
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Whether a staff token still speaks for a live account at the version it was issued for.

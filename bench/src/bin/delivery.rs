@@ -10,6 +10,7 @@
 //! database and drops it.
 
 #![allow(clippy::print_stdout, clippy::cast_precision_loss, clippy::unwrap_used, clippy::expect_used)] // a report
+#![allow(clippy::disallowed_methods)] // the comparator and the seeding write bare SQL, as the service does not
 
 use std::time::{Duration, Instant};
 

@@ -14,6 +14,7 @@
 //! `target/bench-data`, which the seeding wrote. It leaves the register as it found it.
 
 #![allow(clippy::print_stdout, clippy::cast_precision_loss, clippy::unwrap_used, clippy::expect_used)] // a report
+#![allow(clippy::disallowed_methods)] // the comparator writes bare SQL, as the service does not
 
 use std::time::{Duration, Instant};
 
@@ -54,6 +55,7 @@ async fn main() -> anyhow::Result<()> {
     let server = app.serve().await;
     let (admin, coordinator) = staff_tokens(&app).await;
     println!("retention at scale: {count} volunteers on PostgreSQL; {samples} samples each; p50 / p95 in ms");
+    println!("  {}", statistics_state(&db).await?);
     println!("  (service = the real server over loopback HTTP; bare = the same SQL statement on the same pool)\n");
 
     let run = Run { app: &app, server: &server, admin: &admin, coordinator: &coordinator, samples };
@@ -495,4 +497,25 @@ impl Run<'_> {
 
         Ok(())
     }
+}
+
+/// When the register's tables were last analysed, so that a figure says what state it was
+/// measured in: without statistics the planner misjudges every segment.
+async fn statistics_state(db: &sea_orm::DatabaseConnection) -> anyhow::Result<String> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT relname, greatest(last_analyze, last_autoanalyze)::text AS analysed \
+             FROM pg_stat_user_tables WHERE relname IN ('volunteer', 'volunteer_contact', 'backup_contact') \
+             ORDER BY relname",
+        ))
+        .await?;
+    let mut parts = Vec::new();
+    for row in rows {
+        let table: String = row.try_get("", "relname")?;
+        let analysed: Option<String> = row.try_get("", "analysed")?;
+        parts.push(format!("{table} {}", analysed.unwrap_or_else(|| "NEVER (no statistics)".into())));
+    }
+    Ok(format!("tables last analysed: {}", parts.join(", ")))
 }

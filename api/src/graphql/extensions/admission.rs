@@ -7,8 +7,9 @@
 
 use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation};
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet};
+use async_graphql::{ServerError, ValidationResult};
 use async_graphql::{ServerResult, Variables};
 
 use crate::error::{ErrorCode, server_error};
@@ -26,6 +27,10 @@ pub struct HttpGet {
 pub struct Admission {
     pub max_chars: usize,
     pub max_aliases: usize,
+    /// The cost limit. Checked here rather than by async-graphql's `limit_complexity`, whose
+    /// refusal says neither the cost nor the limit, so a console developer cannot tell how far
+    /// over they are.
+    pub max_complexity: usize,
     pub introspection: bool,
 }
 
@@ -37,6 +42,26 @@ impl ExtensionFactory for Admission {
 
 #[async_graphql::async_trait::async_trait]
 impl Extension for Admission {
+    /// The cost of a document: each field costs 1, and a paged list its page size (`first`)
+    /// times its selection.
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let result = next.run(ctx).await?;
+        if result.complexity > self.max_complexity {
+            return Err(vec![server_error(
+                ErrorCode::GraphqlValidationFailed,
+                format!(
+                    "the query costs {}, over the limit of {}; a list costs its page size (`first`) times its selection, so ask for smaller pages or fewer fields",
+                    result.complexity, self.max_complexity
+                ),
+            )]);
+        }
+        Ok(result)
+    }
+
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -79,7 +104,13 @@ impl Extension for Admission {
             } else {
                 "you are not allowed to call it"
             };
-            return Err(server_error(code, format!("{field}: {message}")));
+            let mut refusal = server_error(code, format!("{field}: {message}"));
+            let extensions = refusal.extensions.get_or_insert_with(Default::default);
+            extensions.set("field", field.to_owned());
+            if code == ErrorCode::Forbidden {
+                extensions.set("reason", crate::error::FORBIDDEN_BY_ROLE);
+            }
+            return Err(refusal);
         }
         if let Some(get) = ctx.data_opt::<HttpGet>()
             && selected_operation(&document, get.operation_name.as_deref()) != Some(OperationType::Query)

@@ -33,8 +33,8 @@ impl From<entity::audit_event::Model> for AuditEvent {
             action: event.action,
             subject_kind: event.subject_kind,
             subject_id: event.subject_id.map(id),
-            field: event.field,
-            purpose: event.purpose,
+            field: event.field.as_deref().map(crate::service::audit::api_name),
+            purpose: event.purpose.as_deref().map(crate::service::audit::api_name),
             request_id: event.request_id,
             detail: event.detail,
         }

@@ -10,6 +10,7 @@ mod params;
 
 use async_graphql::http::GraphiQLSource;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::http::header::{ALLOW, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -29,10 +30,22 @@ pub async fn post(
     HttpRequestId(request_id): HttpRequestId,
     client: ClientAddress,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let Some(media) = Media::negotiate(&headers) else {
         return not_acceptable(&state, &request_id);
+    };
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            let limit = state.settings.http.body_limit_bytes;
+            let reason = format!("the request body is larger than {limit} bytes");
+            return refuse(&state, media, &request_id, StatusCode::PAYLOAD_TOO_LARGE, &reason);
+        }
+        Err(_) => {
+            let reason = "the request body could not be read";
+            return refuse(&state, media, &request_id, StatusCode::BAD_REQUEST, reason);
+        }
     };
     if !media::is_json_body(&headers) {
         return refuse(

@@ -22,7 +22,7 @@ use entity::volunteer::{DonorStatus, HlaResolution, StatusReason};
 use entity::{backup_contact, volunteer, volunteer_contact, volunteer_name_prefix};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sea_orm::{ActiveValue::Set, DatabaseConnection, TransactionTrait};
+use sea_orm::{ActiveValue::Set, DatabaseConnection};
 use uuid::Uuid;
 
 use crate::db::bulk;
@@ -277,6 +277,7 @@ impl Synthetic {
             total.stale += report.stale;
             total.backup_contacts += report.backup_contacts;
         }
+        crate::db::bulk::ready_after_load(db).await?;
         Ok(total)
     }
 
@@ -318,12 +319,14 @@ impl Synthetic {
             report.stale += u64::from(synthetic.last_confirmed_at < stale_before);
             report.backup_contacts += u64::try_from(synthetic.input.backup_contacts.len()).unwrap_or_default();
         }
-        let txn = db.begin().await?;
-        bulk::insert::<volunteer::Entity, _>(&txn, volunteers, None).await?;
-        bulk::insert::<volunteer_contact::Entity, _>(&txn, contacts, None).await?;
-        bulk::insert::<volunteer_name_prefix::Entity, _>(&txn, prefixes, None).await?;
-        bulk::insert::<backup_contact::Entity, _>(&txn, backups, None).await?;
-        txn.commit().await?;
+        crate::db::write!(db, |txn| {
+            bulk::insert::<volunteer::Entity, _>(txn, volunteers.clone(), None).await?;
+            bulk::insert::<volunteer_contact::Entity, _>(txn, contacts.clone(), None).await?;
+            bulk::insert::<volunteer_name_prefix::Entity, _>(txn, prefixes.clone(), None).await?;
+            bulk::insert::<backup_contact::Entity, _>(txn, backups.clone(), None).await?;
+            Ok(())
+        })
+        .map_err(|err| anyhow::anyhow!("writing a chunk failed: {err:?}"))?;
         Ok(report)
     }
 }

@@ -17,12 +17,13 @@ use entity::{messaging_opt_out, volunteer};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement, UnionType};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 use tokio::sync::Notify;
 use uuid::Uuid;
 
 use super::filter::VolunteerFilter;
+use crate::db;
 use crate::domain::contact::short_text;
 use crate::domain::messaging::{render, signed_sms, sms_segments};
 use crate::error::{AppError, AppResult};
@@ -183,42 +184,43 @@ impl CampaignService {
         };
         let Principal::Staff { id: staff_id, .. } = actor else { return Err(actor.refusal()) };
         let now = Utc::now();
-        let txn = self.db.begin().await?;
-        let model = campaign::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            branch_code: Set(branch),
-            name: Set(name),
-            template_key: Set(definition.template_key),
-            locale: Set(definition.locale),
-            variables: Set(serde_json::to_string(&definition.variables).map_err(AppError::internal)?),
-            sms: Set(definition.sms),
-            app_inbox: Set(definition.app_inbox),
-            segment: Set(stored_segment),
-            max_recipients: Set(definition.max_recipients),
-            response_window_days: Set(window),
-            status: Set(CampaignStatus::Draft),
-            recipients: Set(0),
-            queued: Set(0),
-            created_by: Set(*staff_id),
-            created_at: Set(now),
-            launched_by: Set(None),
-            launched_at: Set(None),
-            window_closes_at: Set(None),
-            queued_at: Set(None),
-            cancelled_at: Set(None),
-            lease_until: Set(None),
-            queued_through: Set(None),
-        }
-        .insert(&txn)
-        .await?;
-        let entry = AuditEntry {
-            action: "campaign.created",
-            subject: Some(("campaign", model.id)),
-            request_id,
-            ..Default::default()
-        };
-        audit::record(&txn, actor, entry).await?;
-        txn.commit().await?;
+        let model = db::write!(&self.db, |txn| {
+            let model = campaign::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                branch_code: Set(branch.clone()),
+                name: Set(name.clone()),
+                template_key: Set(definition.template_key.clone()),
+                locale: Set(definition.locale.clone()),
+                variables: Set(serde_json::to_string(&definition.variables).map_err(AppError::internal)?),
+                sms: Set(definition.sms),
+                app_inbox: Set(definition.app_inbox),
+                segment: Set(stored_segment.clone()),
+                max_recipients: Set(definition.max_recipients),
+                response_window_days: Set(window),
+                status: Set(CampaignStatus::Draft),
+                recipients: Set(0),
+                queued: Set(0),
+                created_by: Set(*staff_id),
+                created_at: Set(now),
+                launched_by: Set(None),
+                launched_at: Set(None),
+                window_closes_at: Set(None),
+                queued_at: Set(None),
+                cancelled_at: Set(None),
+                lease_until: Set(None),
+                queued_through: Set(None),
+            }
+            .insert(txn)
+            .await?;
+            let entry = AuditEntry {
+                action: "campaign.created",
+                subject: Some(("campaign", model.id)),
+                request_id,
+                ..Default::default()
+            };
+            audit::record(txn, actor, entry).await?;
+            Ok(model)
+        })?;
         Ok(CampaignView { model, segment })
     }
 
@@ -336,51 +338,52 @@ impl CampaignService {
         }
         let Principal::Staff { id: staff_id, .. } = actor else { return Err(actor.refusal()) };
         let now = Utc::now();
-        let txn = self.db.begin().await?;
-        let claimed = campaign::Entity::update_many()
-            .col_expr(campaign::Column::Status, Expr::value(CampaignStatus::Launching))
-            .col_expr(campaign::Column::LaunchedBy, Expr::value(*staff_id))
-            .col_expr(campaign::Column::LaunchedAt, Expr::value(now))
-            .col_expr(
-                campaign::Column::WindowClosesAt,
-                Expr::value(now + Duration::days(i64::from(campaign.model.response_window_days))),
-            )
-            .filter(campaign::Column::Id.eq(id))
-            .filter(campaign::Column::Status.eq(CampaignStatus::Draft))
-            .exec(&txn)
-            .await?;
-        if claimed.rows_affected == 0 {
-            // Launched meanwhile by another request.
-            txn.rollback().await?;
-            return self.get(reader, id).await;
+        let launched = db::write!(&self.db, |txn| {
+            let claimed = campaign::Entity::update_many()
+                .col_expr(campaign::Column::Status, Expr::value(CampaignStatus::Launching))
+                .col_expr(campaign::Column::LaunchedBy, Expr::value(*staff_id))
+                .col_expr(campaign::Column::LaunchedAt, Expr::value(now))
+                .col_expr(
+                    campaign::Column::WindowClosesAt,
+                    Expr::value(now + Duration::days(i64::from(campaign.model.response_window_days))),
+                )
+                .filter(campaign::Column::Id.eq(id))
+                .filter(campaign::Column::Status.eq(CampaignStatus::Draft))
+                .exec(txn)
+                .await?;
+            if claimed.rows_affected == 0 {
+                return Ok(false); // launched meanwhile by another request
+            }
+            let recipients = self.recipients(&campaign, now);
+            let insert = Query::insert()
+                .into_table(campaign_recipient::Entity)
+                .columns([
+                    campaign_recipient::Column::CampaignId,
+                    campaign_recipient::Column::VolunteerId,
+                    campaign_recipient::Column::BranchCode,
+                ])
+                .select_from(recipients)
+                .map_err(AppError::internal)?
+                .to_owned();
+            let fixed = txn.execute(&insert).await?.rows_affected();
+            campaign::Entity::update_many()
+                .col_expr(campaign::Column::Recipients, Expr::value(i32::try_from(fixed).unwrap_or(i32::MAX)))
+                .filter(campaign::Column::Id.eq(id))
+                .exec(txn)
+                .await?;
+            let entry = AuditEntry {
+                action: "campaign.launched",
+                subject: Some(("campaign", id)),
+                detail: Some(format!("{fixed} recipients")),
+                request_id,
+                ..Default::default()
+            };
+            audit::record(txn, actor, entry).await?;
+            Ok(true)
+        })?;
+        if launched {
+            self.launches.notify_one();
         }
-        let recipients = self.recipients(&campaign, now);
-        let insert = Query::insert()
-            .into_table(campaign_recipient::Entity)
-            .columns([
-                campaign_recipient::Column::CampaignId,
-                campaign_recipient::Column::VolunteerId,
-                campaign_recipient::Column::BranchCode,
-            ])
-            .select_from(recipients)
-            .map_err(AppError::internal)?
-            .to_owned();
-        let fixed = txn.execute(&insert).await?.rows_affected();
-        campaign::Entity::update_many()
-            .col_expr(campaign::Column::Recipients, Expr::value(i32::try_from(fixed).unwrap_or(i32::MAX)))
-            .filter(campaign::Column::Id.eq(id))
-            .exec(&txn)
-            .await?;
-        let entry = AuditEntry {
-            action: "campaign.launched",
-            subject: Some(("campaign", id)),
-            detail: Some(format!("{fixed} recipients")),
-            request_id,
-            ..Default::default()
-        };
-        audit::record(&txn, actor, entry).await?;
-        txn.commit().await?;
-        self.launches.notify_one();
         self.get(reader, id).await
     }
 
@@ -398,36 +401,37 @@ impl CampaignService {
     ) -> AppResult<CampaignView> {
         self.get(reader, id).await?;
         let now = Utc::now();
-        let txn = self.db.begin().await?;
-        let cancelled = campaign::Entity::update_many()
-            .col_expr(campaign::Column::Status, Expr::value(CampaignStatus::Cancelled))
-            .col_expr(campaign::Column::CancelledAt, Expr::value(now))
-            .col_expr(campaign::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
-            .filter(campaign::Column::Id.eq(id))
-            .filter(campaign::Column::Status.ne(CampaignStatus::Cancelled))
-            .exec(&txn)
-            .await?;
-        if cancelled.rows_affected == 0 {
-            return Err(AppError::Conflict { field: "id".into(), message: "is already cancelled".into() });
-        }
-        let stopped = outbound_message::Entity::update_many()
-            .col_expr(outbound_message::Column::Status, Expr::value(Status::Cancelled))
-            .col_expr(outbound_message::Column::LastError, Expr::value("campaign cancelled"))
-            .col_expr(outbound_message::Column::ClaimedBy, Expr::value(Option::<String>::None))
-            .col_expr(outbound_message::Column::UpdatedAt, Expr::value(now))
-            .filter(outbound_message::Column::CampaignId.eq(id))
-            .filter(outbound_message::Column::Status.is_in([Status::Queued, Status::Claimed]))
-            .exec(&txn)
-            .await?;
-        let entry = AuditEntry {
-            action: "campaign.cancelled",
-            subject: Some(("campaign", id)),
-            detail: Some(format!("{} messages stopped", stopped.rows_affected)),
-            request_id,
-            ..Default::default()
-        };
-        audit::record(&txn, actor, entry).await?;
-        txn.commit().await?;
+        db::write!(&self.db, |txn| {
+            let cancelled = campaign::Entity::update_many()
+                .col_expr(campaign::Column::Status, Expr::value(CampaignStatus::Cancelled))
+                .col_expr(campaign::Column::CancelledAt, Expr::value(now))
+                .col_expr(campaign::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
+                .filter(campaign::Column::Id.eq(id))
+                .filter(campaign::Column::Status.ne(CampaignStatus::Cancelled))
+                .exec(txn)
+                .await?;
+            if cancelled.rows_affected == 0 {
+                return Err(AppError::Conflict { field: "id".into(), message: "is already cancelled".into() });
+            }
+            let stopped = outbound_message::Entity::update_many()
+                .col_expr(outbound_message::Column::Status, Expr::value(Status::Cancelled))
+                .col_expr(outbound_message::Column::LastError, Expr::value("campaign cancelled"))
+                .col_expr(outbound_message::Column::ClaimedBy, Expr::value(Option::<String>::None))
+                .col_expr(outbound_message::Column::UpdatedAt, Expr::value(now))
+                .filter(outbound_message::Column::CampaignId.eq(id))
+                .filter(outbound_message::Column::Status.is_in([Status::Queued, Status::Claimed]))
+                .exec(txn)
+                .await?;
+            let entry = AuditEntry {
+                action: "campaign.cancelled",
+                subject: Some(("campaign", id)),
+                detail: Some(format!("{} messages stopped", stopped.rows_affected)),
+                request_id,
+                ..Default::default()
+            };
+            audit::record(txn, actor, entry).await?;
+            Ok(())
+        })?;
         self.get(reader, id).await
     }
 

@@ -10,12 +10,13 @@ use entity::volunteer_export::{self, ExportStatus};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
 use super::filter::VolunteerFilter;
 use super::search::SearchService;
+use crate::db;
 use crate::domain::contact::short_text;
 use crate::error::{AppError, AppResult};
 use crate::service::audit::{self, AuditEntry};
@@ -91,32 +92,33 @@ impl ExportService {
         let Principal::Staff { id: staff_id, .. } = actor else { return Err(actor.refusal()) };
         let now = Utc::now();
         let approved = rows <= APPROVAL_THRESHOLD;
-        let txn = self.db.begin().await?;
-        let model = volunteer_export::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            branch_code: Set(branch),
-            filter: Set(stored),
-            purpose: Set(purpose),
-            rows: Set(rows),
-            status: Set(if approved { ExportStatus::Approved } else { ExportStatus::AwaitingApproval }),
-            requested_by: Set(*staff_id),
-            requested_at: Set(now),
-            approved_by: Set(None),
-            approved_at: Set(approved.then_some(now)),
-            expires_at: Set(now + Duration::days(VALID_DAYS)),
-            downloads: Set(0),
-        }
-        .insert(&txn)
-        .await?;
-        let entry = AuditEntry {
-            action: "volunteer_export.requested",
-            subject: Some(("volunteer_export", model.id)),
-            detail: Some(format!("{rows} rows")),
-            request_id,
-            ..Default::default()
-        };
-        audit::record(&txn, actor, entry).await?;
-        txn.commit().await?;
+        let model = db::write!(&self.db, |txn| {
+            let model = volunteer_export::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                branch_code: Set(branch.clone()),
+                filter: Set(stored.clone()),
+                purpose: Set(purpose.clone()),
+                rows: Set(rows),
+                status: Set(if approved { ExportStatus::Approved } else { ExportStatus::AwaitingApproval }),
+                requested_by: Set(*staff_id),
+                requested_at: Set(now),
+                approved_by: Set(None),
+                approved_at: Set(approved.then_some(now)),
+                expires_at: Set(now + Duration::days(VALID_DAYS)),
+                downloads: Set(0),
+            }
+            .insert(txn)
+            .await?;
+            let entry = AuditEntry {
+                action: "volunteer_export.requested",
+                subject: Some(("volunteer_export", model.id)),
+                detail: Some(format!("{rows} rows")),
+                request_id,
+                ..Default::default()
+            };
+            audit::record(txn, actor, entry).await?;
+            Ok(model)
+        })?;
         Ok(ExportView { model })
     }
 
@@ -145,24 +147,25 @@ impl ExportService {
         if model.expires_at <= now {
             return Err(conflict("has expired; ask again"));
         }
-        let txn = self.db.begin().await?;
-        volunteer_export::Entity::update_many()
-            .col_expr(volunteer_export::Column::Status, Expr::value(ExportStatus::Approved))
-            .col_expr(volunteer_export::Column::ApprovedBy, Expr::value(*staff_id))
-            .col_expr(volunteer_export::Column::ApprovedAt, Expr::value(now))
-            .col_expr(volunteer_export::Column::ExpiresAt, Expr::value(now + Duration::days(VALID_DAYS)))
-            .filter(volunteer_export::Column::Id.eq(id))
-            .exec(&txn)
-            .await?;
-        let entry = AuditEntry {
-            action: "volunteer_export.approved",
-            subject: Some(("volunteer_export", id)),
-            detail: Some(format!("{} rows", model.rows)),
-            request_id,
-            ..Default::default()
-        };
-        audit::record(&txn, actor, entry).await?;
-        txn.commit().await?;
+        db::write!(&self.db, |txn| {
+            volunteer_export::Entity::update_many()
+                .col_expr(volunteer_export::Column::Status, Expr::value(ExportStatus::Approved))
+                .col_expr(volunteer_export::Column::ApprovedBy, Expr::value(*staff_id))
+                .col_expr(volunteer_export::Column::ApprovedAt, Expr::value(now))
+                .col_expr(volunteer_export::Column::ExpiresAt, Expr::value(now + Duration::days(VALID_DAYS)))
+                .filter(volunteer_export::Column::Id.eq(id))
+                .exec(txn)
+                .await?;
+            let entry = AuditEntry {
+                action: "volunteer_export.approved",
+                subject: Some(("volunteer_export", id)),
+                detail: Some(format!("{} rows", model.rows)),
+                request_id,
+                ..Default::default()
+            };
+            audit::record(txn, actor, entry).await?;
+            Ok(())
+        })?;
         Ok(ExportView { model: self.find(&coordinator.scope, id).await? })
     }
 
@@ -193,21 +196,22 @@ impl ExportService {
         let scope = model.branch_code.clone().map_or(BranchScope::All, BranchScope::Branch);
         let limit = u64::try_from(model.rows).unwrap_or_default();
         let views = self.search.collect(&scope, &filter, limit).await?;
-        let txn = self.db.begin().await?;
-        volunteer_export::Entity::update_many()
-            .col_expr(volunteer_export::Column::Downloads, Expr::col(volunteer_export::Column::Downloads).add(1))
-            .filter(volunteer_export::Column::Id.eq(id))
-            .exec(&txn)
-            .await?;
-        let entry = AuditEntry {
-            action: "volunteer_export.downloaded",
-            subject: Some(("volunteer_export", id)),
-            detail: Some(format!("{} rows", views.len())),
-            request_id,
-            ..Default::default()
-        };
-        audit::record(&txn, actor, entry).await?;
-        txn.commit().await?;
+        db::write!(&self.db, |txn| {
+            volunteer_export::Entity::update_many()
+                .col_expr(volunteer_export::Column::Downloads, Expr::col(volunteer_export::Column::Downloads).add(1))
+                .filter(volunteer_export::Column::Id.eq(id))
+                .exec(txn)
+                .await?;
+            let entry = AuditEntry {
+                action: "volunteer_export.downloaded",
+                subject: Some(("volunteer_export", id)),
+                detail: Some(format!("{} rows", views.len())),
+                request_id,
+                ..Default::default()
+            };
+            audit::record(txn, actor, entry).await?;
+            Ok(())
+        })?;
         Ok(ExportFile { rows: views.len(), csv: csv(&views) })
     }
 

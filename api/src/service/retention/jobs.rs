@@ -8,13 +8,13 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{job_lease, volunteer, volunteer_name_prefix};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
-    TryInsertResult,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, TryInsertResult,
 };
 use tokio::sync::watch;
 use uuid::Uuid;
 
 use super::{Attrition, QueueRefresh, WorkQueue};
+use crate::db;
 use crate::domain::PersonName;
 use crate::error::{AppError, AppResult};
 use crate::pii::KeyRing;
@@ -129,18 +129,19 @@ impl RetentionJobs {
             .into_tuple()
             .all(&self.db)
             .await?;
-        let txn = self.db.begin().await?;
-        let mut indexed = 0;
-        for (id, sealed) in unindexed {
-            let clear = self.keys.cipher.decrypt(&sealed, name_binding(id)).map_err(AppError::internal)?;
-            let name =
-                PersonName::parse(&clear).map_err(|_| AppError::internal(anyhow::anyhow!("stored name unreadable")))?;
-            if !name.search_prefixes().is_empty() {
-                index_name_prefixes(&txn, &self.keys, id, &name).await?;
-                indexed += 1;
+        db::write!(&self.db, |txn| {
+            let mut indexed = 0;
+            for (id, sealed) in &unindexed {
+                let id = *id;
+                let clear = self.keys.cipher.decrypt(sealed, name_binding(id)).map_err(AppError::internal)?;
+                let name = PersonName::parse(&clear)
+                    .map_err(|_| AppError::internal(anyhow::anyhow!("stored name unreadable")))?;
+                if !name.search_prefixes().is_empty() {
+                    index_name_prefixes(txn, &self.keys, id, &name).await?;
+                    indexed += 1;
+                }
             }
-        }
-        txn.commit().await?;
-        Ok(indexed)
+            Ok(indexed)
+        })
     }
 }

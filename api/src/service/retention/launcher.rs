@@ -17,13 +17,12 @@ use entity::campaign::{self, CampaignStatus};
 use entity::campaign_recipient;
 use entity::volunteer;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 use tokio::sync::watch;
 use uuid::Uuid;
 
 use super::campaigns::{CampaignService, with_name};
+use crate::db;
 use crate::domain::Phone;
 use crate::error::{AppError, AppResult};
 use crate::messaging::{NewMessage, Prepared, Recipient};
@@ -186,34 +185,33 @@ impl CampaignService {
     /// one transaction. `None` when the campaign was cancelled meanwhile, or another launcher
     /// moved the cursor (this one outlived its lease): nothing of the batch is written.
     async fn write_batch(&self, id: Uuid, batch: Batch) -> AppResult<Option<u64>> {
-        let txn = self.db().begin().await?;
-        let cursor = match batch.after {
-            Some(after) => campaign::Column::QueuedThrough.eq(after),
-            None => campaign::Column::QueuedThrough.is_null(),
-        };
-        let moved = campaign::Entity::update_many()
-            .col_expr(campaign::Column::QueuedThrough, Expr::value(batch.last))
-            .col_expr(campaign::Column::LeaseUntil, Expr::value(Utc::now() + Duration::seconds(LEASE_SECS)))
-            .filter(campaign::Column::Id.eq(id))
-            .filter(campaign::Column::Status.eq(CampaignStatus::Launching))
-            .filter(cursor)
-            .exec(&txn)
-            .await?;
-        if moved.rows_affected != 1 {
-            txn.rollback().await?;
-            return Ok(None);
-        }
-        let count = self.messaging().queue_prepared(&txn, batch.messages).await?;
-        campaign::Entity::update_many()
-            .col_expr(
-                campaign::Column::Queued,
-                Expr::col(campaign::Column::Queued).add(i32::try_from(count).unwrap_or(i32::MAX)),
-            )
-            .filter(campaign::Column::Id.eq(id))
-            .exec(&txn)
-            .await?;
-        txn.commit().await?;
-        Ok(Some(count))
+        db::write!(self.db(), |txn| {
+            let cursor = match batch.after {
+                Some(after) => campaign::Column::QueuedThrough.eq(after),
+                None => campaign::Column::QueuedThrough.is_null(),
+            };
+            let moved = campaign::Entity::update_many()
+                .col_expr(campaign::Column::QueuedThrough, Expr::value(batch.last))
+                .col_expr(campaign::Column::LeaseUntil, Expr::value(Utc::now() + Duration::seconds(LEASE_SECS)))
+                .filter(campaign::Column::Id.eq(id))
+                .filter(campaign::Column::Status.eq(CampaignStatus::Launching))
+                .filter(cursor)
+                .exec(txn)
+                .await?;
+            if moved.rows_affected != 1 {
+                return Ok(None);
+            }
+            let count = self.messaging().queue_prepared(txn, &batch.messages).await?;
+            campaign::Entity::update_many()
+                .col_expr(
+                    campaign::Column::Queued,
+                    Expr::col(campaign::Column::Queued).add(i32::try_from(count).unwrap_or(i32::MAX)),
+                )
+                .filter(campaign::Column::Id.eq(id))
+                .exec(txn)
+                .await?;
+            Ok(Some(count))
+        })
     }
 
     /// The messages of one batch of recipients: an SMS to each working primary phone of those

@@ -149,16 +149,16 @@ impl WorkQueue {
                     .to_owned(),
             )
             .to_owned();
-        let txn = sea_orm::TransactionTrait::begin(&self.db).await?;
-        let queued = txn.execute(&upsert).await?.rows_affected();
-        let left = lost_contact_entry::Entity::delete_many()
-            .filter(Entry::BranchCode.eq(branch))
-            .filter(Entry::RefreshedAt.lt(now))
-            .exec(&txn)
-            .await?
-            .rows_affected;
-        txn.commit().await?;
-        Ok((queued, left))
+        crate::db::write!(&self.db, |txn| {
+            let queued = txn.execute(&upsert).await?.rows_affected();
+            let left = lost_contact_entry::Entity::delete_many()
+                .filter(Entry::BranchCode.eq(branch))
+                .filter(Entry::RefreshedAt.lt(now))
+                .exec(txn)
+                .await?
+                .rows_affected;
+            Ok((queued, left))
+        })
     }
 
     /// A page of the queue within the reader's reach (one branch, or `branch` or all for

@@ -11,7 +11,7 @@ use entity::volunteer_contact::{self, ContactKind};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, TransactionTrait,
+    QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
@@ -19,6 +19,7 @@ use super::corrections::back_from_lost;
 use super::grouped;
 use super::records::VolunteerService;
 use super::status::{Change, StatusLog};
+use crate::db;
 use crate::domain::contact::short_text;
 use crate::domain::{AttemptChannel, AttemptOutcome};
 use crate::error::{AppError, AppResult};
@@ -97,63 +98,64 @@ impl ContactAttemptService {
         }
         let id = Uuid::now_v7();
         let now = Utc::now();
-        let txn = self.db.begin().await?;
-        contact_attempt::ActiveModel {
-            id: Set(id),
-            volunteer_id: Set(volunteer_id),
-            branch_code: Set(model.branch_code.clone()),
-            staff_id: Set(*staff_id),
-            channel: Set(attempt.channel.as_str().into()),
-            outcome: Set(attempt.outcome.as_str().into()),
-            contact_kind: Set(attempt.contact.map(|kind| kind.to_value())),
-            note: Set(note.as_ref().map(|note| self.keys.cipher.encrypt(note, binding(id)))),
-            attempted_at: Set(now),
-        }
-        .insert(&txn)
-        .await?;
-        if let Some(kind) = attempt.contact.filter(|_| attempt.outcome.invalidates_contact()) {
-            volunteer_contact::Entity::update_many()
-                .col_expr(volunteer_contact::Column::InvalidAt, Expr::value(now))
-                .filter(volunteer_contact::Column::VolunteerId.eq(volunteer_id))
-                .filter(volunteer_contact::Column::Kind.eq(kind))
-                .filter(volunteer_contact::Column::EndedAt.is_null())
-                .filter(volunteer_contact::Column::InvalidAt.is_null())
-                .exec(&txn)
-                .await?;
-        }
-        if attempt.outcome == AttemptOutcome::Reached {
-            match back_from_lost(&model) {
-                Some(status) => {
-                    let change = Change {
-                        status,
-                        reason: None,
-                        until: None,
-                        confirms: true,
-                        by: Some(actor),
-                        source: "staff.reached",
-                        note: None,
-                    };
-                    self.status.change(&txn, &[volunteer_id], &change, now).await?;
-                }
-                None => {
-                    volunteer::Entity::update_many()
-                        .col_expr(volunteer::Column::LastConfirmedAt, Expr::value(now))
-                        .col_expr(volunteer::Column::UpdatedAt, Expr::value(now))
-                        .filter(volunteer::Column::Id.eq(volunteer_id))
-                        .exec(&txn)
-                        .await?;
+        db::write!(&self.db, |txn| {
+            contact_attempt::ActiveModel {
+                id: Set(id),
+                volunteer_id: Set(volunteer_id),
+                branch_code: Set(model.branch_code.clone()),
+                staff_id: Set(*staff_id),
+                channel: Set(attempt.channel.as_str().into()),
+                outcome: Set(attempt.outcome.as_str().into()),
+                contact_kind: Set(attempt.contact.map(|kind| kind.to_value())),
+                note: Set(note.as_ref().map(|note| self.keys.cipher.encrypt(note, binding(id)))),
+                attempted_at: Set(now),
+            }
+            .insert(txn)
+            .await?;
+            if let Some(kind) = attempt.contact.filter(|_| attempt.outcome.invalidates_contact()) {
+                volunteer_contact::Entity::update_many()
+                    .col_expr(volunteer_contact::Column::InvalidAt, Expr::value(now))
+                    .filter(volunteer_contact::Column::VolunteerId.eq(volunteer_id))
+                    .filter(volunteer_contact::Column::Kind.eq(kind))
+                    .filter(volunteer_contact::Column::EndedAt.is_null())
+                    .filter(volunteer_contact::Column::InvalidAt.is_null())
+                    .exec(txn)
+                    .await?;
+            }
+            if attempt.outcome == AttemptOutcome::Reached {
+                match back_from_lost(&model) {
+                    Some(status) => {
+                        let change = Change {
+                            status,
+                            reason: None,
+                            until: None,
+                            confirms: true,
+                            by: Some(actor),
+                            source: "staff.reached",
+                            note: None,
+                        };
+                        self.status.change(txn, &[volunteer_id], &change, now).await?;
+                    }
+                    None => {
+                        volunteer::Entity::update_many()
+                            .col_expr(volunteer::Column::LastConfirmedAt, Expr::value(now))
+                            .col_expr(volunteer::Column::UpdatedAt, Expr::value(now))
+                            .filter(volunteer::Column::Id.eq(volunteer_id))
+                            .exec(txn)
+                            .await?;
+                    }
                 }
             }
-        }
-        let entry = AuditEntry {
-            action: "volunteer.contact_attempt",
-            subject: Some(("volunteer", volunteer_id)),
-            detail: Some(format!("{}/{}", attempt.channel.as_str(), attempt.outcome.as_str())),
-            request_id,
-            ..Default::default()
-        };
-        audit::record(&txn, actor, entry).await?;
-        txn.commit().await?;
+            let entry = AuditEntry {
+                action: "volunteer.contact_attempt",
+                subject: Some(("volunteer", volunteer_id)),
+                detail: Some(format!("{}/{}", attempt.channel.as_str(), attempt.outcome.as_str())),
+                request_id,
+                ..Default::default()
+            };
+            audit::record(txn, actor, entry).await?;
+            Ok(())
+        })?;
         Ok(AttemptView {
             id,
             channel: attempt.channel,
@@ -201,27 +203,27 @@ impl ContactAttemptService {
                 ),
             });
         }
-        let txn = self.db.begin().await?;
-        let change = Change {
-            status: DonorStatus::TemporarilyUnavailable,
-            reason: Some(StatusReason::UnableToContact),
-            until: None,
-            confirms: false,
-            by: Some(actor),
-            source: "staff.mark_lost",
-            note: None,
-        };
-        self.status.change(&txn, &[volunteer_id], &change, now).await?;
-        let entry = AuditEntry {
-            action: "volunteer.marked_lost",
-            subject: Some(("volunteer", volunteer_id)),
-            detail: Some(format!("{failed} failed attempts")),
-            request_id,
-            ..Default::default()
-        };
-        audit::record(&txn, actor, entry).await?;
-        txn.commit().await?;
-        Ok(())
+        db::write!(&self.db, |txn| {
+            let change = Change {
+                status: DonorStatus::TemporarilyUnavailable,
+                reason: Some(StatusReason::UnableToContact),
+                until: None,
+                confirms: false,
+                by: Some(actor),
+                source: "staff.mark_lost",
+                note: None,
+            };
+            self.status.change(txn, &[volunteer_id], &change, now).await?;
+            let entry = AuditEntry {
+                action: "volunteer.marked_lost",
+                subject: Some(("volunteer", volunteer_id)),
+                detail: Some(format!("{failed} failed attempts")),
+                request_id,
+                ..Default::default()
+            };
+            audit::record(txn, actor, entry).await?;
+            Ok(())
+        })
     }
 
     /// Attempts since `since` that failed to reach the volunteer.

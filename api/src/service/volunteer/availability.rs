@@ -18,12 +18,13 @@ use entity::{
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QuerySelect, TransactionTrait,
+    QueryFilter, QuerySelect,
 };
 use uuid::Uuid;
 
 use super::records::{VolunteerService, binding, contact_binding, with_working_phone};
 use super::status::{self, StatusLog};
+use crate::db;
 use crate::digest::{constant_time_eq, hex};
 use crate::domain::{PauseReason, Phone, WithdrawalCause};
 use crate::error::{AppError, AppResult};
@@ -179,21 +180,22 @@ impl AvailabilityService {
             return Ok(back);
         }
         let now = Utc::now();
-        let txn = self.db.begin().await?;
-        volunteer::Entity::update_many()
-            .col_expr(volunteer::Column::LastConfirmedAt, Expr::value(now))
-            .col_expr(volunteer::Column::UpdatedAt, Expr::value(now))
-            .filter(volunteer::Column::Id.eq(me.id))
-            .exec(&txn)
-            .await?;
-        let entry = AuditEntry {
-            action: "volunteer.confirm",
-            subject: Some(("volunteer", me.id)),
-            request_id,
-            ..Default::default()
-        };
-        audit::record(&txn, &Principal::Volunteer { id: me.id }, entry).await?;
-        txn.commit().await?;
+        db::write!(&self.db, |txn| {
+            volunteer::Entity::update_many()
+                .col_expr(volunteer::Column::LastConfirmedAt, Expr::value(now))
+                .col_expr(volunteer::Column::UpdatedAt, Expr::value(now))
+                .filter(volunteer::Column::Id.eq(me.id))
+                .exec(txn)
+                .await?;
+            let entry = AuditEntry {
+                action: "volunteer.confirm",
+                subject: Some(("volunteer", me.id)),
+                request_id,
+                ..Default::default()
+            };
+            audit::record(txn, &Principal::Volunteer { id: me.id }, entry).await?;
+            Ok(())
+        })?;
         Ok(model.status)
     }
 
@@ -248,25 +250,29 @@ impl AvailabilityService {
         let outcome = if now < model.cooling_off_until { Withdrawn::Purged } else { Withdrawn::Tombstoned };
         // Erasing reads before it deletes: on SQLite a deferred transaction would meet `database
         // is locked` at once if an outbox worker wrote in between (seen in CI).
-        let txn = crate::db::begin_writing(&self.db).await?;
-        if outcome == Withdrawn::Tombstoned {
-            let reason = match cause {
-                WithdrawalCause::Health => StatusReason::Medical,
-                WithdrawalCause::Moved => StatusReason::Moved,
-                _ => StatusReason::Personal,
+        db::write!(&self.db, |txn| {
+            // Every other write to this volunteer waits, or has finished: nothing is added to
+            // what is being erased.
+            db::lock_volunteer(txn, model.id).await?;
+            if outcome == Withdrawn::Tombstoned {
+                let reason = match cause {
+                    WithdrawalCause::Health => StatusReason::Medical,
+                    WithdrawalCause::Moved => StatusReason::Moved,
+                    _ => StatusReason::Personal,
+                };
+                tombstone(txn, &model, reason, cause.as_str(), now).await?;
+            } else {
+                erase(txn, model.id).await?;
+            }
+            let entry = AuditEntry {
+                action: if outcome == Withdrawn::Purged { "volunteer.withdraw_purged" } else { "volunteer.withdraw" },
+                subject: Some(("volunteer", model.id)),
+                request_id,
+                ..Default::default()
             };
-            tombstone(&txn, &model, reason, cause.as_str(), now).await?;
-        } else {
-            erase(&txn, model.id).await?;
-        }
-        let entry = AuditEntry {
-            action: if outcome == Withdrawn::Purged { "volunteer.withdraw_purged" } else { "volunteer.withdraw" },
-            subject: Some(("volunteer", model.id)),
-            request_id,
-            ..Default::default()
-        };
-        audit::record(&txn, &Principal::Volunteer { id: model.id }, entry).await?;
-        txn.commit().await?;
+            audit::record(txn, &Principal::Volunteer { id: model.id }, entry).await?;
+            Ok(())
+        })?;
         Ok(outcome)
     }
 
@@ -334,9 +340,7 @@ impl AvailabilityService {
             if batch.is_empty() {
                 return Ok(lapsed);
             }
-            let txn = self.db.begin().await?;
-            lapsed += self.status.change(&txn, &batch, &lapse, now).await?;
-            txn.commit().await?;
+            lapsed += db::write!(&self.db, |txn| { self.status.change(txn, &batch, &lapse, now).await })?;
         }
     }
 
@@ -387,7 +391,7 @@ impl AvailabilityService {
             return Ok(0);
         }
         let prepared = self.messaging.prepare(messages).await?;
-        self.messaging.queue_prepared(&self.db, prepared).await
+        self.messaging.queue_prepared(&self.db, &prepared).await
     }
 
     #[allow(clippy::too_many_arguments)] // a status is four values; the rest say who and why
@@ -403,23 +407,24 @@ impl AvailabilityService {
     ) -> AppResult<()> {
         let now = Utc::now();
         let actor = Principal::Volunteer { id: me.id };
-        let txn = self.db.begin().await?;
-        let change = status::Change { status, reason, until, confirms, by: Some(&actor), source: action, note: None };
-        self.status.change(&txn, &[me.id], &change, now).await?;
-        let detail = match reason {
-            Some(reason) => format!("{}/{}", status.to_value(), reason.to_value()),
-            None => status.to_value(),
-        };
-        let entry = AuditEntry {
-            action,
-            subject: Some(("volunteer", me.id)),
-            request_id,
-            detail: Some(detail),
-            ..Default::default()
-        };
-        audit::record(&txn, &actor, entry).await?;
-        txn.commit().await?;
-        Ok(())
+        db::write!(&self.db, |txn| {
+            let change =
+                status::Change { status, reason, until, confirms, by: Some(&actor), source: action, note: None };
+            self.status.change(txn, &[me.id], &change, now).await?;
+            let detail = match reason {
+                Some(reason) => format!("{}/{}", status.to_value(), reason.to_value()),
+                None => status.to_value(),
+            };
+            let entry = AuditEntry {
+                action,
+                subject: Some(("volunteer", me.id)),
+                request_id,
+                detail: Some(detail),
+                ..Default::default()
+            };
+            audit::record(txn, &actor, entry).await?;
+            Ok(())
+        })
     }
 
     /// A keyed MAC over the record, its credential version and the expiry: only a notice this

@@ -9,12 +9,13 @@ use entity::sign_in_code::{self, CodePurpose};
 use rand::Rng;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
     QueryOrder,
 };
 use uuid::Uuid;
 
 use crate::config::VolunteerCodeSettings;
+use crate::db;
 use crate::digest::hex;
 use crate::domain::Phone;
 use crate::error::{AppError, AppResult};
@@ -22,8 +23,8 @@ use crate::messaging::{Messaging, NewMessage, Recipient};
 use crate::pii::KeyRing;
 use crate::service::rate_limit::{self, Limit};
 
-/// Reported for every code that cannot be used: wrong, expired, spent or locked.
-const CODE_REFUSED: &str = "is wrong or has expired; request a new code";
+/// No code is left to try: none was sent, it expired or was used, or wrong tries locked it.
+const CODE_USED_UP: &str = "has expired or can no longer be used; request a new code";
 
 /// What the caller is told after asking for a code.
 #[derive(Clone, Copy, Debug)]
@@ -90,19 +91,6 @@ impl Codes {
 
         let id = Uuid::now_v7();
         let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000));
-        let txn = sea_orm::TransactionTrait::begin(&self.db).await?;
-        sign_in_code::ActiveModel {
-            id: Set(id),
-            phone_index: Set(phone_index),
-            code_hash: Set(self.code_hash(id, &code)),
-            expires_at: Set(now + ttl),
-            failed_attempts: Set(0),
-            consumed_at: Set(None),
-            created_at: Set(now),
-            purpose: Set(purpose),
-        }
-        .insert(&txn)
-        .await?;
         let minutes = (ttl.num_seconds() + 59) / 60;
         let message = NewMessage {
             recipient: Recipient::Sms(to.phone),
@@ -110,63 +98,83 @@ impl Codes {
             branch_code: to.branch_code,
             template_key: "login_code".into(),
             locale: "zh-CN".into(),
-            variables: BTreeMap::from([("code".into(), code), ("minutes".into(), minutes.to_string())]),
+            variables: BTreeMap::from([("code".into(), code.clone()), ("minutes".into(), minutes.to_string())]),
             dedupe_key: format!("sign_in_code:{id}"),
             campaign_id: None,
         };
-        self.messaging.queue(&txn, message).await?;
-        txn.commit().await?;
+        db::write!(&self.db, |txn| {
+            sign_in_code::ActiveModel {
+                id: Set(id),
+                phone_index: Set(phone_index.clone()),
+                code_hash: Set(self.code_hash(id, &code)),
+                expires_at: Set(now + ttl),
+                failed_attempts: Set(0),
+                consumed_at: Set(None),
+                created_at: Set(now),
+                purpose: Set(purpose),
+            }
+            .insert(txn)
+            .await?;
+            self.messaging.queue(txn, message.clone()).await
+        })?;
         tracing::info!(code_id = %id, purpose = ?purpose, "one-time code queued");
         Ok(CodeSent { expires_in_secs: ttl.num_seconds(), resend_after_secs: resend_after.num_seconds() })
     }
 
-    /// Spends `code` against the latest code of `purpose` sent to the phone, on `conn` (the
-    /// caller's transaction, so that the code is spent only if what it authorises commits).
-    /// A wrong code counts against the stored one at once, outside that transaction; at the
-    /// limit the code is locked, even for the right digits.
+    /// Spends `code` against the latest code of `purpose` sent to the phone, in the caller's
+    /// transaction, so that the code is spent only if what it authorises commits.
+    ///
+    /// A wrong code must count even though nothing else happens, so a refusal is an `Ok(Err)`:
+    /// the caller commits the count and then answers the refusal (see [`db::write!`]). The two
+    /// refusals differ, so that the app can tell "retype it" from "ask for a new code".
     ///
     /// # Errors
-    /// BAD_USER_INPUT on `code` for a malformed, wrong, expired, spent or locked code.
-    pub(super) async fn spend<C: ConnectionTrait>(
+    /// The outer error is a database failure. The inner one is BAD_USER_INPUT on `code`: a
+    /// malformed or wrong code (with the tries left), or no code left to try (none sent,
+    /// expired, spent, or locked after the last wrong try, even for the right digits).
+    pub(super) async fn spend(
         &self,
-        conn: &C,
+        txn: &DatabaseTransaction,
         purpose: CodePurpose,
         phone_index: &[u8],
         code: &str,
         now: DateTime<Utc>,
-    ) -> AppResult<()> {
+    ) -> AppResult<Result<(), AppError>> {
         if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(AppError::invalid("code", "must be the 6 digits sent by SMS"));
+            return Ok(Err(AppError::invalid("code", "must be the 6 digits sent by SMS")));
         }
         let max_attempts = i32::try_from(self.settings.max_attempts).unwrap_or(i32::MAX);
         let latest = sign_in_code::Entity::find()
             .filter(sign_in_code::Column::PhoneIndex.eq(phone_index.to_vec()))
             .filter(sign_in_code::Column::Purpose.eq(purpose))
             .order_by_desc(sign_in_code::Column::CreatedAt)
-            .one(&self.db)
+            .one(txn)
             .await?
             .filter(|latest| {
                 latest.consumed_at.is_none() && latest.expires_at > now && latest.failed_attempts < max_attempts
             });
         let Some(latest) = latest else {
-            return Err(AppError::invalid("code", CODE_REFUSED));
+            return Ok(Err(AppError::invalid("code", CODE_USED_UP)));
         };
         if !crate::digest::constant_time_eq(&self.code_hash(latest.id, code), &latest.code_hash) {
             sign_in_code::Entity::update_many()
                 .col_expr(sign_in_code::Column::FailedAttempts, Expr::col(sign_in_code::Column::FailedAttempts).add(1))
                 .filter(sign_in_code::Column::Id.eq(latest.id))
-                .exec(&self.db)
+                .exec(txn)
                 .await?;
-            return Err(AppError::invalid("code", CODE_REFUSED));
+            let left = max_attempts - latest.failed_attempts - 1;
+            return Ok(Err(if left > 0 {
+                AppError::invalid("code", format!("is wrong; check it and try again ({left} tries left)"))
+            } else {
+                AppError::invalid("code", CODE_USED_UP)
+            }));
         }
-        let spent = sign_in_code::Entity::update_many()
+        sign_in_code::Entity::update_many()
             .col_expr(sign_in_code::Column::ConsumedAt, Expr::value(now))
             .filter(sign_in_code::Column::Id.eq(latest.id))
-            .filter(sign_in_code::Column::ConsumedAt.is_null())
-            .filter(sign_in_code::Column::FailedAttempts.lt(max_attempts))
-            .exec(conn)
+            .exec(txn)
             .await?;
-        if spent.rows_affected == 1 { Ok(()) } else { Err(AppError::invalid("code", CODE_REFUSED)) }
+        Ok(Ok(()))
     }
 
     /// A keyed hash bound to the code's row: a stolen table cannot be brute-forced offline, and

@@ -15,7 +15,7 @@ use entity::{backup_contact, volunteer};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, TransactionTrait,
+    QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
@@ -23,6 +23,7 @@ use super::codes::{CodeRecipient, CodeSent, Codes, secs};
 use super::grouped;
 use super::records::{VolunteerService, contact_binding};
 use crate::config::VolunteerSettings;
+use crate::db;
 use crate::domain::contact::{email, short_text, wechat_id};
 use crate::domain::{PersonName, Phone, Relationship};
 use crate::error::{AppError, AppResult};
@@ -308,28 +309,28 @@ impl ContactService {
         self.recently_signed_in(me, now).await?;
         let phone = Phone::parse_mainland_mobile(phone).map_err(AppError::field("phone"))?;
         let phone_index = self.keys.blind_index.phone(&phone);
-        let txn = self.db.begin().await?;
-        self.codes.spend(&txn, CodePurpose::PhoneChange, &phone_index, code, now).await?;
-        self.replace_contact(&txn, me.id, kind, phone.expose(), Some(phone_index), Some(now), now).await.map_err(
-            |err| {
-                let taken =
-                    AppError::Conflict { field: "phone".into(), message: "cannot be used for this record".into() };
-                match err {
-                    AppError::Conflict { .. } => taken,
-                    other => other,
-                }
-            },
-        )?;
-        let entry = AuditEntry {
-            action: "volunteer.phone_change",
-            subject: Some(("volunteer", me.id)),
-            field: Some(contact_kind_name(kind)),
-            request_id,
-            ..Default::default()
-        };
-        audit::record(&txn, &Principal::Volunteer { id: me.id }, entry).await?;
-        txn.commit().await?;
-        Ok(())
+        db::write!(&self.db, |txn| {
+            db::lock_volunteer(txn, me.id).await?;
+            if let Err(refused) = self.codes.spend(txn, CodePurpose::PhoneChange, &phone_index, code, now).await? {
+                return Ok(Err(refused)); // the wrong try is committed
+            }
+            let replaced =
+                self.replace_contact(txn, me.id, kind, phone.expose(), Some(phone_index.clone()), Some(now), now).await;
+            if let Err(AppError::Conflict { .. }) = replaced {
+                let taken = "cannot be used for this record".into();
+                return Ok(Err(AppError::Conflict { field: "phone".into(), message: taken }));
+            }
+            replaced?;
+            let entry = AuditEntry {
+                action: "volunteer.phone_change",
+                subject: Some(("volunteer", me.id)),
+                field: Some(contact_kind_name(kind)),
+                request_id,
+                ..Default::default()
+            };
+            audit::record(txn, &Principal::Volunteer { id: me.id }, entry).await?;
+            Ok(Ok(()))
+        })?
     }
 
     /// Sets an e-mail address, postal address or WeChat id (unverified until used).
@@ -351,10 +352,10 @@ impl ContactService {
             TypedContact::Wechat => (ContactKind::Wechat, wechat_id(value).map_err(AppError::field("value"))?, None),
         };
         let now = Utc::now();
-        let txn = self.db.begin().await?;
-        self.replace_contact(&txn, me.id, kind, &value, index, None, now).await?;
-        txn.commit().await?;
-        Ok(())
+        db::write!(&self.db, |txn| {
+            db::lock_volunteer(txn, me.id).await?;
+            self.replace_contact(txn, me.id, kind, &value, index.clone(), None, now).await
+        })
     }
 
     /// Ends a contact the volunteer no longer has (never the primary phone, which signs them in).
@@ -380,35 +381,26 @@ impl ContactService {
     /// # Errors
     /// BAD_USER_INPUT on `backupContact` past the maximum, or on its phone when it repeats.
     pub async fn add_backup_contact(&self, me: &OwnRecord, contact: NewBackupContact) -> AppResult<Uuid> {
-        let model = self.volunteers.find_model(me.id).await?;
-        let existing = self.backup_contacts(me.id).await?;
-        if existing.len() >= MAX_BACKUP_CONTACTS {
-            return Err(AppError::invalid("backupContact", format!("at most {MAX_BACKUP_CONTACTS} backup contacts")));
-        }
         let index = self.keys.blind_index.phone(&contact.phone);
-        let repeats = backup_contact::Entity::find()
-            .filter(backup_contact::Column::VolunteerId.eq(me.id))
-            .filter(backup_contact::Column::PhoneIndex.eq(index))
-            .count(&self.db)
-            .await?;
-        if repeats > 0 {
-            return Err(AppError::invalid("backupContact.phone", "is already one of your backup contacts"));
-        }
-        let name = self.volunteers.masked_name(&model)?;
-        let owner = Owner { id: me.id, branch_code: model.branch_code, masked_name: name };
-        let txn = self.db.begin().await?;
-        let id = insert_backup_contact(
-            &txn,
-            &self.keys,
-            &self.messaging,
-            self.volunteers.settings(),
-            &owner,
-            contact,
-            Utc::now(),
-        )
-        .await?;
-        txn.commit().await?;
-        Ok(id)
+        db::write!(&self.db, |txn| {
+            // Locked first: a withdrawal racing this call either erased the volunteer already
+            // (NOT_FOUND) or waits for this contact, and erases it with the rest.
+            db::lock_volunteer(txn, me.id).await?;
+            let model = self.volunteers.find_model_on(txn, me.id).await?;
+            let existing =
+                backup_contact::Entity::find().filter(backup_contact::Column::VolunteerId.eq(me.id)).all(txn).await?;
+            if existing.len() >= MAX_BACKUP_CONTACTS {
+                let message = format!("at most {MAX_BACKUP_CONTACTS} backup contacts");
+                return Err(AppError::invalid("backupContact", message));
+            }
+            if existing.iter().any(|row| row.phone_index == index) {
+                return Err(AppError::invalid("backupContact.phone", "is already one of your backup contacts"));
+            }
+            let name = self.volunteers.masked_name(&model)?;
+            let owner = Owner { id: me.id, branch_code: model.branch_code, masked_name: name };
+            let settings = self.volunteers.settings();
+            insert_backup_contact(txn, &self.keys, &self.messaging, settings, &owner, contact.clone(), Utc::now()).await
+        })
     }
 
     /// Removes a backup contact, keeping at least the minimum.
@@ -417,25 +409,28 @@ impl ContactService {
     /// NOT_FOUND for another volunteer's contact or an unknown id; BAD_USER_INPUT on `id` when it
     /// would leave fewer than the minimum.
     pub async fn remove_backup_contact(&self, me: &OwnRecord, id: Uuid) -> AppResult<()> {
-        let txn = self.db.begin().await?;
-        let count =
-            backup_contact::Entity::find().filter(backup_contact::Column::VolunteerId.eq(me.id)).count(&txn).await?;
-        let deleted = backup_contact::Entity::delete_many()
-            .filter(backup_contact::Column::Id.eq(id))
-            .filter(backup_contact::Column::VolunteerId.eq(me.id))
-            .exec(&txn)
-            .await?;
-        if deleted.rows_affected == 0 {
-            return Err(AppError::NotFound { resource: "backup contact" });
-        }
-        if usize::try_from(count).unwrap_or(usize::MAX) <= MIN_BACKUP_CONTACTS {
-            return Err(AppError::invalid(
-                "id",
-                format!("keep at least {MIN_BACKUP_CONTACTS} backup contacts; add another before removing this one"),
-            ));
-        }
-        txn.commit().await?;
-        Ok(())
+        db::write!(&self.db, |txn| {
+            db::lock_volunteer(txn, me.id).await?;
+            let count =
+                backup_contact::Entity::find().filter(backup_contact::Column::VolunteerId.eq(me.id)).count(txn).await?;
+            let deleted = backup_contact::Entity::delete_many()
+                .filter(backup_contact::Column::Id.eq(id))
+                .filter(backup_contact::Column::VolunteerId.eq(me.id))
+                .exec(txn)
+                .await?;
+            if deleted.rows_affected == 0 {
+                return Err(AppError::NotFound { resource: "backup contact" });
+            }
+            if usize::try_from(count).unwrap_or(usize::MAX) <= MIN_BACKUP_CONTACTS {
+                return Err(AppError::invalid(
+                    "id",
+                    format!(
+                        "keep at least {MIN_BACKUP_CONTACTS} backup contacts; add another before removing this one"
+                    ),
+                ));
+            }
+            Ok(())
+        })
     }
 
     /// Ends the current contact of `kind` and starts `value` in its place, and refreshes the

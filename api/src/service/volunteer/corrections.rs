@@ -7,12 +7,13 @@ use std::sync::Arc;
 use chrono::{Duration, NaiveDate, Utc};
 use entity::volunteer::{self, DonorStatus, HlaResolution, StatusReason};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveEnum, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait, UpdateMany};
+use sea_orm::{ActiveEnum, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, UpdateMany};
 use uuid::Uuid;
 
 use super::availability::{local_today, returning_status, tombstone};
 use super::records::{VolunteerService, VolunteerView, binding, index_name_prefixes, name_index};
 use super::status::{Change, StatusLog};
+use crate::db;
 use crate::domain::contact::short_text;
 use crate::domain::{BloodGroup, NationalId, PersonName, Sex};
 use crate::error::{AppError, AppResult};
@@ -133,43 +134,45 @@ impl CorrectionService {
                 if note.is_none() {
                     return Err(AppError::invalid("note", "say why the volunteer leaves the register"));
                 }
-                let txn = self.db.begin().await?;
-                tombstone(&txn, &model, reason, "staff_decision", now).await?;
-                let entry = AuditEntry {
-                    action: "volunteer.status_set",
-                    subject: Some(("volunteer", id)),
-                    detail: Some(format!("DE/{}", reason.to_value())),
-                    request_id,
-                    ..Default::default()
-                };
-                audit::record(&txn, actor, entry).await?;
-                txn.commit().await?;
+                db::write!(&self.db, |txn| {
+                    tombstone(txn, &model, reason, "staff_decision", now).await?;
+                    let entry = AuditEntry {
+                        action: "volunteer.status_set",
+                        subject: Some(("volunteer", id)),
+                        detail: Some(format!("DE/{}", reason.to_value())),
+                        request_id,
+                        ..Default::default()
+                    };
+                    audit::record(txn, actor, entry).await?;
+                    Ok(())
+                })?;
                 return Ok(None);
             }
         };
         let (status, reason, until) = change;
-        let txn = self.db.begin().await?;
-        let change = Change {
-            status,
-            reason,
-            until,
-            confirms: false,
-            by: Some(actor),
-            source: "staff.set_status",
-            note: note.as_deref(),
-        };
-        self.status.change(&txn, &[id], &change, now).await?;
-        let detail =
-            reason.map_or_else(|| status.to_value(), |reason| format!("{}/{}", status.to_value(), reason.to_value()));
-        let entry = AuditEntry {
-            action: "volunteer.status_set",
-            subject: Some(("volunteer", id)),
-            detail: Some(detail),
-            request_id,
-            ..Default::default()
-        };
-        audit::record(&txn, actor, entry).await?;
-        txn.commit().await?;
+        db::write!(&self.db, |txn| {
+            let change = Change {
+                status,
+                reason,
+                until,
+                confirms: false,
+                by: Some(actor),
+                source: "staff.set_status",
+                note: note.as_deref(),
+            };
+            self.status.change(txn, &[id], &change, now).await?;
+            let detail = reason
+                .map_or_else(|| status.to_value(), |reason| format!("{}/{}", status.to_value(), reason.to_value()));
+            let entry = AuditEntry {
+                action: "volunteer.status_set",
+                subject: Some(("volunteer", id)),
+                detail: Some(detail),
+                request_id,
+                ..Default::default()
+            };
+            audit::record(txn, actor, entry).await?;
+            Ok(())
+        })?;
         Ok(Some(self.volunteers.get(&coordinator.reader(), id).await?))
     }
 
@@ -191,44 +194,45 @@ impl CorrectionService {
         let (update, fields) = self.correction_update(id, &correction, Utc::now())?;
         let model = self.readable(coordinator, id).await?;
         let now = Utc::now();
-        let txn = self.db.begin().await?;
-        update.exec(&txn).await.map_err(|err| {
-            let taken =
-                AppError::Conflict { field: "input.nationalId".into(), message: "is another volunteer's".into() };
-            AppError::on_constraint(err, Some(taken), None)
-        })?;
-        if let Some(name) = &correction.name {
-            index_name_prefixes(&txn, &self.keys, id, name).await?;
-        }
-        if let Some(resolution) = correction.hla_resolution {
-            let typed = resolution != HlaResolution::Untyped;
-            let follows = match model.status {
-                DonorStatus::Pending if typed => Some(DonorStatus::Available),
-                DonorStatus::Available if !typed => Some(DonorStatus::Pending),
-                _ => None,
-            };
-            if let Some(status) = follows {
-                let change = Change {
-                    status,
-                    reason: None,
-                    until: None,
-                    confirms: false,
-                    by: Some(actor),
-                    source: "staff.hla_typing",
-                    note: None,
-                };
-                self.status.change(&txn, &[id], &change, now).await?;
+        db::write!(&self.db, |txn| {
+            update.clone().exec(txn).await.map_err(|err| {
+                let taken =
+                    AppError::Conflict { field: "input.nationalId".into(), message: "is another volunteer's".into() };
+                AppError::on_constraint(err, Some(taken), None)
+            })?;
+            if let Some(name) = &correction.name {
+                index_name_prefixes(txn, &self.keys, id, name).await?;
             }
-        }
-        let entry = AuditEntry {
-            action: "volunteer.corrected",
-            subject: Some(("volunteer", id)),
-            detail: Some(fields.join(",")),
-            request_id,
-            ..Default::default()
-        };
-        audit::record(&txn, actor, entry).await?;
-        txn.commit().await?;
+            if let Some(resolution) = correction.hla_resolution {
+                let typed = resolution != HlaResolution::Untyped;
+                let follows = match model.status {
+                    DonorStatus::Pending if typed => Some(DonorStatus::Available),
+                    DonorStatus::Available if !typed => Some(DonorStatus::Pending),
+                    _ => None,
+                };
+                if let Some(status) = follows {
+                    let change = Change {
+                        status,
+                        reason: None,
+                        until: None,
+                        confirms: false,
+                        by: Some(actor),
+                        source: "staff.hla_typing",
+                        note: None,
+                    };
+                    self.status.change(txn, &[id], &change, now).await?;
+                }
+            }
+            let entry = AuditEntry {
+                action: "volunteer.corrected",
+                subject: Some(("volunteer", id)),
+                detail: Some(fields.join(",")),
+                request_id,
+                ..Default::default()
+            };
+            audit::record(txn, actor, entry).await?;
+            Ok(())
+        })?;
         self.volunteers.get(&coordinator.reader(), id).await
     }
 

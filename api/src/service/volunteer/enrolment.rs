@@ -14,12 +14,12 @@ use rand::RngCore;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    TransactionTrait,
 };
 use uuid::Uuid;
 
 use super::contacts::{NewBackupContact, check_backup_list};
 use super::records::{NewVolunteer, VolunteerService, VolunteerView};
+use crate::db;
 use crate::domain::contact::short_text;
 use crate::domain::{BloodGroup, NationalId, PersonName, Phone, Relationship, Sex};
 use crate::error::{AppError, AppResult};
@@ -106,31 +106,36 @@ impl EnrolmentService {
         let phone = Phone::parse_mainland_mobile(phone).map_err(AppError::field("phone"))?;
         let new = self.check(enrolment, phone, true)?;
         let now = Utc::now();
-        let txn = self.db.begin().await?;
-        let spent = enrolment_ticket::Entity::update_many()
-            .col_expr(enrolment_ticket::Column::UsedAt, Expr::value(now))
-            .filter(enrolment_ticket::Column::TicketHash.eq(self.keys.blind_index.digest("enrolment_ticket", ticket)))
-            .filter(enrolment_ticket::Column::PhoneIndex.eq(self.keys.blind_index.phone(&new.phone)))
-            .filter(enrolment_ticket::Column::UsedAt.is_null())
-            .filter(enrolment_ticket::Column::ExpiresAt.gt(now))
-            .exec(&txn)
-            .await?;
-        if spent.rows_affected != 1 {
-            return Err(AppError::invalid("enrolmentTicket", "is not valid for this phone; sign in with a new code"));
-        }
-        let id = self.volunteers.register_in(&txn, new, now).await?;
-        let principal = Principal::Volunteer { id };
-        let session = self.sessions.open(&txn, &principal, 1, Uuid::now_v7()).await?;
-        volunteer_signed_in(&txn, id, now).await?;
-        let entry = AuditEntry {
-            action: "volunteer.enrol",
-            subject: Some(("volunteer", id)),
-            request_id,
-            ..Default::default()
-        };
-        audit::record(&txn, &principal, entry).await?;
-        txn.commit().await?;
-        Ok(session)
+        db::write!(&self.db, |txn| {
+            let spent = enrolment_ticket::Entity::update_many()
+                .col_expr(enrolment_ticket::Column::UsedAt, Expr::value(now))
+                .filter(
+                    enrolment_ticket::Column::TicketHash.eq(self.keys.blind_index.digest("enrolment_ticket", ticket)),
+                )
+                .filter(enrolment_ticket::Column::PhoneIndex.eq(self.keys.blind_index.phone(&new.phone)))
+                .filter(enrolment_ticket::Column::UsedAt.is_null())
+                .filter(enrolment_ticket::Column::ExpiresAt.gt(now))
+                .exec(txn)
+                .await?;
+            if spent.rows_affected != 1 {
+                return Err(AppError::invalid(
+                    "enrolmentTicket",
+                    "is not valid for this phone; sign in with a new code",
+                ));
+            }
+            let id = self.volunteers.register_in(txn, new.clone(), now, "provinceCode").await?;
+            let principal = Principal::Volunteer { id };
+            let session = self.sessions.open(txn, &principal, 1, Uuid::now_v7()).await?;
+            volunteer_signed_in(txn, id, now).await?;
+            let entry = AuditEntry {
+                action: "volunteer.enrol",
+                subject: Some(("volunteer", id)),
+                request_id,
+                ..Default::default()
+            };
+            audit::record(txn, &principal, entry).await?;
+            Ok(session)
+        })
     }
 
     /// Enrols a volunteer recruited offline, with the phone they wrote down (verified at their
@@ -151,16 +156,17 @@ impl EnrolmentService {
         if !enroller.scope.admits(&new.branch_code) {
             return Err(AppError::Forbidden);
         }
-        let txn = self.db.begin().await?;
-        let id = self.volunteers.register_in(&txn, new, Utc::now()).await?;
-        let entry = AuditEntry {
-            action: "volunteer.enrol_offline",
-            subject: Some(("volunteer", id)),
-            request_id,
-            ..Default::default()
-        };
-        audit::record(&txn, actor, entry).await?;
-        txn.commit().await?;
+        let id = db::write!(&self.db, |txn| {
+            let id = self.volunteers.register_in(txn, new.clone(), Utc::now(), "provinceCode").await?;
+            let entry = AuditEntry {
+                action: "volunteer.enrol_offline",
+                subject: Some(("volunteer", id)),
+                request_id,
+                ..Default::default()
+            };
+            audit::record(txn, actor, entry).await?;
+            Ok(id)
+        })?;
         self.volunteers.get(&enroller.reader(), id).await
     }
 

@@ -10,12 +10,13 @@ use entity::family_member;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    QueryOrder,
 };
 use uuid::Uuid;
 
 use super::grouped;
 use super::records::VolunteerService;
+use crate::db;
 use crate::domain::{PersonName, Phone, Relationship, Stance};
 use crate::error::{AppError, AppResult};
 use crate::messaging::{Messaging, NewMessage, Recipient};
@@ -201,49 +202,49 @@ impl FamilyService {
     pub async fn request_info_pack(&self, me: &OwnRecord, pack: InfoPack, request_id: Option<&str>) -> AppResult<()> {
         let model = self.volunteers.find_model(me.id).await?;
         let now = Utc::now();
-        let txn = self.db.begin().await?;
-        match pack {
-            InfoPack::Sms { family_member } => {
-                let member = family_member::Entity::find_by_id(family_member)
-                    .filter(family_member::Column::VolunteerId.eq(me.id))
-                    .one(&txn)
-                    .await?
-                    .ok_or(AppError::NotFound { resource: "family member" })?;
-                let sealed = member.phone.ok_or_else(|| {
-                    AppError::invalid("familyMemberId", "has no phone; add one, or ask for a staff call")
-                })?;
-                let clear =
-                    self.keys.cipher.decrypt(&sealed, binding("phone", member.id)).map_err(AppError::internal)?;
-                let phone = Phone::from_stored(&clear)
-                    .map_err(|_| AppError::internal(anyhow::anyhow!("stored phone unreadable")))?;
-                let message = NewMessage {
-                    recipient: Recipient::Sms(phone),
-                    volunteer_id: Some(me.id),
-                    branch_code: model.branch_code.clone(),
-                    template_key: "family_info_pack".into(),
-                    locale: "zh-CN".into(),
-                    variables: BTreeMap::from([
-                        ("name".into(), self.volunteers.masked_name(&model)?),
-                        ("link".into(), self.volunteers.settings().family_info_link.clone()),
-                    ]),
-                    dedupe_key: format!("family_info_pack:{}:{}", member.id, now.date_naive()),
-                    campaign_id: None,
-                };
-                self.messaging.queue(&txn, message).await?;
+        db::write!(&self.db, |txn| {
+            match pack {
+                InfoPack::Sms { family_member } => {
+                    let member = family_member::Entity::find_by_id(family_member)
+                        .filter(family_member::Column::VolunteerId.eq(me.id))
+                        .one(txn)
+                        .await?
+                        .ok_or(AppError::NotFound { resource: "family member" })?;
+                    let sealed = member.phone.ok_or_else(|| {
+                        AppError::invalid("familyMemberId", "has no phone; add one, or ask for a staff call")
+                    })?;
+                    let clear =
+                        self.keys.cipher.decrypt(&sealed, binding("phone", member.id)).map_err(AppError::internal)?;
+                    let phone = Phone::from_stored(&clear)
+                        .map_err(|_| AppError::internal(anyhow::anyhow!("stored phone unreadable")))?;
+                    let message = NewMessage {
+                        recipient: Recipient::Sms(phone),
+                        volunteer_id: Some(me.id),
+                        branch_code: model.branch_code.clone(),
+                        template_key: "family_info_pack".into(),
+                        locale: "zh-CN".into(),
+                        variables: BTreeMap::from([
+                            ("name".into(), self.volunteers.masked_name(&model)?),
+                            ("link".into(), self.volunteers.settings().family_info_link.clone()),
+                        ]),
+                        dedupe_key: format!("family_info_pack:{}:{}", member.id, now.date_naive()),
+                        campaign_id: None,
+                    };
+                    self.messaging.queue(txn, message).await?;
+                }
+                InfoPack::StaffCall => {
+                    alerts::raise(txn, &model.branch_code, me.id, AlertKind::FamilyCallRequested).await?;
+                }
             }
-            InfoPack::StaffCall => {
-                alerts::raise(&txn, &model.branch_code, me.id, AlertKind::FamilyCallRequested).await?;
-            }
-        }
-        let entry = AuditEntry {
-            action: "volunteer.family_info_pack",
-            subject: Some(("volunteer", me.id)),
-            detail: Some(if matches!(pack, InfoPack::StaffCall) { "staff_call" } else { "sms" }.into()),
-            request_id,
-            ..Default::default()
-        };
-        audit::record(&txn, &crate::service::Principal::Volunteer { id: me.id }, entry).await?;
-        txn.commit().await?;
-        Ok(())
+            let entry = AuditEntry {
+                action: "volunteer.family_info_pack",
+                subject: Some(("volunteer", me.id)),
+                detail: Some(if matches!(pack, InfoPack::StaffCall) { "staff_call" } else { "sms" }.into()),
+                request_id,
+                ..Default::default()
+            };
+            audit::record(txn, &crate::service::Principal::Volunteer { id: me.id }, entry).await?;
+            Ok(())
+        })
     }
 }

@@ -11,11 +11,12 @@ use entity::volunteer_contact::ContactKind;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
 };
 use uuid::Uuid;
 
 use super::records::{VolunteerService, current_contact};
+use crate::db;
 use crate::error::{AppError, AppResult};
 use crate::pii::{Binding, KeyRing};
 use crate::service::OwnRecord;
@@ -145,31 +146,32 @@ impl InboxService {
     /// The database failed.
     pub async fn set_preferences(&self, me: &OwnRecord, preferences: Preferences) -> AppResult<Preferences> {
         let now = Utc::now();
-        let txn = self.db.begin().await?;
-        volunteer::Entity::update_many()
-            .col_expr(volunteer::Column::SmsNonEssential, Expr::value(preferences.sms))
-            .col_expr(volunteer::Column::InboxNonEssential, Expr::value(preferences.app_inbox))
-            .col_expr(volunteer::Column::UpdatedAt, Expr::value(now))
-            .filter(volunteer::Column::Id.eq(me.id))
-            .exec(&txn)
-            .await?;
-        if let Some(phone) = current_contact(&txn, me.id, ContactKind::PrimaryPhone).await?
-            && let Some(index) = phone.value_index
-        {
-            if preferences.sms {
-                messaging_opt_out::Entity::delete_by_id(index).exec(&txn).await?;
-            } else {
-                messaging_opt_out::Entity::insert(messaging_opt_out::ActiveModel {
-                    phone_index: Set(index),
-                    source: Set("app".into()),
-                    created_at: Set(now),
-                })
-                .on_conflict(OnConflict::column(messaging_opt_out::Column::PhoneIndex).do_nothing().to_owned())
-                .exec_without_returning(&txn)
+        db::write!(&self.db, |txn| {
+            volunteer::Entity::update_many()
+                .col_expr(volunteer::Column::SmsNonEssential, Expr::value(preferences.sms))
+                .col_expr(volunteer::Column::InboxNonEssential, Expr::value(preferences.app_inbox))
+                .col_expr(volunteer::Column::UpdatedAt, Expr::value(now))
+                .filter(volunteer::Column::Id.eq(me.id))
+                .exec(txn)
                 .await?;
+            if let Some(phone) = current_contact(txn, me.id, ContactKind::PrimaryPhone).await?
+                && let Some(index) = phone.value_index
+            {
+                if preferences.sms {
+                    messaging_opt_out::Entity::delete_by_id(index).exec(txn).await?;
+                } else {
+                    messaging_opt_out::Entity::insert(messaging_opt_out::ActiveModel {
+                        phone_index: Set(index),
+                        source: Set("app".into()),
+                        created_at: Set(now),
+                    })
+                    .on_conflict(OnConflict::column(messaging_opt_out::Column::PhoneIndex).do_nothing().to_owned())
+                    .exec_without_returning(txn)
+                    .await?;
+                }
             }
-        }
-        txn.commit().await?;
+            Ok(())
+        })?;
         Ok(preferences)
     }
 }

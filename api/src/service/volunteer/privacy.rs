@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use entity::{audit_event, backup_contact, family_member, inbox_notification, volunteer_contact};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::{Value, json};
 
 use super::records::{UNMASK_ACTION, VolunteerService, binding, contact_binding};
+use crate::db;
 use crate::error::{AppError, AppResult};
 use crate::pii::{Binding, KeyRing};
 use crate::service::audit::{self, AuditEntry};
@@ -118,15 +119,16 @@ impl PrivacyService {
                 "at": access.at, "role": access.role, "field": access.field, "purpose": access.purpose,
             })).collect::<Vec<_>>(),
         });
-        let txn = self.db.begin().await?;
-        let entry = AuditEntry {
-            action: "volunteer.export",
-            subject: Some(("volunteer", me.id)),
-            request_id,
-            ..Default::default()
-        };
-        audit::record(&txn, &Principal::Volunteer { id: me.id }, entry).await?;
-        txn.commit().await?;
+        db::write!(&self.db, |txn| {
+            let entry = AuditEntry {
+                action: "volunteer.export",
+                subject: Some(("volunteer", me.id)),
+                request_id,
+                ..Default::default()
+            };
+            audit::record(txn, &Principal::Volunteer { id: me.id }, entry).await?;
+            Ok(())
+        })?;
         Ok(export)
     }
 
@@ -176,8 +178,8 @@ impl PrivacyService {
             .map(|row| DataAccess {
                 at: row.at,
                 role: row.actor_role.unwrap_or_default(),
-                field: row.field.unwrap_or_default(),
-                purpose: row.purpose.unwrap_or_default(),
+                field: audit::api_name(&row.field.unwrap_or_default()),
+                purpose: audit::api_name(&row.purpose.unwrap_or_default()),
             })
             .collect())
     }

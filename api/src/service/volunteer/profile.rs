@@ -7,10 +7,11 @@ use std::sync::Arc;
 use chrono::Utc;
 use entity::volunteer;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::records::{VolunteerService, binding, index_name_prefixes, name_index};
+use crate::db;
 use crate::domain::PersonName;
 use crate::domain::contact::short_text;
 use crate::error::{AppError, AppResult};
@@ -78,25 +79,25 @@ impl ProfileService {
     pub async fn request_name_correction(&self, me: &OwnRecord, name: &str, request_id: Option<&str>) -> AppResult<()> {
         let name = PersonName::parse(name).map_err(AppError::field("name"))?;
         let now = Utc::now();
-        let txn = self.db.begin().await?;
-        volunteer::Entity::update_many()
-            .col_expr(
-                volunteer::Column::PendingName,
-                Expr::value(self.keys.cipher.encrypt(name.expose(), binding("pending_name", me.id))),
-            )
-            .col_expr(volunteer::Column::PendingNameAt, Expr::value(now))
-            .filter(volunteer::Column::Id.eq(me.id))
-            .exec(&txn)
-            .await?;
-        let entry = AuditEntry {
-            action: "volunteer.name_correction_requested",
-            subject: Some(("volunteer", me.id)),
-            request_id,
-            ..Default::default()
-        };
-        audit::record(&txn, &Principal::Volunteer { id: me.id }, entry).await?;
-        txn.commit().await?;
-        Ok(())
+        db::write!(&self.db, |txn| {
+            volunteer::Entity::update_many()
+                .col_expr(
+                    volunteer::Column::PendingName,
+                    Expr::value(self.keys.cipher.encrypt(name.expose(), binding("pending_name", me.id))),
+                )
+                .col_expr(volunteer::Column::PendingNameAt, Expr::value(now))
+                .filter(volunteer::Column::Id.eq(me.id))
+                .exec(txn)
+                .await?;
+            let entry = AuditEntry {
+                action: "volunteer.name_correction_requested",
+                subject: Some(("volunteer", me.id)),
+                request_id,
+                ..Default::default()
+            };
+            audit::record(txn, &Principal::Volunteer { id: me.id }, entry).await?;
+            Ok(())
+        })
     }
 
     /// Accepts or rejects a waiting name correction. The name's blind index follows an accepted
@@ -119,34 +120,39 @@ impl ProfileService {
         let Some(pending) = model.pending_name else {
             return Err(AppError::NotFound { resource: "name correction" });
         };
-        let txn = self.db.begin().await?;
-        let mut update = volunteer::Entity::update_many()
-            .col_expr(volunteer::Column::PendingName, Expr::value(Option::<Vec<u8>>::None))
-            .col_expr(volunteer::Column::PendingNameAt, Expr::value(Option::<chrono::DateTime<Utc>>::None))
-            .col_expr(volunteer::Column::UpdatedAt, Expr::value(Utc::now()))
-            .filter(volunteer::Column::Id.eq(id));
-        if accept {
-            let clear = self.keys.cipher.decrypt(&pending, binding("pending_name", id)).map_err(AppError::internal)?;
-            let name =
-                PersonName::parse(&clear).map_err(|_| AppError::internal(anyhow::anyhow!("stored name unreadable")))?;
-            update = update
-                .col_expr(
-                    volunteer::Column::Name,
-                    Expr::value(self.keys.cipher.encrypt(name.expose(), binding("name", id))),
-                )
-                .col_expr(volunteer::Column::NameIndex, Expr::value(name_index(&self.keys, &name)));
-            index_name_prefixes(&txn, &self.keys, id, &name).await?;
-        }
-        update.exec(&txn).await?;
-        let entry = AuditEntry {
-            action: if accept { "volunteer.name_correction_accepted" } else { "volunteer.name_correction_rejected" },
-            subject: Some(("volunteer", id)),
-            field: Some("name"),
-            request_id,
-            ..Default::default()
-        };
-        audit::record(&txn, actor, entry).await?;
-        txn.commit().await?;
-        Ok(())
+        db::write!(&self.db, |txn| {
+            let mut update = volunteer::Entity::update_many()
+                .col_expr(volunteer::Column::PendingName, Expr::value(Option::<Vec<u8>>::None))
+                .col_expr(volunteer::Column::PendingNameAt, Expr::value(Option::<chrono::DateTime<Utc>>::None))
+                .col_expr(volunteer::Column::UpdatedAt, Expr::value(Utc::now()))
+                .filter(volunteer::Column::Id.eq(id));
+            if accept {
+                let clear =
+                    self.keys.cipher.decrypt(&pending, binding("pending_name", id)).map_err(AppError::internal)?;
+                let name = PersonName::parse(&clear)
+                    .map_err(|_| AppError::internal(anyhow::anyhow!("stored name unreadable")))?;
+                update = update
+                    .col_expr(
+                        volunteer::Column::Name,
+                        Expr::value(self.keys.cipher.encrypt(name.expose(), binding("name", id))),
+                    )
+                    .col_expr(volunteer::Column::NameIndex, Expr::value(name_index(&self.keys, &name)));
+                index_name_prefixes(txn, &self.keys, id, &name).await?;
+            }
+            update.exec(txn).await?;
+            let entry = AuditEntry {
+                action: if accept {
+                    "volunteer.name_correction_accepted"
+                } else {
+                    "volunteer.name_correction_rejected"
+                },
+                subject: Some(("volunteer", id)),
+                field: Some("name"),
+                request_id,
+                ..Default::default()
+            };
+            audit::record(txn, actor, entry).await?;
+            Ok(())
+        })
     }
 }

@@ -11,13 +11,14 @@ use entity::volunteer_name_prefix;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, JoinType, QueryFilter, QuerySelect, Select, TransactionTrait,
+    DatabaseTransaction, EntityTrait, JoinType, QueryFilter, QuerySelect, Select,
 };
 use uuid::Uuid;
 
 use super::contacts::{self, NewBackupContact};
 use super::status::{self, StatusLog};
 use crate::config::VolunteerSettings;
+use crate::db;
 use crate::domain::contact::masked_text;
 use crate::domain::{Abo, BloodGroup, NationalId, PersonName, Phone, Rh, Sex, check_branch_code};
 use crate::error::{AppError, AppResult};
@@ -205,33 +206,34 @@ impl VolunteerService {
     /// already (one person, one registration; who holds it is not said), or on `phone` when it
     /// is another volunteer's primary phone.
     pub async fn register(&self, input: NewVolunteer, now: DateTime<Utc>) -> AppResult<Uuid> {
-        let txn = self.db.begin().await?;
-        let id = self.register_in(&txn, input, now).await?;
-        txn.commit().await?;
-        Ok(id)
+        db::write!(&self.db, |txn| { self.register_in(txn, input.clone(), now, "branchCode").await })
     }
 
     /// [`Self::register`] within the caller's transaction, so that enrolment commits the
     /// record, its contacts, its messages and whatever else proves it (a spent ticket) at once.
+    /// `branch_field` names the branch as the caller's form does (`provinceCode` on the
+    /// enrolment form), so that a refusal points at the field the person filled in.
     ///
     /// # Errors
-    /// As [`Self::register`].
+    /// As [`Self::register`], with `branch_field` for the branch.
     pub(super) async fn register_in(
         &self,
         txn: &DatabaseTransaction,
         input: NewVolunteer,
         now: DateTime<Utc>,
+        branch_field: &'static str,
     ) -> AppResult<Uuid> {
-        check_branch_code(&input.branch_code).map_err(AppError::field("branchCode"))?;
-        let catalog = self.messaging.catalog().snapshot().await?;
-        let rules = catalog.branch(&input.branch_code).ok_or_else(AppError::no_such_branch)?;
+        let no_such_branch = || AppError::invalid(branch_field, "no branch of the registry serves this province");
+        check_branch_code(&input.branch_code).map_err(AppError::field(branch_field))?;
+        let catalog = self.messaging.catalog().snapshot_on(txn).await?;
+        let rules = catalog.branch(&input.branch_code).ok_or_else(no_such_branch)?;
         let id = Uuid::now_v7();
         let masked_name = input.name.masked();
         let branch_code = input.branch_code.clone();
         let rows = rows_of(&self.keys, id, &input, now, rules.cooling_off_days);
         let inserted = rows.volunteer.insert(txn).await;
         let registered = AppError::Conflict { field: "nationalId".into(), message: "is already registered".into() };
-        inserted.map_err(|err| AppError::on_constraint(err, Some(registered), Some(AppError::no_such_branch())))?;
+        inserted.map_err(|err| AppError::on_constraint(err, Some(registered), Some(no_such_branch())))?;
         rows.primary_phone.insert(txn).await.map_err(|err| {
             let taken = AppError::Conflict { field: "phone".into(), message: "is another volunteer's phone".into() };
             AppError::on_constraint(err, Some(taken), None)
@@ -369,7 +371,12 @@ impl VolunteerService {
     }
 
     pub(super) async fn find_model(&self, id: Uuid) -> AppResult<volunteer::Model> {
-        volunteer::Entity::find_by_id(id).one(&self.db).await?.ok_or(AppError::NotFound { resource: "volunteer" })
+        self.find_model_on(&self.db, id).await
+    }
+
+    /// [`Self::find_model`] through `conn`: inside a write, its transaction.
+    pub(super) async fn find_model_on<C: ConnectionTrait>(&self, conn: &C, id: Uuid) -> AppResult<volunteer::Model> {
+        volunteer::Entity::find_by_id(id).one(conn).await?.ok_or(AppError::NotFound { resource: "volunteer" })
     }
 
     async fn view(&self, model: volunteer::Model) -> AppResult<VolunteerView> {

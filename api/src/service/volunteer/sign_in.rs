@@ -6,12 +6,13 @@
 
 use chrono::{Duration, Utc};
 use entity::sign_in_code::CodePurpose;
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use super::codes::{CodeRecipient, CodeSent, Codes, secs};
 use super::enrolment;
 use super::records::{self, VolunteerService};
+use crate::db;
 use crate::digest::hex;
 use crate::domain::Phone;
 use crate::error::{AppError, AppResult};
@@ -93,22 +94,23 @@ impl VolunteerSignIn {
         self.limit_address(client).await?;
         let phone_index = self.keys.blind_index.phone(&phone);
         let now = Utc::now();
-        let txn = self.db.begin().await?;
-        self.codes.spend(&txn, CodePurpose::SignIn, &phone_index, code, now).await?;
-        let Some(holder) = self.volunteers.by_primary_phone(&txn, &phone_index).await? else {
-            let ttl = Duration::seconds(secs(self.codes.settings().enrolment_ticket_ttl_secs));
-            let enrolment_ticket = enrolment::issue_ticket(&txn, &self.keys, &phone_index, now + ttl).await?;
-            txn.commit().await?;
-            return Ok(SignedIn::Unregistered { enrolment_ticket });
-        };
-        records::mark_primary_phone_verified(&txn, holder.id, now).await?;
-        enrolment::volunteer_signed_in(&txn, holder.id, now).await?;
-        let principal = Principal::Volunteer { id: holder.id };
-        let session = self.sessions.open(&txn, &principal, holder.credential_version, Uuid::now_v7()).await?;
-        audit::record(&txn, &principal, AuditEntry { action: "volunteer.sign_in", request_id, ..Default::default() })
-            .await?;
-        txn.commit().await?;
-        Ok(SignedIn::Volunteer(session))
+        db::write!(&self.db, |txn| {
+            if let Err(refused) = self.codes.spend(txn, CodePurpose::SignIn, &phone_index, code, now).await? {
+                return Ok(Err(refused)); // the wrong try is committed
+            }
+            let Some(holder) = self.volunteers.by_primary_phone(txn, &phone_index).await? else {
+                let ttl = Duration::seconds(secs(self.codes.settings().enrolment_ticket_ttl_secs));
+                let enrolment_ticket = enrolment::issue_ticket(txn, &self.keys, &phone_index, now + ttl).await?;
+                return Ok(Ok(SignedIn::Unregistered { enrolment_ticket }));
+            };
+            records::mark_primary_phone_verified(txn, holder.id, now).await?;
+            enrolment::volunteer_signed_in(txn, holder.id, now).await?;
+            let principal = Principal::Volunteer { id: holder.id };
+            let session = self.sessions.open(txn, &principal, holder.credential_version, Uuid::now_v7()).await?;
+            let entry = AuditEntry { action: "volunteer.sign_in", request_id, ..Default::default() };
+            audit::record(txn, &principal, entry).await?;
+            Ok(Ok(SignedIn::Volunteer(session)))
+        })?
     }
 
     async fn limit_address(&self, client: ClientAddress) -> AppResult<()> {

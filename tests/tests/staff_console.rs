@@ -1,0 +1,118 @@
+//! The staff console's contract: every document of `contract/staff/`, played over HTTP at its
+//! documented largest page, with a pool of one database connection, on both databases. A
+//! request that held one connection while waiting for another would deadlock here.
+//!
+//! It also calibrates the cost limit: each document's cost is read from a server whose limit
+//! is 1, and the configured limit must admit the costliest with room (about twice), without
+//! being far above it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is the failure report
+
+use registry_tests::{Server, TestApp, both_backends, error_codes};
+use serde_json::{Value, json};
+
+/// The directory of the console's documents.
+fn staff_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../contract/staff")
+}
+
+fn document(name: &str) -> String {
+    let path = staff_dir().join(format!("{name}.graphql"));
+    std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("no contract document {}", path.display()))
+}
+
+/// Each screen of the console with the variables that ask for its largest page.
+fn screens(volunteer: &str, campaign: &str) -> Vec<(&'static str, Value)> {
+    let today = chrono::Utc::now().date_naive();
+    let ten_years_ago = today - chrono::Months::new(119);
+    vec![
+        ("SearchVolunteers", json!({ "filter": { "branchCode": "51" }, "first": 50 })),
+        ("VolunteerRecord", json!({ "id": volunteer })),
+        ("Campaign", json!({ "id": campaign, "first": 50 })),
+        ("Campaigns", json!({ "branchCode": "51", "first": 50 })),
+        ("LostContactQueue", json!({ "branchCode": "51", "first": 50 })),
+        ("StaffAlerts", json!({ "includeResolved": true })),
+        ("AuditTrail", json!({ "first": 200 })),
+        ("VolunteerExports", json!({ "awaitingApproval": false })),
+        ("AttritionFigures", json!({ "branchCode": "51", "from": ten_years_ago, "to": today })),
+    ]
+}
+
+/// Sixty volunteers of branch 51, some stale and in the work queue, a campaign, an export and
+/// an alert: every screen has something to show.
+async fn a_branch_at_work(app: &TestApp, server: &Server, token: &str) -> (String, String) {
+    let mut first = None;
+    for n in 0..60 {
+        let volunteer = app.register_volunteer(n, "51").await;
+        if n % 2 == 0 {
+            app.age_confirmation(volunteer.id, 400).await;
+        }
+        first.get_or_insert(volunteer.id.to_string());
+    }
+    app.app.services().work_queue.refresh(chrono::Utc::now()).await.unwrap();
+    let create = "mutation($input: CampaignInput!) { createCampaign(input: $input) { id } }";
+    let input = json!({ "name": "冬季唤醒", "segment": { "branchCode": "51", "confirmedOverMonths": 12 }, "templateKey": "recommitment" });
+    let created = server.gql(Some(token), create, json!({ "input": input })).await.1;
+    let campaign = created["data"]["createCampaign"]["id"].as_str().expect("a campaign").to_owned();
+    let export =
+        "mutation($f: VolunteerFilter, $p: String!) { requestVolunteerExport(filter: $f, purpose: $p) { id } }";
+    let requested = server.gql(Some(token), export, json!({ "f": { "branchCode": "51" }, "p": "核对" })).await.1;
+    assert!(requested.get("errors").is_none(), "{requested}");
+    (first.unwrap(), campaign)
+}
+
+#[test]
+fn every_staff_document_is_played_by_this_test() {
+    let played: Vec<&str> = screens("", "").into_iter().map(|(name, _)| name).collect();
+    for entry in std::fs::read_dir(staff_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|ext| ext == "graphql") {
+            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            assert!(played.contains(&name.as_str()), "contract/staff/{name}.graphql is played by no test");
+        }
+    }
+}
+
+both_backends! {
+    async fn every_console_screen_runs_at_its_largest_page_with_one_connection(db) {
+        let app = db.app_with(|settings| settings.database.max_connections = 1).await;
+        let server = app.serve().await;
+        let admin = app.staff_token("national_admin", "11").await;
+        let (volunteer, campaign) = a_branch_at_work(&app, &server, &admin).await;
+        for (name, variables) in screens(&volunteer, &campaign) {
+            let (status, body) = server.gql(Some(&admin), &document(name), variables).await;
+            assert_eq!((status, error_codes(&body)), (200, vec![]), "{name}: {body}");
+        }
+        let searched = server.gql(Some(&admin), &document("SearchVolunteers"), screens(&volunteer, &campaign)[0].1.clone()).await.1;
+        assert_eq!(searched["data"]["searchVolunteers"]["edges"].as_array().unwrap().len(), 50, "a full page");
+    }
+}
+
+/// The cost of each screen, read from the refusal of a server whose limit is 1; the default
+/// limit admits the costliest about twice over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cost_limit_fits_the_costliest_screen_about_twice() {
+    registry_tests::run(registry_tests::Backend::Sqlite, |db| async move {
+        let limit = api::config::Settings::default().graphql.max_complexity;
+        let app = db.app_with(|settings| settings.graphql.max_complexity = 1).await;
+        let server = app.serve().await;
+        let admin = app.staff_token("national_admin", "11").await;
+        let id = uuid::Uuid::nil().to_string();
+        let mut costs = Vec::new();
+        for (name, variables) in screens(&id, &id) {
+            let (status, body) = server.gql(Some(&admin), &document(name), variables).await;
+            assert_eq!(status, 400, "{name}: {body}");
+            let message = body["errors"][0]["message"].as_str().unwrap();
+            assert!(message.contains("over the limit of 1"), "the refusal says the limit: {message}");
+            let cost: usize = message.split_whitespace().nth(3).unwrap().trim_end_matches(',').parse().unwrap();
+            costs.push((name, cost));
+        }
+        let (costliest, cost) = *costs.iter().max_by_key(|(_, cost)| *cost).unwrap();
+        assert!(cost * 3 / 2 <= limit, "{costliest} costs {cost}, too close to the limit of {limit}: {costs:?}");
+        assert!(
+            limit <= cost * 3,
+            "the limit of {limit} is far above the costliest screen ({costliest}, {cost}): {costs:?}"
+        );
+    })
+    .await;
+}
