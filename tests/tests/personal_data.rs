@@ -7,7 +7,8 @@
 use std::collections::{BTreeSet, HashSet};
 
 use api::config::{KeySettings, Settings};
-use api::pii::rotation::{RotationReport, SEALED_COLUMNS, rotate};
+use api::pii::registry::{SEALED_COLUMNS, VOLUNTEER_TABLES, export_sections};
+use api::pii::rotation::{RotationReport, rotate};
 use api::pii::{Binding, KeyOrigin, KeyRing};
 use base64::Engine;
 use futures::StreamExt;
@@ -42,7 +43,8 @@ async fn app_with_keys(db: &TestDb, field: &[(&str, u8)]) -> TestApp {
 /// Every ciphertext the database holds, with where it lives.
 async fn sealed_values(app: &TestApp) -> Vec<(&'static str, &'static str, Uuid, Vec<u8>)> {
     let mut values = Vec::new();
-    for (table, column) in SEALED_COLUMNS {
+    for sealed in SEALED_COLUMNS {
+        let (table, column) = (&sealed.table, &sealed.column);
         let select = Query::select()
             .columns([Alias::new("id"), Alias::new(*column)])
             .from(Alias::new(*table))
@@ -129,8 +131,56 @@ both_backends! {
             .filter(|(_, column)| !column.ends_with("_index") && !column.ends_with("_hash"))
             .collect();
         let sealed: BTreeSet<(String, String)> =
-            SEALED_COLUMNS.iter().map(|(t, c)| ((*t).to_owned(), (*c).to_owned())).collect();
+            SEALED_COLUMNS.iter().map(|sealed| (sealed.table.to_owned(), sealed.column.to_owned())).collect();
         assert_eq!(binary, sealed, "a binary column that is not a digest must be listed in SEALED_COLUMNS");
+    }
+
+    async fn every_table_with_a_volunteer_id_is_in_the_personal_data_registry(db) {
+        let app = db.app().await;
+        let owned: BTreeSet<String> = tables_with_volunteer_id(&db, &app).await;
+        let listed: BTreeSet<String> = VOLUNTEER_TABLES.iter().map(|owned| owned.table.to_owned()).collect();
+        assert_eq!(
+            owned, listed,
+            "a table holding a volunteer_id must be listed in api::pii::registry::VOLUNTEER_TABLES, \
+             which withdrawal erases and the data export accounts for"
+        );
+    }
+
+    async fn withdrawal_leaves_no_row_of_the_volunteer_in_any_table_and_the_export_shows_each_section(db) {
+        use api::service::Principal;
+        let app = db.app().await;
+        let volunteer = app.register_volunteer(1, "51").await;
+        let other = app.register_volunteer(2, "51").await;
+        let me = Principal::Volunteer { id: volunteer.id };
+        let family = "mutation { recordFamilyMember(input: { relationship: PARENT, name: \"王芳\", stance: OPPOSED }) { familyMembers { id } } }";
+        app.data_as(&me, family, json!({})).await;
+        app.data_as(&me, "mutation { requestFamilyInfoPack(channel: STAFF_CALL) }", json!({})).await;
+        let attempt = "mutation($id: ID!) { logContactAttempt(volunteerId: $id, input: { channel: PHONE_CALL, outcome: NO_ANSWER }) { id } }";
+        app.data_as(&registry_tests::staff("branch_coordinator", "51"), attempt, json!({ "id": volunteer.id })).await;
+
+        let export = app.data_as(&me, "{ myDataExport }", json!({})).await["myDataExport"].clone();
+        for section in export_sections() {
+            assert!(export.get(section).is_some(), "the export has no `{section}` section: {export}");
+        }
+
+        let notice = app.data_as(&me, "{ withdrawalNotice { confirmation } }", json!({})).await;
+        let withdraw = "mutation($c: String!) { withdraw(cause: FAMILY, confirmation: $c) { deletedEverything } }";
+        app.data_as(&me, withdraw, json!({ "c": notice["withdrawalNotice"]["confirmation"] })).await;
+        for table in tables_with_volunteer_id(&db, &app).await {
+            let rows = |id: Uuid| {
+                let count = Query::select()
+                    .expr(Expr::cust("COUNT(*)"))
+                    .from(Alias::new(table.as_str()))
+                    .and_where(Expr::col(Alias::new("volunteer_id")).eq(id))
+                    .to_owned();
+                let db = app.app.db().clone();
+                async move { db.query_one(&count).await.unwrap().unwrap().try_get_by_index::<i64>(0).unwrap() }
+            };
+            assert_eq!(rows(volunteer.id).await, 0, "{table} keeps rows of a withdrawn volunteer");
+            if table == "volunteer_contact" {
+                assert!(rows(other.id).await > 0, "the check can see rows: the other volunteer's stay");
+            }
+        }
     }
 
     async fn the_stored_database_holds_no_id_number_or_phone_in_clear(db) {
@@ -161,6 +211,24 @@ both_backends! {
         let branch_names: HashSet<Vec<u8>> = HashSet::from(["四川".as_bytes().to_vec()]);
         assert!(occurrences(&stored, &branch_names) > 0, "the dump is readable text");
     }
+}
+
+/// The tables of the database's own schema that have a `volunteer_id` column.
+async fn tables_with_volunteer_id(db: &TestDb, app: &TestApp) -> BTreeSet<String> {
+    let (sql, backend) = match db.backend() {
+        Backend::Postgres => (
+            "SELECT table_name AS t FROM information_schema.columns \
+             WHERE table_schema = 'public' AND column_name = 'volunteer_id'",
+            sea_orm::DatabaseBackend::Postgres,
+        ),
+        Backend::Sqlite => (
+            "SELECT m.name AS t FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND p.name = 'volunteer_id'",
+            sea_orm::DatabaseBackend::Sqlite,
+        ),
+    };
+    let rows = app.app.db().query_all_raw(Statement::from_string(backend, sql)).await.unwrap();
+    rows.iter().map(|row| row.try_get::<String>("", "t").unwrap()).collect()
 }
 
 /// How many times any of `needles` occurs in `haystack`: one hash lookup per position and

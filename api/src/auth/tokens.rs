@@ -12,9 +12,9 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::principal::{Principal, StaffRole};
 use crate::config::AuthSettings;
 use crate::digest::hex;
-use crate::service::{Principal, StaffRole};
 
 /// The JWT `typ` of an access token; anything else is refused.
 const ACCESS_TYPE: &str = "at+jwt";

@@ -28,12 +28,11 @@ use uuid::Uuid;
 
 use super::Messaging;
 use super::catalog::Snapshot;
-use super::outbox::binding;
 use super::provider::{OutgoingSms, SendOutcome};
 use crate::db;
 use crate::domain::messaging::{Rendered, render, signed_sms};
 use crate::error::{AppError, AppResult};
-use crate::pii::Binding;
+use crate::pii::registry;
 
 /// How often a worker fails the sends whose worker was lost mid-send.
 const SWEEP_EVERY: Duration = Duration::from_secs(10);
@@ -178,9 +177,7 @@ impl Messaging {
                     continue;
                 };
                 let id = Uuid::now_v7();
-                let body = keys
-                    .cipher
-                    .encrypt(&rendered.text, Binding { table: "inbox_notification", column: "body", row: id });
+                let body = keys.cipher.encrypt(&rendered.text, registry::INBOX_NOTIFICATION_BODY.at(id));
                 inbox_notification::Entity::insert(inbox_notification::ActiveModel {
                     id: Set(id),
                     volunteer_id: Set(volunteer_id),
@@ -359,7 +356,7 @@ impl Messaging {
             .inner
             .keys
             .cipher
-            .decrypt(message.recipient_phone.as_deref()?, binding("recipient_phone", message.id))
+            .decrypt(message.recipient_phone.as_deref()?, registry::OUTBOUND_MESSAGE_RECIPIENT_PHONE.at(message.id))
             .ok()?;
         let sign_name = catalog.branch(&message.branch_code)?.sign_name.clone();
         let rendered = self.render_stored(message, catalog).ok()?;
@@ -379,7 +376,7 @@ impl Messaging {
             .inner
             .keys
             .cipher
-            .decrypt(&message.variables, binding("variables", message.id))
+            .decrypt(&message.variables, registry::OUTBOUND_MESSAGE_VARIABLES.at(message.id))
             .map_err(AppError::internal)?;
         let variables: BTreeMap<String, String> = serde_json::from_str(&json).map_err(AppError::internal)?;
         let template = catalog

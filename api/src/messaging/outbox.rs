@@ -14,7 +14,7 @@ use crate::db::bulk;
 use crate::domain::Phone;
 use crate::domain::messaging::{render, signed_sms, sms_segments};
 use crate::error::{AppError, AppResult};
-use crate::pii::Binding;
+use crate::pii::registry;
 
 /// Where a message goes.
 #[derive(Clone, Debug)]
@@ -45,10 +45,6 @@ pub struct Queued {
     pub id: Uuid,
     /// The dedupe key was already queued; `id` is the first message's.
     pub duplicate: bool,
-}
-
-pub(super) fn binding(column: &'static str, id: Uuid) -> Binding<'static> {
-    Binding { table: "outbound_message", column, row: id }
 }
 
 /// Messages checked and sealed, ready to be written ([`Messaging::prepare`]).
@@ -140,7 +136,7 @@ impl Messaging {
         let (channel, phone, phone_index, segments) = match &message.recipient {
             Recipient::Sms(phone) => (
                 Channel::Sms,
-                Some(keys.cipher.encrypt(phone.expose(), binding("recipient_phone", id))),
+                Some(keys.cipher.encrypt(phone.expose(), registry::OUTBOUND_MESSAGE_RECIPIENT_PHONE.at(id))),
                 Some(keys.blind_index.phone(phone)),
                 sms_segments(&signed_sms(&branch.sign_name, &rendered.text)),
             ),
@@ -161,7 +157,7 @@ impl Messaging {
             recipient_phone_index: Set(phone_index),
             template_key: Set(message.template_key),
             locale: Set(message.locale),
-            variables: Set(keys.cipher.encrypt(&variables, binding("variables", id))),
+            variables: Set(keys.cipher.encrypt(&variables, registry::OUTBOUND_MESSAGE_VARIABLES.at(id))),
             segments: Set(i32::try_from(segments).unwrap_or(i32::MAX)),
             dedupe_key: Set(message.dedupe_key),
             campaign_id: Set(message.campaign_id),

@@ -17,7 +17,7 @@ use crate::db;
 use crate::digest::hex;
 use crate::domain::Phone;
 use crate::error::{AppError, AppResult};
-use crate::pii::Binding;
+use crate::pii::registry;
 
 /// One delivery report, in the gateway's callback format.
 #[derive(Clone, Debug, Deserialize)]
@@ -160,16 +160,15 @@ impl Messaging {
         ));
         let received_at = DateTime::from_timestamp(sms.time, 0).unwrap_or_else(Utc::now);
         let id = Uuid::now_v7();
-        let bind = |column| Binding { table: "inbound_reply", column, row: id };
 
         db::write!(&self.inner.db, |txn| {
             let inserted = inbound_reply::Entity::insert(inbound_reply::ActiveModel {
                 id: Set(id),
                 provider: Set(provider.to_owned()),
                 dedupe_key: Set(dedupe_key.clone()),
-                phone: Set(keys.cipher.encrypt(phone.expose(), bind("phone"))),
+                phone: Set(keys.cipher.encrypt(phone.expose(), registry::INBOUND_REPLY_PHONE.at(id))),
                 phone_index: Set(phone_index.clone()),
-                body: Set(keys.cipher.encrypt(&sms.text, bind("body"))),
+                body: Set(keys.cipher.encrypt(&sms.text, registry::INBOUND_REPLY_BODY.at(id))),
                 received_at: Set(received_at),
                 handled_as: Set("pending".into()),
                 created_at: Set(Utc::now()),

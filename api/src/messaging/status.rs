@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::Messaging;
 use crate::error::AppResult;
+use crate::pii::registry;
 
 /// Messages of a campaign by status, with the SMS segments they cost.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -122,7 +123,7 @@ impl Messaging {
             .recipient_phone
             .as_deref()
             .and_then(|sealed| {
-                self.inner.keys.cipher.decrypt(sealed, super::outbox::binding("recipient_phone", id)).ok()
+                self.inner.keys.cipher.decrypt(sealed, registry::OUTBOUND_MESSAGE_RECIPIENT_PHONE.at(id)).ok()
             })
             .and_then(|phone| crate::domain::Phone::from_stored(&phone).ok())
             .map(|phone| phone.masked());

@@ -8,6 +8,7 @@
 mod blind_index;
 mod cipher;
 mod keys;
+pub mod registry;
 pub mod rotation;
 
 pub use blind_index::BlindIndex;

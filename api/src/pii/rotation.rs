@@ -12,31 +12,9 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Value};
 use uuid::Uuid;
 
-use super::{Binding, FieldCipher};
+use super::FieldCipher;
+use super::registry::SEALED_COLUMNS;
 use crate::error::AppError;
-
-/// Every column that holds a field-cipher ciphertext, keyed by the row's `id`. A test compares
-/// it with the database's binary columns, so a new sealed column cannot be left out.
-pub const SEALED_COLUMNS: &[(&str, &str)] = &[
-    ("backup_contact", "name"),
-    ("backup_contact", "phone"),
-    ("contact_attempt", "note"),
-    ("family_member", "name"),
-    ("family_member", "phone"),
-    ("hospital", "contact"),
-    ("inbound_reply", "body"),
-    ("inbound_reply", "phone"),
-    ("inbox_notification", "body"),
-    ("outbound_message", "recipient_phone"),
-    ("outbound_message", "variables"),
-    ("staff_account", "totp_secret"),
-    ("volunteer", "employer"),
-    ("volunteer", "name"),
-    ("volunteer", "national_id"),
-    ("volunteer", "pending_name"),
-    ("volunteer_contact", "value"),
-    ("volunteer_status_change", "note"),
-];
 
 /// What a rotation run did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -63,7 +41,8 @@ pub async fn rotate(
 ) -> anyhow::Result<RotationReport> {
     let mut report = RotationReport::default();
     let mut batches = 0;
-    for (table, column) in SEALED_COLUMNS {
+    for sealed in SEALED_COLUMNS {
+        let (table, column) = (sealed.table, sealed.column);
         let mut after: Option<Uuid> = None;
         loop {
             if max_batches.is_some_and(|max| batches >= max) {
@@ -81,13 +60,13 @@ pub async fn rotate(
                     if !cipher.needs_rotation(stored).with_context(row).map_err(AppError::internal)? {
                         continue;
                     }
-                    let binding = Binding { table, column, row: *id };
+                    let binding = sealed.at(*id);
                     let clear = cipher.decrypt(stored, binding).with_context(row).map_err(AppError::internal)?;
                     let update = Query::update()
-                        .table(Alias::new(*table))
-                        .value(Alias::new(*column), cipher.encrypt(&clear, binding))
+                        .table(Alias::new(table))
+                        .value(Alias::new(column), cipher.encrypt(&clear, binding))
                         .and_where(Expr::col(Alias::new("id")).eq(*id))
-                        .and_where(Expr::col(Alias::new(*column)).eq(stored.clone()))
+                        .and_where(Expr::col(Alias::new(column)).eq(stored.clone()))
                         .to_owned();
                     rewritten += txn.execute(&update).await?.rows_affected();
                 }

@@ -20,7 +20,8 @@ use crate::auth::Tokens;
 use crate::db;
 use crate::domain::Phone;
 use crate::error::{AppError, AppResult};
-use crate::pii::{Binding, KeyRing};
+use crate::pii::KeyRing;
+use crate::pii::registry;
 
 /// How long a rotated credential keeps working beside its successor.
 const ROTATION_OVERLAP_DAYS: i64 = 7;
@@ -66,10 +67,6 @@ pub struct HospitalService {
     keys: Arc<KeyRing>,
 }
 
-fn contact_binding(id: Uuid) -> Binding<'static> {
-    Binding { table: "hospital", column: "contact", row: id }
-}
-
 impl HospitalService {
     #[must_use]
     pub fn new(db: DatabaseConnection, tokens: Arc<Tokens>, keys: Arc<KeyRing>) -> Self {
@@ -105,7 +102,7 @@ impl HospitalService {
                 id: Set(id),
                 name: Set(name.clone()),
                 branch_code: Set(input.branch_code.clone()),
-                contact: Set(self.keys.cipher.encrypt(&contact, contact_binding(id))),
+                contact: Set(self.keys.cipher.encrypt(&contact, registry::HOSPITAL_CONTACT.at(id))),
                 disabled_at: Set(None),
                 created_at: Set(now),
                 updated_at: Set(now),
@@ -246,8 +243,11 @@ impl HospitalService {
     }
 
     fn view(&self, model: &hospital::Model) -> AppResult<HospitalView> {
-        let contact =
-            self.keys.cipher.decrypt(&model.contact, contact_binding(model.id)).map_err(AppError::internal)?;
+        let contact = self
+            .keys
+            .cipher
+            .decrypt(&model.contact, registry::HOSPITAL_CONTACT.at(model.id))
+            .map_err(AppError::internal)?;
         let contact: Contact = serde_json::from_str(&contact).map_err(AppError::internal)?;
         let phone = Phone::parse(&contact.phone)
             .map_err(|_| AppError::internal(anyhow::anyhow!("stored contact phone unreadable")))?;

@@ -9,7 +9,6 @@ pub mod deliveries;
 pub mod development;
 mod hospitals;
 pub mod keyset;
-mod principal;
 mod rate_limit;
 pub mod retention;
 mod second_factor;
@@ -21,11 +20,13 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
-pub use branches::BranchService;
-pub use hospitals::{HospitalService, HospitalView, IssuedCredentials, NewHospital};
-pub use principal::{
+/// The caller and its capabilities live with authentication (`crate::auth`), below the
+/// services: services take them, and nothing below imports a service.
+pub use crate::auth::{
     BranchScope, Coordinator, Enroller, NationalAdmin, OwnRecord, Principal, StaffRole, Unmasker, VolunteerReader,
 };
+pub use branches::BranchService;
+pub use hospitals::{HospitalService, HospitalView, IssuedCredentials, NewHospital};
 pub use sessions::{Session, SessionService};
 pub use staff::{CreatedStaff, NewStaff, StaffService};
 pub use volunteer::{

@@ -17,8 +17,8 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::Principal;
 use super::audit::{self, AuditEntry};
+use super::{Principal, StaffRole};
 use crate::auth::Tokens;
 use crate::db;
 use crate::error::{AppError, AppResult};
@@ -192,7 +192,7 @@ async fn current_subject<C: ConnectionTrait>(conn: &C, kind: &str, id: Uuid) -> 
         "staff" => {
             let account = staff_account::Entity::find_by_id(id).one(conn).await?;
             let Some(account) = account.filter(|account| account.disabled_at.is_none()) else { return Ok(None) };
-            Ok(Some((super::staff::principal_of(&account)?, account.credential_version)))
+            Ok(Some((principal_of(&account)?, account.credential_version)))
         }
         "volunteer" => {
             let version = volunteer::Entity::find_by_id(id).one(conn).await?.map(|v| v.credential_version);
@@ -229,4 +229,11 @@ fn new_refresh_token() -> String {
 
 fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// The principal of a staff account, as its sessions carry it.
+pub(super) fn principal_of(account: &staff_account::Model) -> AppResult<Principal> {
+    let role = StaffRole::parse(&account.role)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("staff account with an unknown role")))?;
+    Ok(Principal::Staff { id: account.id, role, branch: account.branch_code.clone() })
 }

@@ -17,12 +17,13 @@ use uuid::Uuid;
 
 use super::audit::{self, AuditEntry};
 use super::second_factor;
-use super::sessions::{Revoke, Session, SessionService, revoke};
+use super::sessions::{Revoke, Session, SessionService, principal_of, revoke};
 use super::{NationalAdmin, Principal, StaffRole};
 use crate::db;
 use crate::domain::check_branch_code;
 use crate::error::{AppError, AppResult};
-use crate::pii::{Binding, KeyRing};
+use crate::pii::KeyRing;
+use crate::pii::registry;
 
 /// Reported for every failed sign-in, so an attacker cannot tell a wrong name from a wrong password.
 const SIGN_IN_REFUSED: &str = "wrong user name, password or one-time code";
@@ -48,10 +49,6 @@ pub struct StaffService {
     db: DatabaseConnection,
     sessions: SessionService,
     keys: Arc<KeyRing>,
-}
-
-fn totp_binding(id: Uuid) -> Binding<'static> {
-    Binding { table: "staff_account", column: "totp_secret", row: id }
 }
 
 impl StaffService {
@@ -114,8 +111,9 @@ impl StaffService {
         let now = Utc::now();
         let id = Uuid::now_v7();
         let enrolment = second_factor::required_for(input.role).then(|| second_factor::enrol(&username)).transpose()?;
-        let totp_secret =
-            enrolment.as_ref().map(|e| self.keys.cipher.encrypt(&URL_SAFE_NO_PAD.encode(&e.secret), totp_binding(id)));
+        let totp_secret = enrolment.as_ref().map(|e| {
+            self.keys.cipher.encrypt(&URL_SAFE_NO_PAD.encode(&e.secret), registry::STAFF_ACCOUNT_TOTP_SECRET.at(id))
+        });
         db::write!(&self.db, |txn| {
             staff_account::ActiveModel {
                 id: Set(id),
@@ -190,7 +188,11 @@ impl StaffService {
         code: Option<&str>,
     ) -> AppResult<()> {
         let refused = AppError::invalid("credentials", SIGN_IN_REFUSED);
-        let encoded = self.keys.cipher.decrypt(sealed, totp_binding(account.id)).map_err(AppError::internal)?;
+        let encoded = self
+            .keys
+            .cipher
+            .decrypt(sealed, registry::STAFF_ACCOUNT_TOTP_SECRET.at(account.id))
+            .map_err(AppError::internal)?;
         let secret = URL_SAFE_NO_PAD.decode(encoded).map_err(AppError::internal)?;
         let now = u64::try_from(Utc::now().timestamp()).unwrap_or_default();
         let step = code.and_then(|code| second_factor::accepted_step(&secret, code, now)).ok_or(refused)?;
@@ -229,7 +231,10 @@ impl StaffService {
             return Err(AppError::invalid("id", "this account's role signs in without a second factor"));
         }
         let enrolment = second_factor::enrol(&account.username)?;
-        let sealed = self.keys.cipher.encrypt(&URL_SAFE_NO_PAD.encode(&enrolment.secret), totp_binding(id));
+        let sealed = self
+            .keys
+            .cipher
+            .encrypt(&URL_SAFE_NO_PAD.encode(&enrolment.secret), registry::STAFF_ACCOUNT_TOTP_SECRET.at(id));
         let now = Utc::now();
         db::write!(&self.db, |txn| {
             staff_account::Entity::update_many()
@@ -363,12 +368,6 @@ static UNKNOWN_USER_HASH: LazyLock<String> = LazyLock::new(|| {
     rand::rngs::OsRng.fill_bytes(&mut random);
     hash_password(&URL_SAFE_NO_PAD.encode(random)).unwrap_or_default()
 });
-
-pub(super) fn principal_of(account: &staff_account::Model) -> AppResult<Principal> {
-    let role = StaffRole::parse(&account.role)
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("staff account with an unknown role")))?;
-    Ok(Principal::Staff { id: account.id, role, branch: account.branch_code.clone() })
-}
 
 /// Passwords of 12 to 128 characters from the top million of a public breach corpus (see
 /// `api/data/README.md`), lower-cased: the ones an attacker tries first.

@@ -18,7 +18,8 @@ use crate::db;
 use crate::domain::PersonName;
 use crate::error::{AppError, AppResult};
 use crate::pii::KeyRing;
-use crate::service::volunteer::{index_name_prefixes, name_binding};
+use crate::pii::registry;
+use crate::service::volunteer::index_name_prefixes;
 
 /// How often a replica looks whether a job is due.
 const TICK: std::time::Duration = std::time::Duration::from_mins(5);
@@ -133,7 +134,8 @@ impl RetentionJobs {
             let mut indexed = 0;
             for (id, sealed) in &unindexed {
                 let id = *id;
-                let clear = self.keys.cipher.decrypt(sealed, name_binding(id)).map_err(AppError::internal)?;
+                let clear =
+                    self.keys.cipher.decrypt(sealed, registry::VOLUNTEER_NAME.at(id)).map_err(AppError::internal)?;
                 let name = PersonName::parse(&clear)
                     .map_err(|_| AppError::internal(anyhow::anyhow!("stored name unreadable")))?;
                 if !name.search_prefixes().is_empty() {

@@ -26,7 +26,8 @@ use crate::db;
 use crate::domain::Phone;
 use crate::error::{AppError, AppResult};
 use crate::messaging::{NewMessage, Prepared, Recipient};
-use crate::service::volunteer::{contact_binding, name_binding, with_working_phone};
+use crate::pii::registry;
+use crate::service::volunteer::with_working_phone;
 
 /// Recipients queued per transaction.
 const BATCH: u64 = 2000;
@@ -226,7 +227,8 @@ impl CampaignService {
         let cipher = &self.keys().cipher;
         let mut messages = Vec::with_capacity(recipients.len() * 2);
         for (volunteer_id, sealed_name, branch_code, by_sms, in_app, phone_id, sealed_phone) in recipients {
-            let name = cipher.decrypt(&sealed_name, name_binding(volunteer_id)).map_err(AppError::internal)?;
+            let name =
+                cipher.decrypt(&sealed_name, registry::VOLUNTEER_NAME.at(volunteer_id)).map_err(AppError::internal)?;
             let message = |recipient, channel: &str| NewMessage {
                 recipient,
                 volunteer_id: Some(volunteer_id),
@@ -241,7 +243,9 @@ impl CampaignService {
                 messages.push(message(Recipient::AppInbox { volunteer_id }, "inbox"));
             }
             if let (true, true, Some(contact_id), Some(sealed)) = (campaign.sms, by_sms, phone_id, &sealed_phone) {
-                let clear = cipher.decrypt(sealed, contact_binding(contact_id)).map_err(AppError::internal)?;
+                let clear = cipher
+                    .decrypt(sealed, registry::VOLUNTEER_CONTACT_VALUE.at(contact_id))
+                    .map_err(AppError::internal)?;
                 let phone = Phone::from_stored(&clear)
                     .map_err(|_| AppError::internal(anyhow::anyhow!("stored phone unreadable")))?;
                 messages.push(message(Recipient::Sms(phone), "sms"));

@@ -23,7 +23,8 @@ use crate::db;
 use crate::domain::contact::short_text;
 use crate::domain::{AttemptChannel, AttemptOutcome};
 use crate::error::{AppError, AppResult};
-use crate::pii::{Binding, KeyRing};
+use crate::pii::KeyRing;
+use crate::pii::registry;
 use crate::service::audit::{self, AuditEntry};
 use crate::service::{Principal, VolunteerReader};
 
@@ -52,10 +53,6 @@ pub struct AttemptView {
     pub note: Option<String>,
     pub staff_id: Uuid,
     pub attempted_at: DateTime<Utc>,
-}
-
-fn binding(id: Uuid) -> Binding<'static> {
-    Binding { table: "contact_attempt", column: "note", row: id }
 }
 
 #[derive(Clone, Debug)]
@@ -107,7 +104,9 @@ impl ContactAttemptService {
                 channel: Set(attempt.channel.as_str().into()),
                 outcome: Set(attempt.outcome.as_str().into()),
                 contact_kind: Set(attempt.contact.map(|kind| kind.to_value())),
-                note: Set(note.as_ref().map(|note| self.keys.cipher.encrypt(note, binding(id)))),
+                note: Set(note
+                    .as_ref()
+                    .map(|note| self.keys.cipher.encrypt(note, registry::CONTACT_ATTEMPT_NOTE.at(id)))),
                 attempted_at: Set(now),
             }
             .insert(txn)
@@ -261,7 +260,7 @@ impl ContactAttemptService {
                 let note = row
                     .note
                     .as_ref()
-                    .map(|sealed| self.keys.cipher.decrypt(sealed, binding(row.id)))
+                    .map(|sealed| self.keys.cipher.decrypt(sealed, registry::CONTACT_ATTEMPT_NOTE.at(row.id)))
                     .transpose()
                     .map_err(AppError::internal)?;
                 Ok(AttemptView {

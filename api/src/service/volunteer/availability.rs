@@ -11,18 +11,15 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use entity::volunteer::{self, DonorStatus, HlaResolution, StatusReason};
 use entity::volunteer_contact;
-use entity::{
-    campaign_recipient, enrolment_ticket, inbox_notification, lost_contact_entry, outbound_message, refresh_token,
-    sign_in_code, volunteer_tombstone,
-};
-use sea_orm::sea_query::Expr;
+use entity::{enrolment_ticket, refresh_token, sign_in_code, volunteer_tombstone};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     QueryFilter, QuerySelect,
 };
 use uuid::Uuid;
 
-use super::records::{VolunteerService, binding, contact_binding, with_working_phone};
+use super::records::{VolunteerService, with_working_phone};
 use super::status::{self, StatusLog};
 use crate::db;
 use crate::digest::{constant_time_eq, hex};
@@ -30,6 +27,7 @@ use crate::domain::{PauseReason, Phone, WithdrawalCause};
 use crate::error::{AppError, AppResult};
 use crate::messaging::{BranchRules, Messaging, NewMessage, Recipient};
 use crate::pii::KeyRing;
+use crate::pii::registry;
 use crate::service::alerts::{self, AlertKind};
 use crate::service::audit::{self, AuditEntry};
 use crate::service::{OwnRecord, Principal};
@@ -365,7 +363,7 @@ impl AvailabilityService {
         let mut messages = Vec::with_capacity(due.len() * 2);
         for (id, sealed_name, until, by_sms, in_app, phone_id, sealed_phone) in due {
             let Some(until) = until else { continue };
-            let name = cipher.decrypt(&sealed_name, binding("name", id)).map_err(AppError::internal)?;
+            let name = cipher.decrypt(&sealed_name, registry::VOLUNTEER_NAME.at(id)).map_err(AppError::internal)?;
             let variables = BTreeMap::from([("name".to_owned(), name), ("date".to_owned(), until.to_string())]);
             let reminder = |recipient, channel: &str| NewMessage {
                 recipient,
@@ -381,7 +379,9 @@ impl AvailabilityService {
                 messages.push(reminder(Recipient::AppInbox { volunteer_id: id }, "inbox"));
             }
             if let (true, Some(contact_id), Some(sealed)) = (by_sms, phone_id, sealed_phone) {
-                let clear = cipher.decrypt(&sealed, contact_binding(contact_id)).map_err(AppError::internal)?;
+                let clear = cipher
+                    .decrypt(&sealed, registry::VOLUNTEER_CONTACT_VALUE.at(contact_id))
+                    .map_err(AppError::internal)?;
                 if let Ok(phone) = Phone::from_stored(&clear) {
                     messages.push(reminder(Recipient::Sms(phone), "sms"));
                 }
@@ -463,10 +463,9 @@ pub(super) async fn tombstone<C: ConnectionTrait>(
     erase(conn, model.id).await
 }
 
-/// Deletes a volunteer and everything that names them: contacts, backup contacts, family,
-/// name prefixes and status history (by cascade), notifications, messages, campaign answers and
-/// work-queue entries, sessions, and codes and tickets sent to their numbers. Audit rows keep
-/// only the opaque id.
+/// Deletes a volunteer and everything that names them: the rows of every table of the personal
+/// data registry (`pii::registry::VOLUNTEER_TABLES`), sessions, and codes and tickets sent to
+/// their numbers. Audit rows keep only the opaque id.
 async fn erase<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<()> {
     let phone_indexes: Vec<Option<Vec<u8>>> = volunteer_contact::Entity::find()
         .select_only()
@@ -476,10 +475,13 @@ async fn erase<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<()> {
         .all(conn)
         .await?;
     let phone_indexes: Vec<Vec<u8>> = phone_indexes.into_iter().flatten().collect();
-    inbox_notification::Entity::delete_many().filter(inbox_notification::Column::VolunteerId.eq(id)).exec(conn).await?;
-    campaign_recipient::Entity::delete_many().filter(campaign_recipient::Column::VolunteerId.eq(id)).exec(conn).await?;
-    lost_contact_entry::Entity::delete_many().filter(lost_contact_entry::Column::VolunteerId.eq(id)).exec(conn).await?;
-    outbound_message::Entity::delete_many().filter(outbound_message::Column::VolunteerId.eq(id)).exec(conn).await?;
+    for owned in registry::VOLUNTEER_TABLES {
+        let delete = Query::delete()
+            .from_table(Alias::new(owned.table))
+            .and_where(Expr::col(Alias::new("volunteer_id")).eq(id))
+            .to_owned();
+        conn.execute(&delete).await?;
+    }
     refresh_token::Entity::delete_many()
         .filter(refresh_token::Column::SubjectKind.eq("volunteer"))
         .filter(refresh_token::Column::SubjectId.eq(id))

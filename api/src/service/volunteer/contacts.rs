@@ -21,14 +21,15 @@ use uuid::Uuid;
 
 use super::codes::{CodeRecipient, CodeSent, Codes, secs};
 use super::grouped;
-use super::records::{VolunteerService, contact_binding};
+use super::records::VolunteerService;
 use crate::config::VolunteerSettings;
 use crate::db;
 use crate::domain::contact::{email, short_text, wechat_id};
 use crate::domain::{PersonName, Phone, Relationship};
 use crate::error::{AppError, AppResult};
 use crate::messaging::{Messaging, NewMessage, Recipient};
-use crate::pii::{Binding, KeyRing};
+use crate::pii::KeyRing;
+use crate::pii::registry;
 use crate::service::audit::{self, AuditEntry};
 use crate::service::{OwnRecord, Principal};
 
@@ -93,10 +94,6 @@ pub(super) struct Owner {
     pub masked_name: String,
 }
 
-fn backup_binding(column: &'static str, id: Uuid) -> Binding<'static> {
-    Binding { table: "backup_contact", column, row: id }
-}
-
 /// The sealed row of backup contact `id` of `volunteer_id`.
 pub(crate) fn backup_contact_row(
     keys: &KeyRing,
@@ -109,9 +106,9 @@ pub(crate) fn backup_contact_row(
     backup_contact::ActiveModel {
         id: Set(id),
         volunteer_id: Set(volunteer_id),
-        name: Set(keys.cipher.encrypt(contact.name.expose(), backup_binding("name", id))),
+        name: Set(keys.cipher.encrypt(contact.name.expose(), registry::BACKUP_CONTACT_NAME.at(id))),
         relationship: Set(contact.relationship.as_str().to_owned()),
-        phone: Set(keys.cipher.encrypt(contact.phone.expose(), backup_binding("phone", id))),
+        phone: Set(keys.cipher.encrypt(contact.phone.expose(), registry::BACKUP_CONTACT_PHONE.at(id))),
         phone_index: Set(keys.blind_index.phone(&contact.phone)),
         informed_at: Set(informed_at),
         created_at: Set(now),
@@ -222,7 +219,11 @@ impl ContactService {
     }
 
     fn contact_view(&self, row: &volunteer_contact::Model) -> AppResult<ContactView> {
-        let clear = self.keys.cipher.decrypt(&row.value, contact_binding(row.id)).map_err(AppError::internal)?;
+        let clear = self
+            .keys
+            .cipher
+            .decrypt(&row.value, registry::VOLUNTEER_CONTACT_VALUE.at(row.id))
+            .map_err(AppError::internal)?;
         let value = match row.kind {
             ContactKind::PrimaryPhone | ContactKind::SecondaryPhone => Phone::from_stored(&clear)
                 .map_err(|_| AppError::internal(anyhow::anyhow!("stored phone unreadable")))?
@@ -265,8 +266,11 @@ impl ContactService {
             rows,
             |row| row.volunteer_id,
             |row| {
-                let name = cipher.decrypt(&row.name, backup_binding("name", row.id)).map_err(AppError::internal)?;
-                let phone = cipher.decrypt(&row.phone, backup_binding("phone", row.id)).map_err(AppError::internal)?;
+                let name =
+                    cipher.decrypt(&row.name, registry::BACKUP_CONTACT_NAME.at(row.id)).map_err(AppError::internal)?;
+                let phone = cipher
+                    .decrypt(&row.phone, registry::BACKUP_CONTACT_PHONE.at(row.id))
+                    .map_err(AppError::internal)?;
                 Ok(BackupContactView {
                     id: row.id,
                     name: PersonName::parse(&name).map_err(unreadable)?.masked(),
@@ -458,7 +462,7 @@ impl ContactService {
             id: Set(id),
             volunteer_id: Set(volunteer_id),
             kind: Set(kind),
-            value: Set(self.keys.cipher.encrypt(value, contact_binding(id))),
+            value: Set(self.keys.cipher.encrypt(value, registry::VOLUNTEER_CONTACT_VALUE.at(id))),
             value_index: Set(value_index),
             verified_at: Set(verified_at),
             started_at: Set(now),

@@ -11,13 +11,14 @@ use sea_orm::{ActiveEnum, ColumnTrait, DatabaseConnection, EntityTrait, QueryFil
 use uuid::Uuid;
 
 use super::availability::{local_today, returning_status, tombstone};
-use super::records::{VolunteerService, VolunteerView, binding, index_name_prefixes, name_index};
+use super::records::{VolunteerService, VolunteerView, index_name_prefixes, name_index};
 use super::status::{Change, StatusLog};
 use crate::db;
 use crate::domain::contact::short_text;
 use crate::domain::{BloodGroup, NationalId, PersonName, Sex};
 use crate::error::{AppError, AppResult};
 use crate::pii::KeyRing;
+use crate::pii::registry;
 use crate::service::audit::{self, AuditEntry};
 use crate::service::{Coordinator, Principal};
 
@@ -256,7 +257,10 @@ impl CorrectionService {
         if let Some(name) = &correction.name {
             fields.push("name");
             update = update
-                .col_expr(volunteer::Column::Name, Expr::value(cipher.encrypt(name.expose(), binding("name", id))))
+                .col_expr(
+                    volunteer::Column::Name,
+                    Expr::value(cipher.encrypt(name.expose(), registry::VOLUNTEER_NAME.at(id))),
+                )
                 .col_expr(volunteer::Column::NameIndex, Expr::value(name_index(&self.keys, name)));
         }
         if let Some(national_id) = &correction.national_id {
@@ -268,7 +272,7 @@ impl CorrectionService {
             update = update
                 .col_expr(
                     volunteer::Column::NationalId,
-                    Expr::value(cipher.encrypt(national_id.expose(), binding("national_id", id))),
+                    Expr::value(cipher.encrypt(national_id.expose(), registry::VOLUNTEER_NATIONAL_ID.at(id))),
                 )
                 .col_expr(
                     volunteer::Column::NationalIdIndex,

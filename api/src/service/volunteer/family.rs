@@ -20,7 +20,8 @@ use crate::db;
 use crate::domain::{PersonName, Phone, Relationship, Stance};
 use crate::error::{AppError, AppResult};
 use crate::messaging::{Messaging, NewMessage, Recipient};
-use crate::pii::{Binding, KeyRing};
+use crate::pii::KeyRing;
+use crate::pii::registry;
 use crate::service::OwnRecord;
 use crate::service::alerts::{self, AlertKind};
 use crate::service::audit::{self, AuditEntry};
@@ -72,10 +73,6 @@ pub enum InfoPack {
     StaffCall,
 }
 
-fn binding(column: &'static str, id: Uuid) -> Binding<'static> {
-    Binding { table: "family_member", column, row: id }
-}
-
 #[derive(Clone, Debug)]
 pub struct FamilyService {
     db: DatabaseConnection,
@@ -111,16 +108,22 @@ impl FamilyService {
             |row| {
                 let name = match &row.name {
                     Some(sealed) => {
-                        let clear =
-                            self.keys.cipher.decrypt(sealed, binding("name", row.id)).map_err(AppError::internal)?;
+                        let clear = self
+                            .keys
+                            .cipher
+                            .decrypt(sealed, registry::FAMILY_MEMBER_NAME.at(row.id))
+                            .map_err(AppError::internal)?;
                         Some(PersonName::parse(&clear).map_err(unreadable)?.masked())
                     }
                     None => None,
                 };
                 let phone = match &row.phone {
                     Some(sealed) => {
-                        let clear =
-                            self.keys.cipher.decrypt(sealed, binding("phone", row.id)).map_err(AppError::internal)?;
+                        let clear = self
+                            .keys
+                            .cipher
+                            .decrypt(sealed, registry::FAMILY_MEMBER_PHONE.at(row.id))
+                            .map_err(AppError::internal)?;
                         Some(Phone::from_stored(&clear).map_err(unreadable)?.masked())
                     }
                     None => None,
@@ -154,8 +157,8 @@ impl FamilyService {
             id: Set(id),
             volunteer_id: Set(me.id),
             relationship: Set(member.relationship.as_str().into()),
-            name: Set(member.name.map(|name| cipher.encrypt(name.expose(), binding("name", id)))),
-            phone: Set(member.phone.map(|phone| cipher.encrypt(phone.expose(), binding("phone", id)))),
+            name: Set(member.name.map(|name| cipher.encrypt(name.expose(), registry::FAMILY_MEMBER_NAME.at(id)))),
+            phone: Set(member.phone.map(|phone| cipher.encrypt(phone.expose(), registry::FAMILY_MEMBER_PHONE.at(id)))),
             stance: Set(member.stance.as_str().into()),
             created_at: Set(now),
             updated_at: Set(now),
@@ -213,8 +216,11 @@ impl FamilyService {
                     let sealed = member.phone.ok_or_else(|| {
                         AppError::invalid("familyMemberId", "has no phone; add one, or ask for a staff call")
                     })?;
-                    let clear =
-                        self.keys.cipher.decrypt(&sealed, binding("phone", member.id)).map_err(AppError::internal)?;
+                    let clear = self
+                        .keys
+                        .cipher
+                        .decrypt(&sealed, registry::FAMILY_MEMBER_PHONE.at(member.id))
+                        .map_err(AppError::internal)?;
                     let phone = Phone::from_stored(&clear)
                         .map_err(|_| AppError::internal(anyhow::anyhow!("stored phone unreadable")))?;
                     let message = NewMessage {

@@ -18,7 +18,8 @@ use uuid::Uuid;
 use super::records::{VolunteerService, current_contact};
 use crate::db;
 use crate::error::{AppError, AppResult};
-use crate::pii::{Binding, KeyRing};
+use crate::pii::KeyRing;
+use crate::pii::registry;
 use crate::service::OwnRecord;
 
 /// Most notifications one page returns.
@@ -84,7 +85,7 @@ impl InboxService {
         let items = rows
             .into_iter()
             .map(|row| {
-                let binding = Binding { table: "inbox_notification", column: "body", row: row.id };
+                let binding = registry::INBOX_NOTIFICATION_BODY.at(row.id);
                 let text = self.keys.cipher.decrypt(&row.body, binding).map_err(AppError::internal)?;
                 Ok(NotificationView {
                     id: row.id,

@@ -29,9 +29,7 @@ pub use inbox::{InboxService, NotificationPage, NotificationView, Preferences};
 pub use privacy::{DataAccess, PrivacyService};
 pub use profile::{ProfileChanges, ProfileService};
 pub use records::{NewVolunteer, PersonalField, UnmaskPurpose, VolunteerService, VolunteerView};
-pub(crate) use records::{
-    contact_binding, index_name_prefixes, name_binding, name_index, name_prefix_index, rows_of, with_working_phone,
-};
+pub(crate) use records::{index_name_prefixes, name_index, name_prefix_index, rows_of, with_working_phone};
 pub use sign_in::{SignedIn, VolunteerSignIn};
 pub use status::{Change as StatusChange, StatusChangeView, StatusLog};
 

@@ -8,9 +8,10 @@ use entity::{audit_event, backup_contact, family_member, inbox_notification, vol
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::{Value, json};
 
-use super::records::{UNMASK_ACTION, VolunteerService, binding, contact_binding};
+use super::records::{UNMASK_ACTION, VolunteerService};
 use crate::db;
 use crate::error::{AppError, AppResult};
+use crate::pii::registry;
 use crate::pii::{Binding, KeyRing};
 use crate::service::audit::{self, AuditEntry};
 use crate::service::{OwnRecord, Principal};
@@ -61,7 +62,7 @@ impl PrivacyService {
             .map(|row| {
                 Ok(json!({
                     "kind": super::contacts::contact_kind_name(row.kind),
-                    "value": open(&row.value, contact_binding(row.id))?,
+                    "value": open(&row.value, registry::VOLUNTEER_CONTACT_VALUE.at(row.id))?,
                     "verifiedAt": row.verified_at,
                     "startedAt": row.started_at,
                     "endedAt": row.ended_at,
@@ -73,11 +74,10 @@ impl PrivacyService {
         let backups = backups
             .iter()
             .map(|row| {
-                let at = |column| Binding { table: "backup_contact", column, row: row.id };
                 Ok(json!({
-                    "name": open(&row.name, at("name"))?,
+                    "name": open(&row.name, registry::BACKUP_CONTACT_NAME.at(row.id))?,
                     "relationship": row.relationship,
-                    "phone": open(&row.phone, at("phone"))?,
+                    "phone": open(&row.phone, registry::BACKUP_CONTACT_PHONE.at(row.id))?,
                     "informedAt": row.informed_at,
                 }))
             })
@@ -87,11 +87,10 @@ impl PrivacyService {
         let family = family
             .iter()
             .map(|row| {
-                let at = |column| Binding { table: "family_member", column, row: row.id };
                 Ok(json!({
                     "relationship": row.relationship,
-                    "name": open_opt(row.name.as_ref(), at("name"))?,
-                    "phone": open_opt(row.phone.as_ref(), at("phone"))?,
+                    "name": open_opt(row.name.as_ref(), registry::FAMILY_MEMBER_NAME.at(row.id))?,
+                    "phone": open_opt(row.phone.as_ref(), registry::FAMILY_MEMBER_PHONE.at(row.id))?,
                     "stance": row.stance,
                 }))
             })
@@ -104,7 +103,7 @@ impl PrivacyService {
         let notifications = notifications
             .iter()
             .map(|row| {
-                let text = open(&row.body, Binding { table: "inbox_notification", column: "body", row: row.id })?;
+                let text = open(&row.body, registry::INBOX_NOTIFICATION_BODY.at(row.id))?;
                 Ok(json!({ "kind": row.template_key, "text": text, "createdAt": row.created_at, "readAt": row.read_at }))
             })
             .collect::<AppResult<Vec<_>>>()?;
@@ -136,11 +135,15 @@ impl PrivacyService {
     fn record(&self, model: &entity::volunteer::Model) -> AppResult<Value> {
         let open =
             |sealed: &[u8], binding: Binding<'_>| self.keys.cipher.decrypt(sealed, binding).map_err(AppError::internal);
-        let employer = model.employer.as_ref().map(|sealed| open(sealed, binding("employer", model.id))).transpose()?;
+        let employer = model
+            .employer
+            .as_ref()
+            .map(|sealed| open(sealed, registry::VOLUNTEER_EMPLOYER.at(model.id)))
+            .transpose()?;
         Ok(json!({
             "id": model.id,
-            "name": open(&model.name, binding("name", model.id))?,
-            "nationalId": open(&model.national_id, binding("national_id", model.id))?,
+            "name": open(&model.name, registry::VOLUNTEER_NAME.at(model.id))?,
+            "nationalId": open(&model.national_id, registry::VOLUNTEER_NATIONAL_ID.at(model.id))?,
             "birthDate": model.birth_date,
             "sex": sea_orm::ActiveEnum::to_value(&model.sex),
             "bloodGroup": { "abo": model.blood_abo, "rh": model.blood_rh },

@@ -10,12 +10,13 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use super::records::{VolunteerService, binding, index_name_prefixes, name_index};
+use super::records::{VolunteerService, index_name_prefixes, name_index};
 use crate::db;
 use crate::domain::PersonName;
 use crate::domain::contact::short_text;
 use crate::error::{AppError, AppResult};
 use crate::pii::KeyRing;
+use crate::pii::registry;
 use crate::service::audit::{self, AuditEntry};
 use crate::service::{OwnRecord, Principal, Unmasker};
 
@@ -64,7 +65,7 @@ impl ProfileService {
             update = update.col_expr(volunteer::Column::Occupation, Expr::value(occupation));
         }
         if let Some(employer) = employer {
-            let sealed = self.keys.cipher.encrypt(&employer, binding("employer", me.id));
+            let sealed = self.keys.cipher.encrypt(&employer, registry::VOLUNTEER_EMPLOYER.at(me.id));
             update = update.col_expr(volunteer::Column::Employer, Expr::value(sealed));
         }
         update.exec(&self.db).await?;
@@ -83,7 +84,7 @@ impl ProfileService {
             volunteer::Entity::update_many()
                 .col_expr(
                     volunteer::Column::PendingName,
-                    Expr::value(self.keys.cipher.encrypt(name.expose(), binding("pending_name", me.id))),
+                    Expr::value(self.keys.cipher.encrypt(name.expose(), registry::VOLUNTEER_PENDING_NAME.at(me.id))),
                 )
                 .col_expr(volunteer::Column::PendingNameAt, Expr::value(now))
                 .filter(volunteer::Column::Id.eq(me.id))
@@ -127,14 +128,17 @@ impl ProfileService {
                 .col_expr(volunteer::Column::UpdatedAt, Expr::value(Utc::now()))
                 .filter(volunteer::Column::Id.eq(id));
             if accept {
-                let clear =
-                    self.keys.cipher.decrypt(&pending, binding("pending_name", id)).map_err(AppError::internal)?;
+                let clear = self
+                    .keys
+                    .cipher
+                    .decrypt(&pending, registry::VOLUNTEER_PENDING_NAME.at(id))
+                    .map_err(AppError::internal)?;
                 let name = PersonName::parse(&clear)
                     .map_err(|_| AppError::internal(anyhow::anyhow!("stored name unreadable")))?;
                 update = update
                     .col_expr(
                         volunteer::Column::Name,
-                        Expr::value(self.keys.cipher.encrypt(name.expose(), binding("name", id))),
+                        Expr::value(self.keys.cipher.encrypt(name.expose(), registry::VOLUNTEER_NAME.at(id))),
                     )
                     .col_expr(volunteer::Column::NameIndex, Expr::value(name_index(&self.keys, &name)));
                 index_name_prefixes(txn, &self.keys, id, &name).await?;

@@ -23,7 +23,8 @@ use crate::domain::contact::masked_text;
 use crate::domain::{Abo, BloodGroup, NationalId, PersonName, Phone, Rh, Sex, check_branch_code};
 use crate::error::{AppError, AppResult};
 use crate::messaging::{BranchRules, Messaging};
-use crate::pii::{Binding, KeyRing};
+use crate::pii::KeyRing;
+use crate::pii::registry;
 use crate::service::audit::{self, AuditEntry};
 use crate::service::{OwnRecord, Principal, Unmasker, VolunteerReader};
 
@@ -137,19 +138,6 @@ pub struct VolunteerService {
     messaging: Messaging,
     settings: VolunteerSettings,
     status: StatusLog,
-}
-
-pub(super) fn binding(column: &'static str, id: Uuid) -> Binding<'static> {
-    Binding { table: "volunteer", column, row: id }
-}
-
-/// The binding of a volunteer's sealed name.
-pub(crate) fn name_binding(id: Uuid) -> Binding<'static> {
-    binding("name", id)
-}
-
-pub(crate) fn contact_binding(id: Uuid) -> Binding<'static> {
-    Binding { table: "volunteer_contact", column: "value", row: id }
 }
 
 /// Adds to a read of volunteers their working primary phone, the one an SMS goes to (current
@@ -301,17 +289,17 @@ impl VolunteerService {
         }
         let cipher = &self.keys.cipher;
         let clear = match field {
-            PersonalField::Name => cipher.decrypt(&model.name, binding("name", id)),
-            PersonalField::NationalId => cipher.decrypt(&model.national_id, binding("national_id", id)),
+            PersonalField::Name => cipher.decrypt(&model.name, registry::VOLUNTEER_NAME.at(id)),
+            PersonalField::NationalId => cipher.decrypt(&model.national_id, registry::VOLUNTEER_NATIONAL_ID.at(id)),
             PersonalField::PendingName => {
                 let sealed = model.pending_name.as_ref().ok_or(AppError::NotFound { resource: "name correction" })?;
-                cipher.decrypt(sealed, binding("pending_name", id))
+                cipher.decrypt(sealed, registry::VOLUNTEER_PENDING_NAME.at(id))
             }
             PersonalField::PrimaryPhone => {
                 let contact = current_contact(&self.db, id, ContactKind::PrimaryPhone)
                     .await?
                     .ok_or(AppError::NotFound { resource: "primary phone" })?;
-                cipher.decrypt(&contact.value, contact_binding(contact.id))
+                cipher.decrypt(&contact.value, registry::VOLUNTEER_CONTACT_VALUE.at(contact.id))
             }
         }
         .map_err(AppError::internal)?;
@@ -366,7 +354,8 @@ impl VolunteerService {
 
     /// The volunteer's name, masked, for messages that must say whom they concern.
     pub(super) fn masked_name(&self, model: &volunteer::Model) -> AppResult<String> {
-        let clear = self.keys.cipher.decrypt(&model.name, binding("name", model.id)).map_err(AppError::internal)?;
+        let clear =
+            self.keys.cipher.decrypt(&model.name, registry::VOLUNTEER_NAME.at(model.id)).map_err(AppError::internal)?;
         Ok(masked_text(&clear))
     }
 
@@ -426,8 +415,11 @@ impl VolunteerService {
             .is_none_or(|fresh_until| fresh_until <= now);
         let employer = match &model.employer {
             Some(sealed) => {
-                let clear =
-                    self.keys.cipher.decrypt(sealed, binding("employer", model.id)).map_err(AppError::internal)?;
+                let clear = self
+                    .keys
+                    .cipher
+                    .decrypt(sealed, registry::VOLUNTEER_EMPLOYER.at(model.id))
+                    .map_err(AppError::internal)?;
                 Some(masked_text(&clear))
             }
             None => None,
@@ -438,15 +430,18 @@ impl VolunteerService {
                 _ => None,
             };
         let cipher = &self.keys.cipher;
-        let name = cipher.decrypt(&model.name, binding("name", model.id)).map_err(AppError::internal)?;
-        let national_id =
-            cipher.decrypt(&model.national_id, binding("national_id", model.id)).map_err(AppError::internal)?;
+        let name = cipher.decrypt(&model.name, registry::VOLUNTEER_NAME.at(model.id)).map_err(AppError::internal)?;
+        let national_id = cipher
+            .decrypt(&model.national_id, registry::VOLUNTEER_NATIONAL_ID.at(model.id))
+            .map_err(AppError::internal)?;
         let stored = |what: &'static str| move |_| AppError::internal(anyhow::anyhow!("stored {what} unreadable"));
         let name = PersonName::parse(&name).map_err(stored("name"))?;
         let national_id = NationalId::parse(&national_id).map_err(stored("national id"))?;
         let phone = match primary_phone {
             Some(contact) => {
-                let phone = cipher.decrypt(&contact.value, contact_binding(contact.id)).map_err(AppError::internal)?;
+                let phone = cipher
+                    .decrypt(&contact.value, registry::VOLUNTEER_CONTACT_VALUE.at(contact.id))
+                    .map_err(AppError::internal)?;
                 Some(Phone::from_stored(&phone).map_err(stored("phone"))?.masked())
             }
             None => None,
@@ -506,9 +501,9 @@ pub(crate) fn rows_of(
         status_reason: Set(None),
         status_until: Set(None),
         status_changed_at: Set(now),
-        name: Set(cipher.encrypt(input.name.expose(), binding("name", id))),
+        name: Set(cipher.encrypt(input.name.expose(), registry::VOLUNTEER_NAME.at(id))),
         name_index: Set(name_index(keys, &input.name)),
-        national_id: Set(cipher.encrypt(input.national_id.expose(), binding("national_id", id))),
+        national_id: Set(cipher.encrypt(input.national_id.expose(), registry::VOLUNTEER_NATIONAL_ID.at(id))),
         national_id_index: Set(index.national_id(&input.national_id)),
         birth_date: Set(input.national_id.birth_date()),
         sex: Set(sex),
@@ -537,7 +532,7 @@ pub(crate) fn rows_of(
         id: Set(contact_id),
         volunteer_id: Set(id),
         kind: Set(ContactKind::PrimaryPhone),
-        value: Set(cipher.encrypt(input.phone.expose(), contact_binding(contact_id))),
+        value: Set(cipher.encrypt(input.phone.expose(), registry::VOLUNTEER_CONTACT_VALUE.at(contact_id))),
         value_index: Set(Some(index.phone(&input.phone))),
         verified_at: Set(input.phone_verified.then_some(now)),
         started_at: Set(now),

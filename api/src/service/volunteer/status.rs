@@ -13,9 +13,10 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
+use crate::pii::registry;
 use std::sync::Arc;
 
-use crate::pii::{Binding, KeyRing};
+use crate::pii::KeyRing;
 use crate::service::Principal;
 
 /// A status to set, and the circumstances the history keeps.
@@ -48,10 +49,6 @@ pub struct StatusChangeView {
     pub actor_role: Option<String>,
     pub source: String,
     pub note: Option<String>,
-}
-
-fn note_binding(id: Uuid) -> Binding<'static> {
-    Binding { table: "volunteer_status_change", column: "note", row: id }
 }
 
 /// Status changes and their history. Cheap to clone.
@@ -132,7 +129,9 @@ impl StatusLog {
                 actor_id: Set(actor_id),
                 actor_role: Set(role.map(str::to_owned)),
                 source: Set(change.source.to_owned()),
-                note: Set(change.note.map(|note| self.keys.cipher.encrypt(note, note_binding(id)))),
+                note: Set(change
+                    .note
+                    .map(|note| self.keys.cipher.encrypt(note, registry::VOLUNTEER_STATUS_CHANGE_NOTE.at(id)))),
             }
         });
         volunteer_status_change::Entity::insert_many(rows).exec_without_returning(conn).await?;
@@ -159,7 +158,7 @@ impl StatusLog {
             let note = row
                 .note
                 .as_deref()
-                .map(|sealed| self.keys.cipher.decrypt(sealed, note_binding(row.id)))
+                .map(|sealed| self.keys.cipher.decrypt(sealed, registry::VOLUNTEER_STATUS_CHANGE_NOTE.at(row.id)))
                 .transpose()
                 .map_err(AppError::internal)?;
             histories.entry(row.volunteer_id).or_default().push(StatusChangeView {

@@ -62,16 +62,25 @@ impl BranchScope {
     }
 }
 
+/// The mark of a capability built by a check of this file. It is private, so no other module
+/// can write a capability's literal: a service that takes one was reached through its check.
+#[derive(Clone, Copy, Debug)]
+struct Checked;
+
 /// Proof that the caller may read volunteer records, masked, within `scope`.
 #[derive(Clone, Debug)]
 pub struct VolunteerReader {
     pub scope: BranchScope,
+    /// Private: only the checks in this file build a capability.
+    _checked: Checked,
 }
 
 /// Proof that the caller may unmask a volunteer's personal data within `scope`, for a purpose.
 #[derive(Clone, Debug)]
 pub struct Unmasker {
     pub scope: BranchScope,
+    /// Private: only the checks in this file build a capability.
+    _checked: Checked,
 }
 
 /// Proof that the caller may decide about volunteer records within `scope`: set a status,
@@ -79,13 +88,15 @@ pub struct Unmasker {
 #[derive(Clone, Debug)]
 pub struct Coordinator {
     pub scope: BranchScope,
+    /// Private: only the checks in this file build a capability.
+    _checked: Checked,
 }
 
 impl Coordinator {
     /// Whoever decides about records may read them.
     #[must_use]
     pub fn reader(&self) -> VolunteerReader {
-        VolunteerReader { scope: self.scope.clone() }
+        VolunteerReader { scope: self.scope.clone(), _checked: Checked }
     }
 }
 
@@ -94,19 +105,23 @@ impl Coordinator {
 #[derive(Clone, Debug)]
 pub struct OwnRecord {
     pub id: Uuid,
+    /// Private: only the checks in this file build a capability.
+    _checked: Checked,
 }
 
 /// Proof that the caller may enrol volunteers recruited offline within `scope`.
 #[derive(Clone, Debug)]
 pub struct Enroller {
     pub scope: BranchScope,
+    /// Private: only the checks in this file build a capability.
+    _checked: Checked,
 }
 
 impl Enroller {
     /// Whoever may enrol a volunteer may read the record they made.
     #[must_use]
     pub fn reader(&self) -> VolunteerReader {
-        VolunteerReader { scope: self.scope.clone() }
+        VolunteerReader { scope: self.scope.clone(), _checked: Checked }
     }
 }
 
@@ -115,6 +130,8 @@ impl Enroller {
 #[derive(Clone, Debug)]
 pub struct NationalAdmin {
     pub id: Uuid,
+    /// Private: only the checks in this file build a capability.
+    _checked: Checked,
 }
 
 /// The caller, as established by the HTTP handler from its bearer token.
@@ -145,7 +162,7 @@ impl Principal {
     /// Any caller that is not a national administrator.
     pub fn national_admin(&self) -> AppResult<NationalAdmin> {
         match self {
-            Self::Staff { id, role: StaffRole::NationalAdmin, .. } => Ok(NationalAdmin { id: *id }),
+            Self::Staff { id, role: StaffRole::NationalAdmin, .. } => Ok(NationalAdmin { id: *id, _checked: Checked }),
             _ => Err(self.refusal()),
         }
     }
@@ -156,7 +173,9 @@ impl Principal {
     /// # Errors
     /// Any other caller.
     pub fn volunteer_reader(&self) -> AppResult<VolunteerReader> {
-        self.staff_scope(|role| role != StaffRole::Auditor).map(|scope| VolunteerReader { scope }).ok_or(self.refusal())
+        self.staff_scope(|role| role != StaffRole::Auditor)
+            .map(|scope| VolunteerReader { scope, _checked: Checked })
+            .ok_or(self.refusal())
     }
 
     /// The signed-in volunteer's own record.
@@ -165,7 +184,7 @@ impl Principal {
     /// Any caller that is not a volunteer.
     pub fn own_record(&self) -> AppResult<OwnRecord> {
         match self {
-            Self::Volunteer { id } => Ok(OwnRecord { id: *id }),
+            Self::Volunteer { id } => Ok(OwnRecord { id: *id, _checked: Checked }),
             _ => Err(self.refusal()),
         }
     }
@@ -175,7 +194,7 @@ impl Principal {
     /// # Errors
     /// Any other caller.
     pub fn enroller(&self) -> AppResult<Enroller> {
-        self.volunteer_reader().map(|reader| Enroller { scope: reader.scope })
+        self.volunteer_reader().map(|reader| Enroller { scope: reader.scope, _checked: Checked })
     }
 
     /// Whether the caller may read this volunteer's record: the volunteer themselves, or staff
@@ -193,7 +212,7 @@ impl Principal {
     /// # Errors
     /// Any other caller, recruiters and auditors included.
     pub fn unmasker(&self) -> AppResult<Unmasker> {
-        self.staff_scope(StaffRole::may_unmask).map(|scope| Unmasker { scope }).ok_or(self.refusal())
+        self.staff_scope(StaffRole::may_unmask).map(|scope| Unmasker { scope, _checked: Checked }).ok_or(self.refusal())
     }
 
     /// The coordinator capability: national administrators anywhere, branch coordinators in
@@ -203,7 +222,7 @@ impl Principal {
     /// Any other caller, recruiters and auditors included.
     pub fn coordinator(&self) -> AppResult<Coordinator> {
         self.staff_scope(|role| matches!(role, StaffRole::NationalAdmin | StaffRole::BranchCoordinator))
-            .map(|scope| Coordinator { scope })
+            .map(|scope| Coordinator { scope, _checked: Checked })
             .ok_or(self.refusal())
     }
 

@@ -1,0 +1,137 @@
+//! Where personal data lives: every sealed column, with the binding that ties a ciphertext to
+//! its row, and every table that holds a volunteer's data, with what withdrawal and the data
+//! export do with it.
+//!
+//! Writers and readers take their bindings from here ([`SealedColumn::at`]), key rotation
+//! walks [`SEALED_COLUMNS`], withdrawal erases every table of [`VOLUNTEER_TABLES`], and the
+//! data export has a section for each that is shown. `tests/tests/personal_data.rs` reads the
+//! database's own schema: a binary column that is neither listed here nor a digest, or a table
+//! with a `volunteer_id` that is missing here, fails it. A new table of personal data is one
+//! line in this file.
+
+use uuid::Uuid;
+
+use super::Binding;
+
+/// A column that holds personal data sealed with the field cipher.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SealedColumn {
+    pub table: &'static str,
+    pub column: &'static str,
+}
+
+impl SealedColumn {
+    const fn new(table: &'static str, column: &'static str) -> Self {
+        Self { table, column }
+    }
+
+    /// The binding of this column's value in row `row`: a ciphertext moved to another row or
+    /// column does not open.
+    #[must_use]
+    pub const fn at(self, row: Uuid) -> Binding<'static> {
+        Binding { table: self.table, column: self.column, row }
+    }
+}
+
+pub const BACKUP_CONTACT_NAME: SealedColumn = SealedColumn::new("backup_contact", "name");
+pub const BACKUP_CONTACT_PHONE: SealedColumn = SealedColumn::new("backup_contact", "phone");
+pub const CONTACT_ATTEMPT_NOTE: SealedColumn = SealedColumn::new("contact_attempt", "note");
+pub const FAMILY_MEMBER_NAME: SealedColumn = SealedColumn::new("family_member", "name");
+pub const FAMILY_MEMBER_PHONE: SealedColumn = SealedColumn::new("family_member", "phone");
+pub const HOSPITAL_CONTACT: SealedColumn = SealedColumn::new("hospital", "contact");
+pub const INBOUND_REPLY_BODY: SealedColumn = SealedColumn::new("inbound_reply", "body");
+pub const INBOUND_REPLY_PHONE: SealedColumn = SealedColumn::new("inbound_reply", "phone");
+pub const INBOX_NOTIFICATION_BODY: SealedColumn = SealedColumn::new("inbox_notification", "body");
+pub const OUTBOUND_MESSAGE_RECIPIENT_PHONE: SealedColumn = SealedColumn::new("outbound_message", "recipient_phone");
+pub const OUTBOUND_MESSAGE_VARIABLES: SealedColumn = SealedColumn::new("outbound_message", "variables");
+pub const STAFF_ACCOUNT_TOTP_SECRET: SealedColumn = SealedColumn::new("staff_account", "totp_secret");
+pub const VOLUNTEER_EMPLOYER: SealedColumn = SealedColumn::new("volunteer", "employer");
+pub const VOLUNTEER_NAME: SealedColumn = SealedColumn::new("volunteer", "name");
+pub const VOLUNTEER_NATIONAL_ID: SealedColumn = SealedColumn::new("volunteer", "national_id");
+pub const VOLUNTEER_PENDING_NAME: SealedColumn = SealedColumn::new("volunteer", "pending_name");
+pub const VOLUNTEER_CONTACT_VALUE: SealedColumn = SealedColumn::new("volunteer_contact", "value");
+pub const VOLUNTEER_STATUS_CHANGE_NOTE: SealedColumn = SealedColumn::new("volunteer_status_change", "note");
+
+/// Every sealed column, for key rotation and the schema test.
+pub const SEALED_COLUMNS: &[SealedColumn] = &[
+    BACKUP_CONTACT_NAME,
+    BACKUP_CONTACT_PHONE,
+    CONTACT_ATTEMPT_NOTE,
+    FAMILY_MEMBER_NAME,
+    FAMILY_MEMBER_PHONE,
+    HOSPITAL_CONTACT,
+    INBOUND_REPLY_BODY,
+    INBOUND_REPLY_PHONE,
+    INBOX_NOTIFICATION_BODY,
+    OUTBOUND_MESSAGE_RECIPIENT_PHONE,
+    OUTBOUND_MESSAGE_VARIABLES,
+    STAFF_ACCOUNT_TOTP_SECRET,
+    VOLUNTEER_EMPLOYER,
+    VOLUNTEER_NAME,
+    VOLUNTEER_NATIONAL_ID,
+    VOLUNTEER_PENDING_NAME,
+    VOLUNTEER_CONTACT_VALUE,
+    VOLUNTEER_STATUS_CHANGE_NOTE,
+];
+
+/// What the volunteer's data export shows of a table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Export {
+    /// A section of the export, by its key.
+    Section(&'static str),
+    /// Left out, and why: what it holds is shown elsewhere in the export, or is not about the
+    /// volunteer as a person.
+    Omitted(&'static str),
+}
+
+/// A table whose rows belong to one volunteer, through its `volunteer_id` column. Withdrawal
+/// deletes every row of every such table (none relies on a cascade it cannot see), in this
+/// order (rows that may refer to others first), before the volunteer's own row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VolunteerTable {
+    pub table: &'static str,
+    pub export: Export,
+}
+
+pub const VOLUNTEER_TABLES: &[VolunteerTable] = &[
+    VolunteerTable {
+        table: "contact_attempt",
+        export: Export::Omitted("staff's log of calls and messages to reach the volunteer"),
+    },
+    VolunteerTable {
+        table: "staff_alert",
+        export: Export::Omitted("the branch's alerts about the volunteer, for staff to act on"),
+    },
+    VolunteerTable {
+        table: "campaign_recipient",
+        export: Export::Omitted("which campaigns reached the volunteer; their answers are in the notifications"),
+    },
+    VolunteerTable {
+        table: "lost_contact_entry",
+        export: Export::Omitted("the branch's work queue, rebuilt daily from the record"),
+    },
+    VolunteerTable { table: "inbox_notification", export: Export::Section("notifications") },
+    VolunteerTable {
+        table: "outbound_message",
+        export: Export::Omitted("messages sent to the volunteer: their texts are the notifications and the templates"),
+    },
+    VolunteerTable {
+        table: "volunteer_status_change",
+        export: Export::Omitted("the status itself is in `volunteer`; the history is the branch's working record"),
+    },
+    VolunteerTable {
+        table: "volunteer_name_prefix",
+        export: Export::Omitted("keyed digests of the name's first characters, for search; nothing readable"),
+    },
+    VolunteerTable { table: "family_member", export: Export::Section("family") },
+    VolunteerTable { table: "backup_contact", export: Export::Section("backupContacts") },
+    VolunteerTable { table: "volunteer_contact", export: Export::Section("contacts") },
+];
+
+/// The export sections the registry promises, in order.
+pub fn export_sections() -> impl Iterator<Item = &'static str> {
+    VOLUNTEER_TABLES.iter().filter_map(|table| match table.export {
+        Export::Section(key) => Some(key),
+        Export::Omitted(_) => None,
+    })
+}
