@@ -1,49 +1,9 @@
 //! Who is acting on a request.
 
-use serde::{Deserialize, Serialize};
+pub use entity::staff_account::StaffRole;
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
-
-/// The roles of registry staff. Branch roles act only within their branch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StaffRole {
-    /// Manages branches and staff across the country.
-    NationalAdmin,
-    /// Moves donation cases forward and may unmask personal data for a stated purpose.
-    BranchCoordinator,
-    /// Finds and reaches volunteers; sees personal data masked.
-    BranchRecruiter,
-    /// Reads the audit trail.
-    Auditor,
-}
-
-impl StaffRole {
-    pub const ALL: [Self; 4] = [Self::NationalAdmin, Self::BranchCoordinator, Self::BranchRecruiter, Self::Auditor];
-
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::NationalAdmin => "national_admin",
-            Self::BranchCoordinator => "branch_coordinator",
-            Self::BranchRecruiter => "branch_recruiter",
-            Self::Auditor => "auditor",
-        }
-    }
-
-    #[must_use]
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|role| role.as_str() == text)
-    }
-
-    /// Whether the role may see personal data in clear, for a stated purpose. These roles sign
-    /// in with a second factor.
-    #[must_use]
-    pub const fn may_unmask(self) -> bool {
-        matches!(self, Self::NationalAdmin | Self::BranchCoordinator)
-    }
-}
 
 /// The branches a staff capability reaches: national roles reach all, branch roles their own.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::audit::{self, AuditEntry};
+use super::audit::{self, AuditAction, AuditEntry};
 use super::{BranchScope, Principal, Unmasker};
 use crate::db;
 use crate::error::{AppError, AppResult};
@@ -137,13 +137,8 @@ impl StaffAlertService {
                 .filter(staff_alert::Column::Id.eq(id))
                 .exec(txn)
                 .await?;
-            let entry = AuditEntry {
-                action: "staff_alert.resolve",
-                subject: Some(("staff_alert", id)),
-                request_id,
-                ..Default::default()
-            };
-            audit::record(txn, actor, entry).await?;
+            let entry = AuditEntry { subject: Some(("staff_alert", id)), request_id, ..Default::default() };
+            audit::record(txn, actor, AuditAction::StaffAlertResolve, entry).await?;
             Ok(())
         })
     }

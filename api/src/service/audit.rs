@@ -9,10 +9,139 @@ use uuid::Uuid;
 use super::{Principal, keyset};
 use crate::error::AppResult;
 
-/// One event to record. `detail` must not carry personal data.
+/// What an audit row records. One variant per action, each with the one spelling stored in
+/// `audit_event.action` (the stored values are those rows have always had, whatever their
+/// tense, so old rows need no migration).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AuditAction {
+    CampaignCancelled,
+    CampaignCreated,
+    CampaignLaunched,
+    HospitalCredentialsIssued,
+    HospitalRegister,
+    RefreshTokenReuse,
+    StaffCreate,
+    StaffDisable,
+    StaffPasswordChange,
+    StaffSecondFactorReset,
+    StaffSignIn,
+    StaffAlertResolve,
+    VolunteerConfirm,
+    VolunteerContactAttempt,
+    VolunteerCorrected,
+    VolunteerEnrol,
+    VolunteerEnrolOffline,
+    VolunteerExport,
+    VolunteerFamilyInfoPack,
+    VolunteerMarkedLost,
+    VolunteerNameCorrectionAccepted,
+    VolunteerNameCorrectionRejected,
+    VolunteerNameCorrectionRequested,
+    VolunteerPause,
+    VolunteerPhoneChange,
+    VolunteerReplyOptOut,
+    VolunteerReplyPause,
+    VolunteerReplyRecommit,
+    VolunteerResume,
+    VolunteerSignIn,
+    VolunteerStatusSet,
+    VolunteerUnmask,
+    VolunteerWithdraw,
+    VolunteerWithdrawPurged,
+    VolunteerExportApproved,
+    VolunteerExportDownloaded,
+    VolunteerExportRequested,
+}
+
+impl AuditAction {
+    pub const ALL: [Self; 37] = [
+        Self::CampaignCancelled,
+        Self::CampaignCreated,
+        Self::CampaignLaunched,
+        Self::HospitalCredentialsIssued,
+        Self::HospitalRegister,
+        Self::RefreshTokenReuse,
+        Self::StaffCreate,
+        Self::StaffDisable,
+        Self::StaffPasswordChange,
+        Self::StaffSecondFactorReset,
+        Self::StaffSignIn,
+        Self::StaffAlertResolve,
+        Self::VolunteerConfirm,
+        Self::VolunteerContactAttempt,
+        Self::VolunteerCorrected,
+        Self::VolunteerEnrol,
+        Self::VolunteerEnrolOffline,
+        Self::VolunteerExport,
+        Self::VolunteerFamilyInfoPack,
+        Self::VolunteerMarkedLost,
+        Self::VolunteerNameCorrectionAccepted,
+        Self::VolunteerNameCorrectionRejected,
+        Self::VolunteerNameCorrectionRequested,
+        Self::VolunteerPause,
+        Self::VolunteerPhoneChange,
+        Self::VolunteerReplyOptOut,
+        Self::VolunteerReplyPause,
+        Self::VolunteerReplyRecommit,
+        Self::VolunteerResume,
+        Self::VolunteerSignIn,
+        Self::VolunteerStatusSet,
+        Self::VolunteerUnmask,
+        Self::VolunteerWithdraw,
+        Self::VolunteerWithdrawPurged,
+        Self::VolunteerExportApproved,
+        Self::VolunteerExportDownloaded,
+        Self::VolunteerExportRequested,
+    ];
+
+    /// The stored spelling.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::CampaignCancelled => "campaign.cancelled",
+            Self::CampaignCreated => "campaign.created",
+            Self::CampaignLaunched => "campaign.launched",
+            Self::HospitalCredentialsIssued => "hospital.credentials_issued",
+            Self::HospitalRegister => "hospital.register",
+            Self::RefreshTokenReuse => "refresh_token.reuse",
+            Self::StaffCreate => "staff.create",
+            Self::StaffDisable => "staff.disable",
+            Self::StaffPasswordChange => "staff.password_change",
+            Self::StaffSecondFactorReset => "staff.second_factor_reset",
+            Self::StaffSignIn => "staff.sign_in",
+            Self::StaffAlertResolve => "staff_alert.resolve",
+            Self::VolunteerConfirm => "volunteer.confirm",
+            Self::VolunteerContactAttempt => "volunteer.contact_attempt",
+            Self::VolunteerCorrected => "volunteer.corrected",
+            Self::VolunteerEnrol => "volunteer.enrol",
+            Self::VolunteerEnrolOffline => "volunteer.enrol_offline",
+            Self::VolunteerExport => "volunteer.export",
+            Self::VolunteerFamilyInfoPack => "volunteer.family_info_pack",
+            Self::VolunteerMarkedLost => "volunteer.marked_lost",
+            Self::VolunteerNameCorrectionAccepted => "volunteer.name_correction_accepted",
+            Self::VolunteerNameCorrectionRejected => "volunteer.name_correction_rejected",
+            Self::VolunteerNameCorrectionRequested => "volunteer.name_correction_requested",
+            Self::VolunteerPause => "volunteer.pause",
+            Self::VolunteerPhoneChange => "volunteer.phone_change",
+            Self::VolunteerReplyOptOut => "volunteer.reply_opt_out",
+            Self::VolunteerReplyPause => "volunteer.reply_pause",
+            Self::VolunteerReplyRecommit => "volunteer.reply_recommit",
+            Self::VolunteerResume => "volunteer.resume",
+            Self::VolunteerSignIn => "volunteer.sign_in",
+            Self::VolunteerStatusSet => "volunteer.status_set",
+            Self::VolunteerUnmask => "volunteer.unmask",
+            Self::VolunteerWithdraw => "volunteer.withdraw",
+            Self::VolunteerWithdrawPurged => "volunteer.withdraw_purged",
+            Self::VolunteerExportApproved => "volunteer_export.approved",
+            Self::VolunteerExportDownloaded => "volunteer_export.downloaded",
+            Self::VolunteerExportRequested => "volunteer_export.requested",
+        }
+    }
+}
+
+/// What else an event records, besides its action. `detail` must not carry personal data.
 #[derive(Clone, Debug, Default)]
 pub struct AuditEntry<'a> {
-    pub action: &'static str,
     pub subject: Option<(&'static str, Uuid)>,
     pub field: Option<&'static str>,
     pub purpose: Option<&'static str>,
@@ -20,8 +149,14 @@ pub struct AuditEntry<'a> {
     pub detail: Option<String>,
 }
 
-/// Appends `entry` as done by `actor`, on `conn` (the transaction of the change it records).
-pub async fn record<C: ConnectionTrait>(conn: &C, actor: &Principal, entry: AuditEntry<'_>) -> AppResult<()> {
+/// Appends `action` with `entry` as done by `actor`, on `conn` (the transaction of the change
+/// it records).
+pub async fn record<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    action: AuditAction,
+    entry: AuditEntry<'_>,
+) -> AppResult<()> {
     let (kind, id, role, branch) = match actor {
         Principal::Anonymous => ("anonymous", None, None, None),
         Principal::Volunteer { id } => ("volunteer", Some(*id), None, None),
@@ -37,7 +172,7 @@ pub async fn record<C: ConnectionTrait>(conn: &C, actor: &Principal, entry: Audi
         actor_id: Set(id),
         actor_role: Set(role),
         actor_branch: Set(branch),
-        action: Set(entry.action.into()),
+        action: Set(action.as_str().into()),
         subject_kind: Set(entry.subject.map(|(kind, _)| kind.to_owned())),
         subject_id: Set(entry.subject.map(|(_, id)| id)),
         field: Set(entry.field.map(str::to_owned)),
@@ -142,4 +277,16 @@ const CURSOR_TAG: &str = "audit";
 #[must_use]
 pub fn api_name(stored: &str) -> String {
     stored.to_ascii_uppercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AuditAction;
+
+    #[test]
+    fn every_action_has_its_own_spelling() {
+        let spellings: std::collections::HashSet<&str> =
+            AuditAction::ALL.iter().map(|action| action.as_str()).collect();
+        assert_eq!(spellings.len(), AuditAction::ALL.len());
+    }
 }

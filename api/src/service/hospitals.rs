@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::audit::{self, AuditEntry};
+use super::audit::{self, AuditAction, AuditEntry};
 use super::{NationalAdmin, Principal, StaffRole};
 use crate::auth::Tokens;
 use crate::db;
@@ -113,12 +113,8 @@ impl HospitalService {
             audit::record(
                 txn,
                 actor,
-                AuditEntry {
-                    action: "hospital.register",
-                    subject: Some(("hospital", id)),
-                    request_id,
-                    ..Default::default()
-                },
+                AuditAction::HospitalRegister,
+                AuditEntry { subject: Some(("hospital", id)), request_id, ..Default::default() },
             )
             .await?;
             Ok(model)
@@ -189,13 +185,8 @@ impl HospitalService {
             }
             .insert(txn)
             .await?;
-            let entry = AuditEntry {
-                action: "hospital.credentials_issued",
-                subject: Some(("hospital", hospital_id)),
-                request_id,
-                ..Default::default()
-            };
-            audit::record(txn, actor, entry).await?;
+            let entry = AuditEntry { subject: Some(("hospital", hospital_id)), request_id, ..Default::default() };
+            audit::record(txn, actor, AuditAction::HospitalCredentialsIssued, entry).await?;
             Ok(replaced)
         })?;
         Ok(IssuedCredentials {

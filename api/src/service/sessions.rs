@@ -17,8 +17,8 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::audit::{self, AuditEntry};
-use super::{Principal, StaffRole};
+use super::Principal;
+use super::audit::{self, AuditAction, AuditEntry};
 use crate::auth::Tokens;
 use crate::db;
 use crate::error::{AppError, AppResult};
@@ -116,13 +116,12 @@ impl SessionService {
                 revoke(txn, Revoke::Family(stored.family_id), now).await?;
                 let subject_kind = if stored.subject_kind == "staff" { "staff" } else { "volunteer" };
                 let entry = AuditEntry {
-                    action: "refresh_token.reuse",
                     subject: Some((subject_kind, stored.subject_id)),
                     request_id,
                     detail: Some("a rotated refresh token was presented again; its family was revoked".into()),
                     ..Default::default()
                 };
-                audit::record(txn, &Principal::Anonymous, entry).await?;
+                audit::record(txn, &Principal::Anonymous, AuditAction::RefreshTokenReuse, entry).await?;
                 tracing::warn!(family = %stored.family_id, "refresh token reuse: family revoked");
                 return Ok(Err(refused())); // the revocation is committed
             }
@@ -192,7 +191,7 @@ async fn current_subject<C: ConnectionTrait>(conn: &C, kind: &str, id: Uuid) -> 
         "staff" => {
             let account = staff_account::Entity::find_by_id(id).one(conn).await?;
             let Some(account) = account.filter(|account| account.disabled_at.is_none()) else { return Ok(None) };
-            Ok(Some((principal_of(&account)?, account.credential_version)))
+            Ok(Some((principal_of(&account), account.credential_version)))
         }
         "volunteer" => {
             let version = volunteer::Entity::find_by_id(id).one(conn).await?.map(|v| v.credential_version);
@@ -232,8 +231,6 @@ fn token_hash(token: &str) -> Vec<u8> {
 }
 
 /// The principal of a staff account, as its sessions carry it.
-pub(super) fn principal_of(account: &staff_account::Model) -> AppResult<Principal> {
-    let role = StaffRole::parse(&account.role)
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("staff account with an unknown role")))?;
-    Ok(Principal::Staff { id: account.id, role, branch: account.branch_code.clone() })
+pub(super) fn principal_of(account: &staff_account::Model) -> Principal {
+    Principal::Staff { id: account.id, role: account.role, branch: account.branch_code.clone() }
 }

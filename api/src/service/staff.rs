@@ -15,7 +15,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use super::audit::{self, AuditEntry};
+use super::audit::{self, AuditAction, AuditEntry};
 use super::second_factor;
 use super::sessions::{Revoke, Session, SessionService, principal_of, revoke};
 use super::{NationalAdmin, Principal, StaffRole};
@@ -78,7 +78,7 @@ impl StaffService {
     /// FORBIDDEN once a national administrator exists; input errors as for [`Self::create`].
     pub async fn bootstrap_national_admin(&self, username: &str, password: &str) -> AppResult<CreatedStaff> {
         let existing = staff_account::Entity::find()
-            .filter(staff_account::Column::Role.eq(StaffRole::NationalAdmin.as_str()))
+            .filter(staff_account::Column::Role.eq(StaffRole::NationalAdmin))
             .one(&self.db)
             .await?;
         if existing.is_some() {
@@ -119,7 +119,7 @@ impl StaffService {
                 id: Set(id),
                 username: Set(username.clone()),
                 password_hash: Set(hash.clone()),
-                role: Set(input.role.as_str().into()),
+                role: Set(input.role),
                 branch_code: Set(input.branch_code.clone()),
                 totp_secret: Set(totp_secret.clone()),
                 totp_last_step: Set(None),
@@ -134,7 +134,8 @@ impl StaffService {
             audit::record(
                 txn,
                 actor,
-                AuditEntry { action: "staff.create", subject: Some(("staff", id)), request_id, ..Default::default() },
+                AuditAction::StaffCreate,
+                AuditEntry { subject: Some(("staff", id)), request_id, ..Default::default() },
             )
             .await?;
             Ok(())
@@ -167,13 +168,13 @@ impl StaffService {
         let Some(account) = account.filter(|account| password_ok && account.disabled_at.is_none()) else {
             return Err(AppError::invalid("credentials", SIGN_IN_REFUSED));
         };
-        let principal = principal_of(&account)?;
+        let principal = principal_of(&account);
         db::write!(&self.db, |txn| {
             if let Some(sealed) = &account.totp_secret {
                 self.spend_totp_code(txn, &account, sealed, totp_code).await?;
             }
             let session = self.sessions.open(txn, &principal, account.credential_version, Uuid::now_v7()).await?;
-            audit::record(txn, &principal, AuditEntry { action: "staff.sign_in", request_id, ..Default::default() })
+            audit::record(txn, &principal, AuditAction::StaffSignIn, AuditEntry { request_id, ..Default::default() })
                 .await?;
             Ok(session)
         })
@@ -226,7 +227,7 @@ impl StaffService {
             .one(&self.db)
             .await?
             .ok_or(AppError::NotFound { resource: "staff account" })?;
-        let role = principal_of(&account)?;
+        let role = principal_of(&account);
         if !matches!(role, Principal::Staff { role, .. } if second_factor::required_for(role)) {
             return Err(AppError::invalid("id", "this account's role signs in without a second factor"));
         }
@@ -246,13 +247,8 @@ impl StaffService {
                 .exec(txn)
                 .await?;
             revoke(txn, Revoke::Subject(id), now).await?;
-            let entry = AuditEntry {
-                action: "staff.second_factor_reset",
-                subject: Some(("staff", id)),
-                request_id,
-                ..Default::default()
-            };
-            audit::record(txn, actor, entry).await?;
+            let entry = AuditEntry { subject: Some(("staff", id)), request_id, ..Default::default() };
+            audit::record(txn, actor, AuditAction::StaffSecondFactorReset, entry).await?;
             Ok(())
         })?;
         Ok(enrolment.uri)
@@ -296,13 +292,8 @@ impl StaffService {
                 .exec(txn)
                 .await?;
             revoke(txn, Revoke::Subject(*id), now).await?;
-            let entry = AuditEntry {
-                action: "staff.password_change",
-                subject: Some(("staff", *id)),
-                request_id,
-                ..Default::default()
-            };
-            audit::record(txn, actor, entry).await?;
+            let entry = AuditEntry { subject: Some(("staff", *id)), request_id, ..Default::default() };
+            audit::record(txn, actor, AuditAction::StaffPasswordChange, entry).await?;
             Ok(())
         })
     }
@@ -335,7 +326,8 @@ impl StaffService {
             audit::record(
                 txn,
                 actor,
-                AuditEntry { action: "staff.disable", subject: Some(("staff", id)), request_id, ..Default::default() },
+                AuditAction::StaffDisable,
+                AuditEntry { subject: Some(("staff", id)), request_id, ..Default::default() },
             )
             .await?;
             Ok(())

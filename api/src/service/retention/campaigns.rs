@@ -29,7 +29,7 @@ use crate::domain::messaging::{render, signed_sms, sms_segments};
 use crate::error::{AppError, AppResult};
 use crate::messaging::{CampaignTotals, Messaging};
 use crate::pii::KeyRing;
-use crate::service::audit::{self, AuditEntry};
+use crate::service::audit::{self, AuditAction, AuditEntry};
 use crate::service::{BranchScope, Principal, VolunteerReader, keyset};
 
 /// The per-recipient template variable, filled with each volunteer's name.
@@ -212,13 +212,8 @@ impl CampaignService {
             }
             .insert(txn)
             .await?;
-            let entry = AuditEntry {
-                action: "campaign.created",
-                subject: Some(("campaign", model.id)),
-                request_id,
-                ..Default::default()
-            };
-            audit::record(txn, actor, entry).await?;
+            let entry = AuditEntry { subject: Some(("campaign", model.id)), request_id, ..Default::default() };
+            audit::record(txn, actor, AuditAction::CampaignCreated, entry).await?;
             Ok(model)
         })?;
         Ok(CampaignView { model, segment })
@@ -372,13 +367,12 @@ impl CampaignService {
                 .exec(txn)
                 .await?;
             let entry = AuditEntry {
-                action: "campaign.launched",
                 subject: Some(("campaign", id)),
                 detail: Some(format!("{fixed} recipients")),
                 request_id,
                 ..Default::default()
             };
-            audit::record(txn, actor, entry).await?;
+            audit::record(txn, actor, AuditAction::CampaignLaunched, entry).await?;
             Ok(true)
         })?;
         if launched {
@@ -423,13 +417,12 @@ impl CampaignService {
                 .exec(txn)
                 .await?;
             let entry = AuditEntry {
-                action: "campaign.cancelled",
                 subject: Some(("campaign", id)),
                 detail: Some(format!("{} messages stopped", stopped.rows_affected)),
                 request_id,
                 ..Default::default()
             };
-            audit::record(txn, actor, entry).await?;
+            audit::record(txn, actor, AuditAction::CampaignCancelled, entry).await?;
             Ok(())
         })?;
         self.get(reader, id).await

@@ -19,7 +19,7 @@ use super::search::SearchService;
 use crate::db;
 use crate::domain::contact::short_text;
 use crate::error::{AppError, AppResult};
-use crate::service::audit::{self, AuditEntry};
+use crate::service::audit::{self, AuditAction, AuditEntry};
 use crate::service::volunteer::VolunteerView;
 use crate::service::{BranchScope, Coordinator, Principal, VolunteerReader};
 
@@ -110,13 +110,12 @@ impl ExportService {
             .insert(txn)
             .await?;
             let entry = AuditEntry {
-                action: "volunteer_export.requested",
                 subject: Some(("volunteer_export", model.id)),
                 detail: Some(format!("{rows} rows")),
                 request_id,
                 ..Default::default()
             };
-            audit::record(txn, actor, entry).await?;
+            audit::record(txn, actor, AuditAction::VolunteerExportRequested, entry).await?;
             Ok(model)
         })?;
         Ok(ExportView { model })
@@ -157,13 +156,12 @@ impl ExportService {
                 .exec(txn)
                 .await?;
             let entry = AuditEntry {
-                action: "volunteer_export.approved",
                 subject: Some(("volunteer_export", id)),
                 detail: Some(format!("{} rows", model.rows)),
                 request_id,
                 ..Default::default()
             };
-            audit::record(txn, actor, entry).await?;
+            audit::record(txn, actor, AuditAction::VolunteerExportApproved, entry).await?;
             Ok(())
         })?;
         Ok(ExportView { model: self.find(&coordinator.scope, id).await? })
@@ -203,13 +201,12 @@ impl ExportService {
                 .exec(txn)
                 .await?;
             let entry = AuditEntry {
-                action: "volunteer_export.downloaded",
                 subject: Some(("volunteer_export", id)),
                 detail: Some(format!("{} rows", views.len())),
                 request_id,
                 ..Default::default()
             };
-            audit::record(txn, actor, entry).await?;
+            audit::record(txn, actor, AuditAction::VolunteerExportDownloaded, entry).await?;
             Ok(())
         })?;
         Ok(ExportFile { rows: views.len(), csv: csv(&views) })

@@ -18,7 +18,7 @@ use super::campaigns::record_response;
 use crate::error::AppResult;
 use crate::messaging::{OptOutReply, Reply, ReplyHandler};
 use crate::service::Principal;
-use crate::service::audit::{self, AuditEntry};
+use crate::service::audit::{self, AuditAction, AuditEntry};
 use crate::service::volunteer::{OWN_REASONS, StatusChange, StatusLog, returning_status};
 
 /// The template that asks "still willing?": only its answers move a status.
@@ -106,16 +106,18 @@ impl ReplyHandler for CampaignReply {
         if let Some(campaign) = campaign {
             record_response(txn, campaign.id, model.id, response, reply.received_at).await?;
         }
-        let entry = AuditEntry {
-            action: match response {
-                CampaignResponse::StillWilling => "volunteer.reply_recommit",
-                CampaignResponse::Pause => "volunteer.reply_pause",
-                CampaignResponse::OptedOut => "volunteer.reply_opt_out",
+        let entry = AuditEntry { subject: Some(("volunteer", model.id)), ..Default::default() };
+        audit::record(
+            txn,
+            &Principal::Volunteer { id: model.id },
+            match response {
+                CampaignResponse::StillWilling => AuditAction::VolunteerReplyRecommit,
+                CampaignResponse::Pause => AuditAction::VolunteerReplyPause,
+                CampaignResponse::OptedOut => AuditAction::VolunteerReplyOptOut,
             },
-            subject: Some(("volunteer", model.id)),
-            ..Default::default()
-        };
-        audit::record(txn, &Principal::Volunteer { id: model.id }, entry).await?;
+            entry,
+        )
+        .await?;
         Ok(Some(outcome))
     }
 }

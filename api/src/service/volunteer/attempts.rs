@@ -25,7 +25,7 @@ use crate::domain::{AttemptChannel, AttemptOutcome};
 use crate::error::{AppError, AppResult};
 use crate::pii::KeyRing;
 use crate::pii::registry;
-use crate::service::audit::{self, AuditEntry};
+use crate::service::audit::{self, AuditAction, AuditEntry};
 use crate::service::{Principal, VolunteerReader};
 
 /// Longest note, in characters.
@@ -146,13 +146,12 @@ impl ContactAttemptService {
                 }
             }
             let entry = AuditEntry {
-                action: "volunteer.contact_attempt",
                 subject: Some(("volunteer", volunteer_id)),
                 detail: Some(format!("{}/{}", attempt.channel.as_str(), attempt.outcome.as_str())),
                 request_id,
                 ..Default::default()
             };
-            audit::record(txn, actor, entry).await?;
+            audit::record(txn, actor, AuditAction::VolunteerContactAttempt, entry).await?;
             Ok(())
         })?;
         Ok(AttemptView {
@@ -214,13 +213,12 @@ impl ContactAttemptService {
             };
             self.status.change(txn, &[volunteer_id], &change, now).await?;
             let entry = AuditEntry {
-                action: "volunteer.marked_lost",
                 subject: Some(("volunteer", volunteer_id)),
                 detail: Some(format!("{failed} failed attempts")),
                 request_id,
                 ..Default::default()
             };
-            audit::record(txn, actor, entry).await?;
+            audit::record(txn, actor, AuditAction::VolunteerMarkedLost, entry).await?;
             Ok(())
         })
     }

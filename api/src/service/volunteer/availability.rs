@@ -29,7 +29,7 @@ use crate::messaging::{BranchRules, Messaging, NewMessage, Recipient};
 use crate::pii::KeyRing;
 use crate::pii::registry;
 use crate::service::alerts::{self, AlertKind};
-use crate::service::audit::{self, AuditEntry};
+use crate::service::audit::{self, AuditAction, AuditEntry};
 use crate::service::{OwnRecord, Principal};
 
 /// Days before a pause ends that its reminder goes out.
@@ -133,7 +133,7 @@ impl AvailabilityService {
             Some(stored),
             Some(until),
             false,
-            "volunteer.pause",
+            AuditAction::VolunteerPause,
             request_id,
         )
         .await
@@ -155,7 +155,7 @@ impl AvailabilityService {
             });
         }
         let back = returning_status(&model);
-        self.set_status(me, back, None, None, true, "volunteer.resume", request_id).await?;
+        self.set_status(me, back, None, None, true, AuditAction::VolunteerResume, request_id).await?;
         Ok(back)
     }
 
@@ -174,7 +174,7 @@ impl AvailabilityService {
             && model.status_until.is_none_or(|until| until <= today);
         if pause_over {
             let back = returning_status(&model);
-            self.set_status(me, back, None, None, true, "volunteer.confirm", request_id).await?;
+            self.set_status(me, back, None, None, true, AuditAction::VolunteerConfirm, request_id).await?;
             return Ok(back);
         }
         let now = Utc::now();
@@ -185,13 +185,8 @@ impl AvailabilityService {
                 .filter(volunteer::Column::Id.eq(me.id))
                 .exec(txn)
                 .await?;
-            let entry = AuditEntry {
-                action: "volunteer.confirm",
-                subject: Some(("volunteer", me.id)),
-                request_id,
-                ..Default::default()
-            };
-            audit::record(txn, &Principal::Volunteer { id: me.id }, entry).await?;
+            let entry = AuditEntry { subject: Some(("volunteer", me.id)), request_id, ..Default::default() };
+            audit::record(txn, &Principal::Volunteer { id: me.id }, AuditAction::VolunteerConfirm, entry).await?;
             Ok(())
         })?;
         Ok(model.status)
@@ -262,13 +257,18 @@ impl AvailabilityService {
             } else {
                 erase(txn, model.id).await?;
             }
-            let entry = AuditEntry {
-                action: if outcome == Withdrawn::Purged { "volunteer.withdraw_purged" } else { "volunteer.withdraw" },
-                subject: Some(("volunteer", model.id)),
-                request_id,
-                ..Default::default()
-            };
-            audit::record(txn, &Principal::Volunteer { id: model.id }, entry).await?;
+            let entry = AuditEntry { subject: Some(("volunteer", model.id)), request_id, ..Default::default() };
+            audit::record(
+                txn,
+                &Principal::Volunteer { id: model.id },
+                if outcome == Withdrawn::Purged {
+                    AuditAction::VolunteerWithdrawPurged
+                } else {
+                    AuditAction::VolunteerWithdraw
+                },
+                entry,
+            )
+            .await?;
             Ok(())
         })?;
         Ok(outcome)
@@ -402,27 +402,33 @@ impl AvailabilityService {
         reason: Option<StatusReason>,
         until: Option<NaiveDate>,
         confirms: bool,
-        action: &'static str,
+        action: AuditAction,
         request_id: Option<&str>,
     ) -> AppResult<()> {
         let now = Utc::now();
         let actor = Principal::Volunteer { id: me.id };
         db::write!(&self.db, |txn| {
-            let change =
-                status::Change { status, reason, until, confirms, by: Some(&actor), source: action, note: None };
+            let change = status::Change {
+                status,
+                reason,
+                until,
+                confirms,
+                by: Some(&actor),
+                source: action.as_str(),
+                note: None,
+            };
             self.status.change(txn, &[me.id], &change, now).await?;
             let detail = match reason {
                 Some(reason) => format!("{}/{}", status.to_value(), reason.to_value()),
                 None => status.to_value(),
             };
             let entry = AuditEntry {
-                action,
                 subject: Some(("volunteer", me.id)),
                 request_id,
                 detail: Some(detail),
                 ..Default::default()
             };
-            audit::record(txn, &actor, entry).await?;
+            audit::record(txn, &actor, action, entry).await?;
             Ok(())
         })
     }

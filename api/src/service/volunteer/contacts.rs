@@ -30,7 +30,7 @@ use crate::error::{AppError, AppResult};
 use crate::messaging::{Messaging, NewMessage, Recipient};
 use crate::pii::KeyRing;
 use crate::pii::registry;
-use crate::service::audit::{self, AuditEntry};
+use crate::service::audit::{self, AuditAction, AuditEntry};
 use crate::service::{OwnRecord, Principal};
 
 /// Fewest backup contacts a volunteer keeps; one is too easily lost along with the volunteer.
@@ -326,13 +326,12 @@ impl ContactService {
             }
             replaced?;
             let entry = AuditEntry {
-                action: "volunteer.phone_change",
                 subject: Some(("volunteer", me.id)),
                 field: Some(contact_kind_name(kind)),
                 request_id,
                 ..Default::default()
             };
-            audit::record(txn, &Principal::Volunteer { id: me.id }, entry).await?;
+            audit::record(txn, &Principal::Volunteer { id: me.id }, AuditAction::VolunteerPhoneChange, entry).await?;
             Ok(Ok(()))
         })?
     }

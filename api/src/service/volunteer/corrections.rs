@@ -19,7 +19,7 @@ use crate::domain::{BloodGroup, NationalId, PersonName, Sex};
 use crate::error::{AppError, AppResult};
 use crate::pii::KeyRing;
 use crate::pii::registry;
-use crate::service::audit::{self, AuditEntry};
+use crate::service::audit::{self, AuditAction, AuditEntry};
 use crate::service::{Coordinator, Principal};
 
 /// Longest note on a status decision, in characters.
@@ -138,13 +138,12 @@ impl CorrectionService {
                 db::write!(&self.db, |txn| {
                     tombstone(txn, &model, reason, "staff_decision", now).await?;
                     let entry = AuditEntry {
-                        action: "volunteer.status_set",
                         subject: Some(("volunteer", id)),
                         detail: Some(format!("DE/{}", reason.to_value())),
                         request_id,
                         ..Default::default()
                     };
-                    audit::record(txn, actor, entry).await?;
+                    audit::record(txn, actor, AuditAction::VolunteerStatusSet, entry).await?;
                     Ok(())
                 })?;
                 return Ok(None);
@@ -164,14 +163,9 @@ impl CorrectionService {
             self.status.change(txn, &[id], &change, now).await?;
             let detail = reason
                 .map_or_else(|| status.to_value(), |reason| format!("{}/{}", status.to_value(), reason.to_value()));
-            let entry = AuditEntry {
-                action: "volunteer.status_set",
-                subject: Some(("volunteer", id)),
-                detail: Some(detail),
-                request_id,
-                ..Default::default()
-            };
-            audit::record(txn, actor, entry).await?;
+            let entry =
+                AuditEntry { subject: Some(("volunteer", id)), detail: Some(detail), request_id, ..Default::default() };
+            audit::record(txn, actor, AuditAction::VolunteerStatusSet, entry).await?;
             Ok(())
         })?;
         Ok(Some(self.volunteers.get(&coordinator.reader(), id).await?))
@@ -225,13 +219,12 @@ impl CorrectionService {
                 }
             }
             let entry = AuditEntry {
-                action: "volunteer.corrected",
                 subject: Some(("volunteer", id)),
                 detail: Some(fields.join(",")),
                 request_id,
                 ..Default::default()
             };
-            audit::record(txn, actor, entry).await?;
+            audit::record(txn, actor, AuditAction::VolunteerCorrected, entry).await?;
             Ok(())
         })?;
         self.volunteers.get(&coordinator.reader(), id).await

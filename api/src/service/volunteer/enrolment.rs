@@ -24,7 +24,7 @@ use crate::domain::contact::short_text;
 use crate::domain::{BloodGroup, NationalId, PersonName, Phone, Relationship, Sex};
 use crate::error::{AppError, AppResult};
 use crate::pii::KeyRing;
-use crate::service::audit::{self, AuditEntry};
+use crate::service::audit::{self, AuditAction, AuditEntry};
 use crate::service::sessions::{Session, SessionService};
 use crate::service::{Enroller, Principal};
 
@@ -127,13 +127,8 @@ impl EnrolmentService {
             let principal = Principal::Volunteer { id };
             let session = self.sessions.open(txn, &principal, 1, Uuid::now_v7()).await?;
             volunteer_signed_in(txn, id, now).await?;
-            let entry = AuditEntry {
-                action: "volunteer.enrol",
-                subject: Some(("volunteer", id)),
-                request_id,
-                ..Default::default()
-            };
-            audit::record(txn, &principal, entry).await?;
+            let entry = AuditEntry { subject: Some(("volunteer", id)), request_id, ..Default::default() };
+            audit::record(txn, &principal, AuditAction::VolunteerEnrol, entry).await?;
             Ok(session)
         })
     }
@@ -158,13 +153,8 @@ impl EnrolmentService {
         }
         let id = db::write!(&self.db, |txn| {
             let id = self.volunteers.register_in(txn, new.clone(), Utc::now(), "provinceCode").await?;
-            let entry = AuditEntry {
-                action: "volunteer.enrol_offline",
-                subject: Some(("volunteer", id)),
-                request_id,
-                ..Default::default()
-            };
-            audit::record(txn, actor, entry).await?;
+            let entry = AuditEntry { subject: Some(("volunteer", id)), request_id, ..Default::default() };
+            audit::record(txn, actor, AuditAction::VolunteerEnrolOffline, entry).await?;
             Ok(id)
         })?;
         self.volunteers.get(&enroller.reader(), id).await

@@ -24,7 +24,7 @@ use crate::pii::KeyRing;
 use crate::pii::registry;
 use crate::service::OwnRecord;
 use crate::service::alerts::{self, AlertKind};
-use crate::service::audit::{self, AuditEntry};
+use crate::service::audit::{self, AuditAction, AuditEntry};
 
 /// Most family members one volunteer records.
 pub const MAX_FAMILY_MEMBERS: u64 = 10;
@@ -243,13 +243,18 @@ impl FamilyService {
                 }
             }
             let entry = AuditEntry {
-                action: "volunteer.family_info_pack",
                 subject: Some(("volunteer", me.id)),
                 detail: Some(if matches!(pack, InfoPack::StaffCall) { "staff_call" } else { "sms" }.into()),
                 request_id,
                 ..Default::default()
             };
-            audit::record(txn, &crate::service::Principal::Volunteer { id: me.id }, entry).await?;
+            audit::record(
+                txn,
+                &crate::service::Principal::Volunteer { id: me.id },
+                AuditAction::VolunteerFamilyInfoPack,
+                entry,
+            )
+            .await?;
             Ok(())
         })
     }

@@ -8,12 +8,12 @@ use entity::{audit_event, backup_contact, family_member, inbox_notification, vol
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::{Value, json};
 
-use super::records::{UNMASK_ACTION, VolunteerService};
+use super::records::VolunteerService;
 use crate::db;
 use crate::error::{AppError, AppResult};
 use crate::pii::registry;
 use crate::pii::{Binding, KeyRing};
-use crate::service::audit::{self, AuditEntry};
+use crate::service::audit::{self, AuditAction, AuditEntry};
 use crate::service::{OwnRecord, Principal};
 
 /// Most access-log entries one call returns.
@@ -119,13 +119,8 @@ impl PrivacyService {
             })).collect::<Vec<_>>(),
         });
         db::write!(&self.db, |txn| {
-            let entry = AuditEntry {
-                action: "volunteer.export",
-                subject: Some(("volunteer", me.id)),
-                request_id,
-                ..Default::default()
-            };
-            audit::record(txn, &Principal::Volunteer { id: me.id }, entry).await?;
+            let entry = AuditEntry { subject: Some(("volunteer", me.id)), request_id, ..Default::default() };
+            audit::record(txn, &Principal::Volunteer { id: me.id }, AuditAction::VolunteerExport, entry).await?;
             Ok(())
         })?;
         Ok(export)
@@ -170,7 +165,7 @@ impl PrivacyService {
     /// The database failed.
     pub async fn access_log(&self, me: &OwnRecord) -> AppResult<Vec<DataAccess>> {
         let rows = audit_event::Entity::find()
-            .filter(audit_event::Column::Action.eq(UNMASK_ACTION))
+            .filter(audit_event::Column::Action.eq(AuditAction::VolunteerUnmask.as_str()))
             .filter(audit_event::Column::SubjectId.eq(me.id))
             .order_by_desc(audit_event::Column::At)
             .limit(MAX_ACCESS_LOG)

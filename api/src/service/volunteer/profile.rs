@@ -17,7 +17,7 @@ use crate::domain::contact::short_text;
 use crate::error::{AppError, AppResult};
 use crate::pii::KeyRing;
 use crate::pii::registry;
-use crate::service::audit::{self, AuditEntry};
+use crate::service::audit::{self, AuditAction, AuditEntry};
 use crate::service::{OwnRecord, Principal, Unmasker};
 
 /// Longest city, occupation or employer, in characters.
@@ -90,13 +90,14 @@ impl ProfileService {
                 .filter(volunteer::Column::Id.eq(me.id))
                 .exec(txn)
                 .await?;
-            let entry = AuditEntry {
-                action: "volunteer.name_correction_requested",
-                subject: Some(("volunteer", me.id)),
-                request_id,
-                ..Default::default()
-            };
-            audit::record(txn, &Principal::Volunteer { id: me.id }, entry).await?;
+            let entry = AuditEntry { subject: Some(("volunteer", me.id)), request_id, ..Default::default() };
+            audit::record(
+                txn,
+                &Principal::Volunteer { id: me.id },
+                AuditAction::VolunteerNameCorrectionRequested,
+                entry,
+            )
+            .await?;
             Ok(())
         })
     }
@@ -144,18 +145,19 @@ impl ProfileService {
                 index_name_prefixes(txn, &self.keys, id, &name).await?;
             }
             update.exec(txn).await?;
-            let entry = AuditEntry {
-                action: if accept {
-                    "volunteer.name_correction_accepted"
+            let entry =
+                AuditEntry { subject: Some(("volunteer", id)), field: Some("name"), request_id, ..Default::default() };
+            audit::record(
+                txn,
+                actor,
+                if accept {
+                    AuditAction::VolunteerNameCorrectionAccepted
                 } else {
-                    "volunteer.name_correction_rejected"
+                    AuditAction::VolunteerNameCorrectionRejected
                 },
-                subject: Some(("volunteer", id)),
-                field: Some("name"),
-                request_id,
-                ..Default::default()
-            };
-            audit::record(txn, actor, entry).await?;
+                entry,
+            )
+            .await?;
             Ok(())
         })
     }

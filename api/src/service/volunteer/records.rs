@@ -25,11 +25,8 @@ use crate::error::{AppError, AppResult};
 use crate::messaging::{BranchRules, Messaging};
 use crate::pii::KeyRing;
 use crate::pii::registry;
-use crate::service::audit::{self, AuditEntry};
+use crate::service::audit::{self, AuditAction, AuditEntry};
 use crate::service::{OwnRecord, Principal, Unmasker, VolunteerReader};
-
-/// The audit action of an unmasking; the volunteer's access log reads these rows.
-pub(super) const UNMASK_ACTION: &str = "volunteer.unmask";
 
 /// A volunteer to register. Every value is already checked.
 #[derive(Clone, Debug)]
@@ -304,14 +301,13 @@ impl VolunteerService {
         }
         .map_err(AppError::internal)?;
         let entry = AuditEntry {
-            action: UNMASK_ACTION,
             subject: Some(("volunteer", id)),
             field: Some(field.as_str()),
             purpose: Some(purpose.as_str()),
             request_id,
             detail: None,
         };
-        audit::record(&self.db, actor, entry).await?;
+        audit::record(&self.db, actor, AuditAction::VolunteerUnmask, entry).await?;
         Ok(clear)
     }
 

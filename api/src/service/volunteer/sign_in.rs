@@ -17,7 +17,7 @@ use crate::digest::hex;
 use crate::domain::Phone;
 use crate::error::{AppError, AppResult};
 use crate::pii::KeyRing;
-use crate::service::audit::{self, AuditEntry};
+use crate::service::audit::{self, AuditAction, AuditEntry};
 use crate::service::rate_limit::{self, Limit};
 use crate::service::sessions::{Session, SessionService};
 use crate::service::{ClientAddress, Principal};
@@ -107,8 +107,8 @@ impl VolunteerSignIn {
             enrolment::volunteer_signed_in(txn, holder.id, now).await?;
             let principal = Principal::Volunteer { id: holder.id };
             let session = self.sessions.open(txn, &principal, holder.credential_version, Uuid::now_v7()).await?;
-            let entry = AuditEntry { action: "volunteer.sign_in", request_id, ..Default::default() };
-            audit::record(txn, &principal, entry).await?;
+            let entry = AuditEntry { request_id, ..Default::default() };
+            audit::record(txn, &principal, AuditAction::VolunteerSignIn, entry).await?;
             Ok(Ok(SignedIn::Volunteer(session)))
         })?
     }
