@@ -217,15 +217,12 @@ pub async fn search<C: ConnectionTrait>(
     use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
 
     use super::StaffRole;
-    use crate::error::AppError;
 
     match reader {
         Principal::Staff { role: StaffRole::Auditor | StaffRole::NationalAdmin, .. } => {}
         _ => return Err(reader.refusal()),
     }
-    if !(1..=200).contains(&first) {
-        return Err(AppError::invalid("first", "must be 1 to 200"));
-    }
+    keyset::check_first(first, 200)?;
     let mut query = audit_event::Entity::find();
     if let Some(action) = filter.action {
         query = query.filter(audit_event::Column::Action.eq(action));
@@ -243,29 +240,17 @@ pub async fn search<C: ConnectionTrait>(
         query = query.filter(audit_event::Column::At.lt(to));
     }
     if let Some(cursor) = after {
-        let (at, id) =
-            decode_cursor(cursor).ok_or_else(|| AppError::invalid("after", "is not a cursor from this query"))?;
+        let (at, id) = keyset::read_time_cursor(cursor, CURSOR_TAG)?;
         query = query.filter(keyset::after(audit_event::Column::At, at, audit_event::Column::Id, id, true));
     }
-    let mut events = query
+    let events = query
         .order_by_desc(audit_event::Column::At)
         .order_by_desc(audit_event::Column::Id)
-        .limit(first + 1)
+        .limit(keyset::fetch_size(first))
         .all(conn)
         .await?;
-    let more = events.len() > usize::try_from(first).unwrap_or(usize::MAX);
-    events.truncate(usize::try_from(first).unwrap_or(usize::MAX));
-    let next = if more { events.last().map(|last| encode_cursor(last.at, last.id)) } else { None };
+    let (events, next) = keyset::cut(events, first, |last| keyset::time_cursor(CURSOR_TAG, last.at, last.id));
     Ok(AuditPage { events, next })
-}
-
-fn encode_cursor(at: chrono::DateTime<Utc>, id: Uuid) -> String {
-    keyset::encode(&[CURSOR_TAG, &keyset::time_part(at), &id.to_string()])
-}
-
-fn decode_cursor(cursor: &str) -> Option<(chrono::DateTime<Utc>, Uuid)> {
-    let parts = keyset::decode(cursor, CURSOR_TAG, 2)?;
-    Some((keyset::parse_time(&parts[0])?, Uuid::parse_str(&parts[1]).ok()?))
 }
 
 /// The order audit cursors belong to.

@@ -9,6 +9,51 @@ use sea_orm::sea_query::SimpleExpr;
 use sea_orm::{ColumnTrait, Condition};
 use uuid::Uuid;
 
+use crate::error::{AppError, AppResult};
+
+/// Checks a page size, `first`, against the list's largest page.
+///
+/// # Errors
+/// BAD_USER_INPUT on `first` outside 1 to `max`.
+pub fn check_first(first: u64, max: u64) -> AppResult<()> {
+    if (1..=max).contains(&first) { Ok(()) } else { Err(AppError::invalid("first", format!("must be 1 to {max}"))) }
+}
+
+/// How many rows to fetch for a page of `first`: one more, to tell whether more follow.
+#[must_use]
+pub const fn fetch_size(first: u64) -> u64 {
+    first + 1
+}
+
+/// A page from rows fetched with [`fetch_size`]: the first `first` of them, and the cursor
+/// after the last one kept when more follow.
+#[must_use]
+pub fn cut<T>(mut rows: Vec<T>, first: u64, cursor_of: impl Fn(&T) -> String) -> (Vec<T>, Option<String>) {
+    let first = usize::try_from(first).unwrap_or(usize::MAX);
+    let more = rows.len() > first;
+    rows.truncate(first);
+    let next = if more { rows.last().map(cursor_of) } else { None };
+    (rows, next)
+}
+
+/// The cursor of a row in an order by a timestamp then the id, named `tag`.
+#[must_use]
+pub fn time_cursor(tag: &str, at: DateTime<Utc>, id: Uuid) -> String {
+    encode(&[tag, &time_part(at), &id.to_string()])
+}
+
+/// The timestamp and id of a [`time_cursor`] of the order `tag`.
+///
+/// # Errors
+/// BAD_USER_INPUT on `after` for anything else: another order's cursor, a forged one.
+pub fn read_time_cursor(cursor: &str, tag: &str) -> AppResult<(DateTime<Utc>, Uuid)> {
+    let read = || {
+        let parts = decode(cursor, tag, 2)?;
+        Some((parse_time(&parts[0])?, Uuid::parse_str(&parts[1]).ok()?))
+    };
+    read().ok_or_else(|| AppError::invalid("after", "is not a cursor of this list and order"))
+}
+
 /// A cursor from its parts (a tag naming the order it belongs to, then the key values).
 #[must_use]
 pub fn encode(parts: &[&str]) -> String {

@@ -243,38 +243,24 @@ impl CampaignService {
         first: u64,
         after: Option<&str>,
     ) -> AppResult<CampaignPage> {
-        if !(1..=MAX_LIST_PAGE).contains(&first) {
-            return Err(AppError::invalid("first", format!("must be 1 to {MAX_LIST_PAGE}")));
-        }
+        keyset::check_first(first, MAX_LIST_PAGE)?;
         let scope = VolunteerFilter { branch_code: branch.map(str::to_owned), ..VolunteerFilter::default() };
         let mut query = campaign::Entity::find();
         if let Some(branch) = scope.branch_within(&reader.scope)? {
             query = query.filter(campaign::Column::BranchCode.eq(branch));
         }
         if let Some(cursor) = after {
-            let parts = keyset::decode(cursor, "campaigns", 2)
-                .ok_or_else(|| AppError::invalid("after", "is not a cursor of this list"))?;
-            let at = keyset::parse_time(&parts[0])
-                .ok_or_else(|| AppError::invalid("after", "is not a cursor of this list"))?;
-            let id =
-                Uuid::parse_str(&parts[1]).map_err(|_| AppError::invalid("after", "is not a cursor of this list"))?;
+            let (at, id) = keyset::read_time_cursor(cursor, "campaigns")?;
             query = query.filter(keyset::after(campaign::Column::CreatedAt, at, campaign::Column::Id, id, true));
         }
-        let mut models = query
+        let models = query
             .order_by_desc(campaign::Column::CreatedAt)
             .order_by_desc(campaign::Column::Id)
-            .limit(first + 1)
+            .limit(keyset::fetch_size(first))
             .all(&self.db)
             .await?;
-        let more = models.len() > usize::try_from(first).unwrap_or(usize::MAX);
-        models.truncate(usize::try_from(first).unwrap_or(usize::MAX));
-        let next_cursor = more
-            .then(|| {
-                models.last().map(|last| {
-                    keyset::encode(&["campaigns", &keyset::time_part(last.created_at), &last.id.to_string()])
-                })
-            })
-            .flatten();
+        let (models, next_cursor) =
+            keyset::cut(models, first, |last| keyset::time_cursor("campaigns", last.created_at, last.id));
         Ok(CampaignPage { campaigns: models.into_iter().map(view).collect::<AppResult<_>>()?, next_cursor })
     }
 

@@ -7,10 +7,9 @@ use sea_orm::{
     DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
     Statement,
 };
-use uuid::Uuid;
 
 use super::filter::VolunteerFilter;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::pii::KeyRing;
 use crate::service::keyset;
 use crate::service::volunteer::{VolunteerService, VolunteerView};
@@ -172,9 +171,7 @@ impl SearchService {
         after: Option<&str>,
         now: DateTime<Utc>,
     ) -> AppResult<Select<volunteer::Entity>> {
-        if !(1..=MAX_PAGE).contains(&first) {
-            return Err(AppError::invalid("first", format!("must be 1 to {MAX_PAGE}")));
-        }
+        keyset::check_first(first, MAX_PAGE)?;
         self.query(scope, filter, order, first, after, now)
     }
 
@@ -192,23 +189,17 @@ impl SearchService {
         let branch = filter.branch_within(scope)?;
         let mut query = volunteer::Entity::find().filter(filter.condition(&self.keys, branch.as_deref(), now));
         if let Some(cursor) = after {
-            let (at, id) = decode(order.field, cursor)
-                .ok_or_else(|| AppError::invalid("after", "is not a cursor of this search and order"))?;
+            let (at, id) = keyset::read_time_cursor(cursor, order.field.tag())?;
             query = query.filter(keyset::after(order.field.column(), at, volunteer::Column::Id, id, order.descending));
         }
         let direction = if order.descending { sea_orm::Order::Desc } else { sea_orm::Order::Asc };
         Ok(query
             .order_by(order.field.column(), direction.clone())
             .order_by(volunteer::Column::Id, direction)
-            .limit(first + 1))
+            .limit(keyset::fetch_size(first)))
     }
 }
 
 fn cursor(field: SortField, model: &volunteer::Model) -> String {
-    keyset::encode(&[field.tag(), &keyset::time_part(field.key(model)), &model.id.to_string()])
-}
-
-fn decode(field: SortField, cursor: &str) -> Option<(DateTime<Utc>, Uuid)> {
-    let parts = keyset::decode(cursor, field.tag(), 2)?;
-    Some((keyset::parse_time(&parts[0])?, Uuid::parse_str(&parts[1]).ok()?))
+    keyset::time_cursor(field.tag(), field.key(model), model.id)
 }

@@ -173,9 +173,7 @@ impl WorkQueue {
         first: u64,
         after: Option<&str>,
     ) -> AppResult<QueuePage> {
-        if !(1..=MAX_PAGE).contains(&first) {
-            return Err(AppError::invalid("first", format!("must be 1 to {MAX_PAGE}")));
-        }
+        keyset::check_first(first, MAX_PAGE)?;
         let scope = super::VolunteerFilter { branch_code: branch.map(str::to_owned), ..Default::default() };
         let branch = scope.branch_within(&reader.scope)?;
         let mut query = lost_contact_entry::Entity::find()
@@ -192,16 +190,14 @@ impl WorkQueue {
         if let Some(cursor) = after {
             query = query.filter(after_cursor(cursor)?);
         }
-        let mut entries = query
+        let entries = query
             .order_by_desc(Entry::Priority)
             .order_by_asc(Entry::EnteredAt)
             .order_by_asc(Entry::VolunteerId)
-            .limit(first + 1)
+            .limit(keyset::fetch_size(first))
             .all(&self.db)
             .await?;
-        let more = entries.len() > usize::try_from(first).unwrap_or(usize::MAX);
-        entries.truncate(usize::try_from(first).unwrap_or(usize::MAX));
-        let next_cursor = if more { entries.last().map(cursor_of) } else { None };
+        let (entries, next_cursor) = keyset::cut(entries, first, cursor_of);
         let ids: Vec<Uuid> = entries.iter().map(|entry| entry.volunteer_id).collect();
         let models: HashMap<Uuid, volunteer::Model> = volunteer::Entity::find()
             .filter(V::Id.is_in(ids.iter().copied()))
