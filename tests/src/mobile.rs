@@ -5,17 +5,47 @@ use serde_json::{Value, json};
 
 use crate::{Server, TestApp};
 
+/// The directory of one client's documents under `contract/`: `mobile` or `staff`.
+#[must_use]
+pub fn client_dir(client: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../contract").join(client)
+}
+
+/// The document `name` of one client's contract; a missing one is a test failure.
+#[must_use]
+pub fn client_document(client: &str, name: &str) -> String {
+    let path = client_dir(client).join(format!("{name}.graphql"));
+    std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("no contract document {}", path.display()))
+}
+
 /// The directory of the mobile app's documents.
 #[must_use]
 pub fn contract_dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../contract/mobile")
+    client_dir("mobile")
 }
 
 /// The document `name` of the mobile contract; a missing one is a test failure.
 #[must_use]
 pub fn document(name: &str) -> String {
-    let path = contract_dir().join(format!("{name}.graphql"));
-    std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("no contract document {}", path.display()))
+    client_document("mobile", name)
+}
+
+/// Registers `count` volunteers of branch 51 (synthetic numbers from `first`) and signs each in
+/// through the app, one after the other; returns each with their access token.
+pub async fn signed_in_volunteers(
+    app: &TestApp,
+    server: &Server,
+    first: u32,
+    count: u32,
+) -> Vec<(crate::Registered, String)> {
+    let mut volunteers = Vec::new();
+    for n in first..first + count {
+        let registered = app.register_volunteer(n, "51").await;
+        let mut phone = Mobile::new(server);
+        assert!(phone.sign_in(app, &registered.phone).await.is_none(), "a registered volunteer");
+        volunteers.push((registered, phone.token.expect("a session")));
+    }
+    volunteers
 }
 
 /// A phone running the app: a server and, once signed in, a token.

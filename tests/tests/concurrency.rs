@@ -7,22 +7,10 @@
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
-use registry_tests::mobile::{Mobile, document};
-use registry_tests::{Registered, Server, TestApp, both_backends, error_codes};
+use registry_tests::mobile::{Mobile, document, signed_in_volunteers};
+use registry_tests::{both_backends, error_codes};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
-
-/// Registers `n` volunteers of branch 51 and signs each in through the app, sequentially.
-async fn signed_in(app: &TestApp, server: &Server, n: u32) -> Vec<(Registered, String)> {
-    let mut volunteers = Vec::new();
-    for i in 0..n {
-        let registered = app.register_volunteer(9_000 + i, "51").await;
-        let mut phone = Mobile::new(server);
-        assert!(phone.sign_in(app, &registered.phone).await.is_none(), "a registered volunteer");
-        volunteers.push((registered, phone.token.unwrap()));
-    }
-    volunteers
-}
 
 /// Every error code of every response, with how many times each was seen.
 fn codes_of(responses: &[Value]) -> Vec<String> {
@@ -65,7 +53,7 @@ both_backends! {
     async fn forty_concurrent_contact_changes_by_twenty_volunteers_all_succeed(db) {
         let app = db.app().await;
         let server = app.serve().await;
-        let volunteers = signed_in(&app, &server, 20).await;
+        let volunteers = signed_in_volunteers(&app, &server, 9_000, 20).await;
         let calls = volunteers.iter().enumerate().flat_map(|(n, (_, token))| {
             (0..2).map(move |k| (token.clone(), format!("v{n}.try{k}@example.org")))
         });
@@ -94,7 +82,7 @@ both_backends! {
     async fn adding_a_backup_contact_while_withdrawing_ends_in_a_clear_answer(db) {
         let app = db.app().await;
         let server = app.serve().await;
-        let volunteers = signed_in(&app, &server, 8).await;
+        let volunteers = signed_in_volunteers(&app, &server, 9_000, 8).await;
         let mut seen = Vec::new();
         for (n, (_, token)) in volunteers.iter().enumerate() {
             let notice = server.gql(Some(token), &document("WithdrawalNotice"), json!({})).await.1;
@@ -127,7 +115,7 @@ async fn sixteen_clients_for_thirty_seconds_over_the_self_service_mutations_get_
     registry_tests::run(registry_tests::Backend::Sqlite, |db| async move {
         let app = db.app().await;
         let server = app.serve().await;
-        let volunteers = signed_in(&app, &server, 16).await;
+        let volunteers = signed_in_volunteers(&app, &server, 9_000, 16).await;
         let until = (chrono::Utc::now() + chrono::Duration::days(60)).date_naive().to_string();
         let deadline = Instant::now() + Duration::from_secs(30);
         let clients = volunteers.iter().enumerate().map(|(n, (_, token))| {

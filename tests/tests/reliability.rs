@@ -51,7 +51,7 @@ async fn readiness_follows_a_postgres_outage_without_a_restart() {
 /// success or SERVICE_UNAVAILABLE, nothing acknowledged is lost, and service resumes unaided.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_postgres_outage_under_load_answers_503_and_loses_nothing_acknowledged() {
-    use registry_tests::mobile::{Mobile, document};
+    use registry_tests::mobile::document;
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
     use serde_json::json;
 
@@ -63,13 +63,11 @@ async fn a_postgres_outage_under_load_answers_503_and_loses_nothing_acknowledged
         via.database.acquire_timeout_ms = 1_000;
         let app = db.app_with(|s| *s = via).await;
         let server = app.serve().await;
-        let mut volunteers = Vec::new();
-        for n in 0..8 {
-            let registered = app.register_volunteer(7_000 + n, "51").await;
-            let mut phone = Mobile::new(&server);
-            phone.sign_in(&app, &registered.phone).await;
-            volunteers.push((registered.id, phone.token.unwrap()));
-        }
+        let volunteers: Vec<_> = registry_tests::mobile::signed_in_volunteers(&app, &server, 7_000, 8)
+            .await
+            .into_iter()
+            .map(|(registered, token)| (registered.id, token))
+            .collect();
 
         let started = Instant::now();
         let clients = volunteers.iter().map(|(id, token)| {

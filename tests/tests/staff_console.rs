@@ -8,17 +8,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is the failure report
 
+use registry_tests::mobile::{client_dir, client_document};
 use registry_tests::{Server, TestApp, both_backends, error_codes};
 use serde_json::{Value, json};
 
-/// The directory of the console's documents.
-fn staff_dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../contract/staff")
-}
-
 fn document(name: &str) -> String {
-    let path = staff_dir().join(format!("{name}.graphql"));
-    std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("no contract document {}", path.display()))
+    client_document("staff", name)
 }
 
 /// Each screen of the console with the variables that ask for its largest page.
@@ -64,7 +59,7 @@ async fn a_branch_at_work(app: &TestApp, server: &Server, token: &str) -> (Strin
 #[test]
 fn every_staff_document_is_played_by_this_test() {
     let played: Vec<&str> = screens("", "").into_iter().map(|(name, _)| name).collect();
-    for entry in std::fs::read_dir(staff_dir()).unwrap() {
+    for entry in std::fs::read_dir(client_dir("staff")).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|ext| ext == "graphql") {
             let name = path.file_stem().unwrap().to_string_lossy().into_owned();

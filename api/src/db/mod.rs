@@ -84,7 +84,8 @@ pub fn pool_usage(db: &DatabaseConnection, max: u32) -> (u32, u32) {
 
 /// Runs a block of work in one transaction that writes, commits it, and runs it again when it
 /// met a lock or a serialization failure (a bounded number of times, with jittered backoff).
-/// It is the one way to write: `.begin()` is refused by clippy outside this module.
+/// It is the one way to open a transaction: `.begin()` is refused by clippy outside this module.
+/// (A single statement on its own is atomic and runs on the pool.)
 ///
 /// ```ignore
 /// let id = db::write!(&self.db, |txn| {

@@ -22,7 +22,7 @@ use api::config::Settings;
 use api::service::development::registry::Synthetic;
 use api::service::retention::{SearchOrder, SortField, VolunteerFilter};
 use api::service::{BranchScope, NewStaff, Principal, StaffRole};
-use bench::arg;
+use bench::{arg, percentile};
 use chrono::Utc;
 use entity::{campaign, campaign_recipient, job_lease, outbound_message, volunteer};
 use rand::{Rng, SeedableRng};
@@ -120,11 +120,6 @@ where
     }
     timings.sort();
     timings
-}
-
-/// The `percent`-th percentile, in milliseconds.
-fn percentile(timings: &[Duration], percent: usize) -> f64 {
-    timings[(timings.len() - 1) * percent / 100].as_secs_f64() * 1000.0
 }
 
 fn report(what: &str, service: &[Duration], bare: &[Duration]) {

@@ -16,7 +16,7 @@
 
 use std::time::{Duration, Instant};
 
-use bench::arg;
+use bench::{arg, percentile};
 use futures::future::join_all;
 use registry_tests::mobile::document;
 use registry_tests::{Backend, Server, TestApp, run};
@@ -124,7 +124,6 @@ async fn burst(requests: impl Iterator<Item = impl Future<Output = Value>>) -> (
     let total = started.elapsed();
     let mut latencies: Vec<Duration> = timed.iter().map(|(took, _)| *took).collect();
     latencies.sort();
-    let p95 = latencies[(latencies.len() * 95).div_ceil(100).saturating_sub(1)];
-    let burst = Burst { per_second: latencies.len() as f64 / total.as_secs_f64(), p95_ms: p95.as_secs_f64() * 1e3 };
+    let burst = Burst { per_second: latencies.len() as f64 / total.as_secs_f64(), p95_ms: percentile(&latencies, 95) };
     (burst, timed.into_iter().map(|(_, body)| body).collect())
 }
