@@ -100,9 +100,10 @@ impl App {
         &self.state.settings
     }
 
-    /// Serves, with this process's delivery workers, until `shutdown` resolves; then stops
-    /// accepting, stops the workers claiming, lets requests and sends in flight finish within
-    /// the configured grace period, and closes the pool.
+    /// Serves, with this process's background workers (every queue and periodic task of
+    /// [`crate::jobs::Jobs`]), until `shutdown` resolves; then stops accepting, stops the
+    /// workers claiming, lets requests and work in flight finish within the configured grace
+    /// period, and closes the pool.
     ///
     /// # Errors
     /// The listener failed.
@@ -113,11 +114,7 @@ impl App {
     ) -> anyhow::Result<()> {
         let grace = self.state.settings.http.shutdown_grace();
         let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
-        let mut workers = self.state.services.messaging.start_workers(&workers_stop);
-        let availability = self.state.services.availability.clone();
-        workers.spawn(availability.run_scheduled(workers_stop.clone()));
-        workers.spawn(self.state.services.campaigns.clone().run_launcher(workers_stop.clone()));
-        workers.spawn(self.state.services.retention_jobs.clone().run_scheduled(workers_stop.clone()));
+        let mut workers = self.state.services.jobs.start(&workers_stop);
         let db = self.state.db.clone();
         let limits = http::server::Limits { header_read: self.state.settings.http.header_read_timeout(), grace };
         let router = http::router(self.state);
@@ -130,7 +127,7 @@ impl App {
         let _ = stop_workers.send(true);
         let drained = tokio::time::timeout(grace, async { while workers.join_next().await.is_some() {} }).await;
         if drained.is_err() {
-            tracing::warn!("delivery workers still busy after the grace period were stopped");
+            tracing::warn!("background workers still busy after the grace period were stopped");
             workers.abort_all();
         }
         db.close_by_ref().await.context("closing the database pool")?;

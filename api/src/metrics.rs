@@ -1,5 +1,5 @@
 //! Prometheus metrics: GraphQL requests and latency by operation, errors by code, SQL
-//! statements, and pool usage.
+//! statements, pool usage, messages and background jobs.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -36,6 +36,12 @@ struct MessageLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct JobLabel {
+    kind: String,
+    event: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PoolLabel {
     state: &'static str,
 }
@@ -50,6 +56,7 @@ pub struct Metrics {
     failed_statements: Counter,
     pool: Family<PoolLabel, Gauge>,
     messages: Family<MessageLabel, Counter>,
+    jobs: Family<JobLabel, Counter>,
     queue_age: Gauge<f64, std::sync::atomic::AtomicU64>,
     operation_names: Mutex<HashSet<String>>,
 }
@@ -72,6 +79,7 @@ impl Metrics {
         let pool = Family::<PoolLabel, Gauge>::default();
         let messages = Family::<MessageLabel, Counter>::default();
         let queue_age = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+        let jobs = Family::<JobLabel, Counter>::default();
         registry.register("graphql_requests", "GraphQL requests by operation name", requests.clone());
         registry.register(
             "graphql_request_duration_seconds",
@@ -88,6 +96,11 @@ impl Metrics {
             messages.clone(),
         );
         registry.register(
+            "jobs",
+            "Background work by kind and event (claimed, done, retried, dead, lost, round_failed)",
+            jobs.clone(),
+        );
+        registry.register(
             "messaging_queue_age_seconds",
             "How long the oldest due message has waited",
             queue_age.clone(),
@@ -101,6 +114,7 @@ impl Metrics {
             failed_statements,
             pool,
             messages,
+            jobs,
             queue_age,
             operation_names: Mutex::new(HashSet::new()),
         }
@@ -132,6 +146,11 @@ impl Metrics {
 
     pub fn observe_message(&self, channel: entity::outbound_message::Channel, event: &'static str) {
         self.messages.get_or_create(&MessageLabel { channel: channel.as_str(), event }).inc();
+    }
+
+    /// Counts an event of background work; `kind` is a job kind or periodic task, a fixed set.
+    pub fn observe_job(&self, kind: &str, event: &'static str) {
+        self.jobs.get_or_create(&JobLabel { kind: kind.to_owned(), event }).inc();
     }
 
     pub fn set_queue_age(&self, age: Duration) {

@@ -50,7 +50,8 @@ pub struct Model {
     /// When the last message was queued.
     pub queued_at: Option<DateTimeUtc>,
     pub cancelled_at: Option<DateTimeUtc>,
-    /// A launcher holds the campaign until then; another takes it over after.
+    /// No longer read: the launch is a job (`campaign.launch`), whose claim is the lease. Kept
+    /// so that older rows and replicas stay readable; a later migration drops it.
     pub lease_until: Option<DateTimeUtc>,
     /// The last recipient, in volunteer order, whose messages are queued (or who had no
     /// channel); the launcher resumes after it.

@@ -18,6 +18,7 @@ pub mod hospital;
 pub mod hospital_credential;
 pub mod inbound_reply;
 pub mod inbox_notification;
+pub mod job;
 pub mod job_lease;
 pub mod lost_contact_entry;
 pub mod message_template;

@@ -18,6 +18,7 @@ mod m20261125_000007_create_contact_attempts;
 mod m20261202_000008_create_volunteer_search;
 mod m20261202_000009_create_retention;
 mod m20261204_000010_queue_campaigns_by_cursor;
+mod m20261207_000011_create_jobs;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_create_volunteer_search::Migration),
             Box::new(m20261202_000009_create_retention::Migration),
             Box::new(m20261204_000010_queue_campaigns_by_cursor::Migration),
+            Box::new(m20261207_000011_create_jobs::Migration),
         ]
     }
 }

@@ -40,6 +40,8 @@ struct GatewayState {
     fail_next: AtomicU32,
     /// Requests to answer with `RequestLimitExceeded` before accepting again.
     throttle_next: AtomicU32,
+    /// Requests to hold without ever answering, as a gateway that took a request and hung.
+    stall_next: AtomicU32,
     requests: AtomicU64,
     bad_signatures: AtomicU64,
 }
@@ -110,6 +112,11 @@ impl FakeGateway {
         self.state.throttle_next.store(requests, Ordering::SeqCst);
     }
 
+    /// Holds the next `requests` without answering: the sender is left mid-send.
+    pub fn stall_next(&self, requests: u32) {
+        self.state.stall_next.store(requests, Ordering::SeqCst);
+    }
+
     #[must_use]
     pub fn accepted(&self) -> Vec<AcceptedSms> {
         self.state.accepted.lock().unwrap().clone()
@@ -118,6 +125,12 @@ impl FakeGateway {
     #[must_use]
     pub fn requests(&self) -> u64 {
         self.state.requests.load(Ordering::SeqCst)
+    }
+
+    /// The request count, readable from another task after this gateway's handle moved on.
+    pub fn counter(&self) -> impl Fn() -> u64 + Send + Sync + 'static {
+        let state = Arc::clone(&self.state);
+        move || state.requests.load(Ordering::SeqCst)
     }
 
     #[must_use]
@@ -214,6 +227,9 @@ async fn send_sms(State(state): State<Arc<GatewayState>>, headers: HeaderMap, bo
         |counter: &AtomicU32| counter.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
     if take(&state.throttle_next) {
         return error("RequestLimitExceeded");
+    }
+    if take(&state.stall_next) {
+        return std::future::pending().await;
     }
     if take(&state.fail_next) {
         return error("InternalError.Timeout");

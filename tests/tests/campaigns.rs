@@ -11,7 +11,7 @@ use api::service::Principal;
 use api::service::retention::VolunteerFilter;
 use api::service::volunteer::NewBackupContact;
 use entity::campaign::CampaignStatus;
-use entity::{campaign, campaign_recipient, inbound_reply, messaging_opt_out, outbound_message, volunteer};
+use entity::{campaign, campaign_recipient, inbound_reply, job, messaging_opt_out, outbound_message, volunteer};
 use registry_tests::gateway::{AcceptedSms, FakeGateway};
 use registry_tests::{Registered, Server, TestApp, both_backends, error_codes, error_field, sms_recommitment, staff};
 use sea_orm::sea_query::Expr;
@@ -313,19 +313,29 @@ both_backends! {
             .unwrap();
         assert_eq!(recipients.len(), 6);
 
-        // Another launcher committed the first two recipients and still holds the campaign.
-        let held = |until: chrono::DateTime<chrono::Utc>| campaign::ActiveModel {
-            id: Set(id),
-            queued_through: Set(Some(recipients[1])),
-            queued: Set(2),
-            lease_until: Set(Some(until)),
-            ..Default::default()
+        // Another launcher committed the first two recipients and still holds the launch job.
+        campaign::ActiveModel { id: Set(id), queued_through: Set(Some(recipients[1])), queued: Set(2), ..Default::default() }
+            .update(app.app.db())
+            .await
+            .unwrap();
+        let db = app.app.db();
+        let held = move |until: chrono::DateTime<chrono::Utc>| async move {
+            job::Entity::update_many()
+                .col_expr(job::Column::Status, Expr::value(job::JobStatus::Claimed))
+                .col_expr(job::Column::ClaimedBy, Expr::value("another-launcher"))
+                .col_expr(job::Column::ClaimedUntil, Expr::value(until))
+                .filter(job::Column::Kind.eq("campaign.launch"))
+                .filter(job::Column::SubjectId.eq(id))
+                .exec(db)
+                .await
+                .unwrap()
+                .rows_affected
         };
-        held(chrono::Utc::now() + chrono::Duration::seconds(30)).update(app.app.db()).await.unwrap();
+        assert_eq!(held(chrono::Utc::now() + chrono::Duration::seconds(30)).await, 1, "launching enqueued its job");
         assert_eq!(services.campaigns.launch_pending().await.unwrap(), 0, "its lease is respected");
 
         // Its lease ran out: this launcher takes over after the cursor and queues the other four.
-        held(chrono::Utc::now() - chrono::Duration::seconds(1)).update(app.app.db()).await.unwrap();
+        held(chrono::Utc::now() - chrono::Duration::seconds(1)).await;
         assert_eq!(services.campaigns.launch_pending().await.unwrap(), 4);
         let messaged: Vec<Option<uuid::Uuid>> = outbound_message::Entity::find()
             .select_only()

@@ -1,14 +1,15 @@
 //! Migrations that carry data over, run from the schema before them on both databases: an
 //! in-flight campaign keeps its place when the launcher's per-recipient stamps become one
-//! cursor, and going back down stamps the recipients the cursor had passed.
+//! cursor, and going back down stamps the recipients the cursor had passed; and its launch
+//! becomes a job when background work moves onto the job engine.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is the failure report
 
 use chrono::Utc;
-use entity::campaign;
+use entity::{campaign, job};
 use migration::{Migrator, MigratorTrait};
 use registry_tests::both_backends;
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Statement, Value};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Statement, Value};
 use uuid::Uuid;
 
 /// Migrations applied before the campaign cursor (0010).
@@ -58,8 +59,12 @@ both_backends! {
         Migrator::up(conn, None).await.unwrap();
         let migrated = campaign::Entity::find_by_id(id).one(conn).await.unwrap().unwrap();
         assert_eq!(migrated.queued_through, Some(recipients[2]), "the launcher resumes after the last stamped");
+        let launch = job::Entity::find().filter(job::Column::SubjectId.eq(id)).one(conn).await.unwrap().unwrap();
+        assert_eq!((launch.kind.as_str(), launch.status), ("campaign.launch", job::JobStatus::Queued), "its launch is a job");
 
-        Migrator::down(conn, Some(1)).await.unwrap();
+        // Down through the cursor migration, and the ones after it.
+        let since_the_cursor = u32::try_from(Migrator::migrations().len()).unwrap() - BEFORE_THE_CURSOR;
+        Migrator::down(conn, Some(since_the_cursor)).await.unwrap();
         let stamped = conn
             .query_all_raw(Statement::from_string(
                 conn.get_database_backend(),

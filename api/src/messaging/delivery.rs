@@ -1,29 +1,23 @@
-//! Delivery workers: claim due messages, apply the rules that protect volunteers, hand SMS to
-//! the provider, and record what happened.
+//! Delivery: claim due messages, apply the rules that protect volunteers, hand SMS to the
+//! provider, and record what happened. The outbox is one of the job engine's queues, claimed
+//! by its code ([`crate::jobs::claim`]); a message is its own job.
 //!
 //! A message is sent at most once to the provider. A claim (`claimed`) is only an intention:
 //! if its worker dies, another takes it back after the claim timeout. Just before the provider
-//! call it becomes `sending`, and a `sending` message is never sent again: if its worker dies
-//! there, the outcome is unknown and the message fails for staff to see, because a duplicate
-//! login code or campaign SMS is worse than one missing.
-//!
-//! Claims use `FOR UPDATE SKIP LOCKED` on PostgreSQL, so many workers in many processes take
-//! disjoint batches; SQLite serialises writers, which gives the same guarantee.
+//! call it becomes `sending` (the engine's "handed over"), and a `sending` message is never
+//! sent again: if its worker dies there, the outcome is unknown and the sweep fails it for
+//! staff to see, because a duplicate login code or campaign SMS is worse than one missing.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use entity::outbound_message::{self, Channel, Column, Entity, Purpose, Status};
 use entity::{inbox_notification, messaging_opt_out};
 use futures::future::join_all;
-use rand::Rng;
-use sea_orm::sea_query::{Expr, LockBehavior, LockType, Order, Query};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect,
-};
-use tokio::sync::watch;
-use tokio::task::JoinSet;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use super::Messaging;
@@ -32,10 +26,9 @@ use super::provider::{OutgoingSms, SendOutcome};
 use crate::db;
 use crate::domain::messaging::{Rendered, render, signed_sms};
 use crate::error::{AppError, AppResult};
+use crate::jobs::Queue;
+use crate::jobs::claim::{Claimable, backoff};
 use crate::pii::registry;
-
-/// How often a worker fails the sends whose worker was lost mid-send.
-const SWEEP_EVERY: Duration = Duration::from_secs(10);
 
 /// A phone's blind index and when a message went to it.
 type SentTo = (Option<Vec<u8>>, Option<DateTime<Utc>>);
@@ -48,45 +41,6 @@ enum Decision {
 }
 
 impl Messaging {
-    /// Starts this process's delivery workers; they stop claiming when `shutdown` turns true and
-    /// finish the batch in hand.
-    #[must_use]
-    pub fn start_workers(&self, shutdown: &watch::Receiver<bool>) -> JoinSet<()> {
-        let mut workers = JoinSet::new();
-        for n in 0..self.inner.settings.workers {
-            let messaging = self.clone();
-            let mut shutdown = shutdown.clone();
-            let name = format!("{}-{n}", self.inner.process_id);
-            workers.spawn(async move { messaging.work(&name, &mut shutdown).await });
-        }
-        workers
-    }
-
-    async fn work(&self, worker: &str, shutdown: &mut watch::Receiver<bool>) {
-        let poll = Duration::from_millis(self.inner.settings.poll_interval_ms);
-        let full = usize::try_from(self.inner.settings.batch_size).unwrap_or(usize::MAX);
-        let mut swept = tokio::time::Instant::now();
-        while !*shutdown.borrow() {
-            if swept.elapsed() >= SWEEP_EVERY {
-                if let Err(err) = self.fail_lost_sends().await {
-                    tracing::warn!(error = ?err, "could not sweep lost sends");
-                }
-                swept = tokio::time::Instant::now();
-            }
-            let claimed = self.deliver_batch(worker).await.unwrap_or_else(|err| {
-                tracing::warn!(worker, error = ?err, "delivery round failed");
-                0
-            });
-            if claimed < full {
-                tokio::select! {
-                    _ = shutdown.changed() => {}
-                    () = tokio::time::sleep(poll) => {}
-                }
-            }
-        }
-        tracing::debug!(worker, "delivery worker stopped");
-    }
-
     /// Claims one batch of due messages and delivers it; returns how many were claimed.
     ///
     /// # Errors
@@ -110,25 +64,7 @@ impl Messaging {
     /// # Errors
     /// The database failed.
     pub async fn claim(&self, worker: &str, limit: u64) -> AppResult<Vec<outbound_message::Model>> {
-        let db = &self.inner.db;
-        let now = Utc::now();
-        let until = now + self.claim_timeout();
-        let due = Condition::any()
-            .add(Condition::all().add(Column::Status.eq(Status::Queued)).add(Column::NextAttemptAt.lte(now)))
-            .add(Condition::all().add(Column::Status.eq(Status::Claimed)).add(Column::ClaimedUntil.lt(now)));
-        let mut pick = Query::select();
-        pick.column(Column::Id).from(Entity).cond_where(due).order_by(Column::NextAttemptAt, Order::Asc).limit(limit);
-        if db.get_database_backend() == DbBackend::Postgres {
-            pick.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-        }
-        Ok(Entity::update_many()
-            .col_expr(Column::Status, Expr::value(Status::Claimed))
-            .col_expr(Column::ClaimedBy, Expr::value(worker))
-            .col_expr(Column::ClaimedUntil, Expr::value(until))
-            .col_expr(Column::UpdatedAt, Expr::value(now))
-            .filter(Column::Id.in_subquery(pick))
-            .exec_with_returning(db)
-            .await?)
+        OUTBOX.claim(&self.inner.db, worker, self.claim_timeout(), limit, Condition::all()).await
     }
 
     /// Fails the messages handed to the provider by a worker that then vanished: their outcome
@@ -137,17 +73,14 @@ impl Messaging {
     /// # Errors
     /// The database failed.
     pub async fn fail_lost_sends(&self) -> AppResult<u64> {
-        let now = Utc::now();
-        let lost = Entity::update_many()
-            .col_expr(Column::Status, Expr::value(Status::Failed))
-            .col_expr(Column::LastError, Expr::value("outcome unknown: the worker stopped during the send; not resent"))
-            .col_expr(Column::ClaimedBy, Expr::value(Option::<String>::None))
-            .col_expr(Column::UpdatedAt, Expr::value(now))
-            .filter(Column::Status.eq(Status::Sending))
-            .filter(Column::ClaimedUntil.lt(now))
-            .exec(&self.inner.db)
+        let lost = OUTBOX
+            .sweep_lost(
+                &self.inner.db,
+                Condition::all(),
+                "outcome unknown: the worker stopped during the send; not resent",
+            )
             .await?;
-        Ok(lost.rows_affected)
+        Ok(u64::try_from(lost.len()).unwrap_or(u64::MAX))
     }
 
     async fn deliver_to_inbox(
@@ -190,10 +123,11 @@ impl Messaging {
                 .on_conflict_do_nothing_on([inbox_notification::Column::MessageId])
                 .exec_without_returning(txn)
                 .await?;
-                release(worker, message.id, now)
+                OUTBOX
+                    .release(worker, message.id, now)
                     .col_expr(Column::Status, Expr::value(Status::Delivered))
                     .col_expr(Column::Provider, Expr::value("app_inbox"))
-                    .col_expr(Column::Attempts, one_more_attempt())
+                    .col_expr(Column::Attempts, OUTBOX.one_more_attempt())
                     .col_expr(Column::SentAt, Expr::value(now))
                     .col_expr(Column::DeliveredAt, Expr::value(now))
                     .exec(txn)
@@ -221,12 +155,7 @@ impl Messaging {
                 match decision {
                     Decision::Send => to_send.push(message.id),
                     Decision::Hold { until, reason } => {
-                        release(worker, message.id, now)
-                            .col_expr(Column::Status, Expr::value(Status::Queued))
-                            .col_expr(Column::NextAttemptAt, Expr::value(*until))
-                            .col_expr(Column::LastError, Expr::value(*reason))
-                            .exec(txn)
-                            .await?;
+                        OUTBOX.requeue(worker, message.id, *until, reason, now).exec(txn).await?;
                     }
                     Decision::Cancel { reason } => {
                         finish(txn, worker, message.id, Status::Cancelled, Some(*reason), now).await?;
@@ -247,15 +176,9 @@ impl Messaging {
         }
 
         // Handed over from here on: never sent again, whatever happens to this worker.
-        let sending = Entity::update_many()
-            .col_expr(Column::Status, Expr::value(Status::Sending))
-            .col_expr(Column::Attempts, one_more_attempt())
-            .col_expr(Column::ClaimedUntil, Expr::value(now + self.claim_timeout()))
+        let sending = OUTBOX
+            .hand_over(worker, to_send, self.claim_timeout(), now)
             .col_expr(Column::Provider, Expr::value(self.inner.provider.name()))
-            .col_expr(Column::UpdatedAt, Expr::value(now))
-            .filter(Column::Id.is_in(to_send))
-            .filter(Column::ClaimedBy.eq(worker))
-            .filter(Column::Status.eq(Status::Claimed))
             .exec_with_returning(&self.inner.db)
             .await?;
         let outcomes = join_all(sending.iter().map(|message| self.send_one(message, catalog))).await;
@@ -412,9 +335,11 @@ impl Messaging {
                 if u32::try_from(message.attempts).unwrap_or(u32::MAX) < settings.max_attempts =>
             {
                 self.inner.metrics.observe_message(Channel::Sms, "retried");
+                let settings = &self.inner.settings;
+                let wait = backoff(message.attempts, settings.backoff_base_ms, settings.backoff_max_ms);
                 update
                     .col_expr(Column::Status, Expr::value(Status::Queued))
-                    .col_expr(Column::NextAttemptAt, Expr::value(now + self.backoff(message.attempts)))
+                    .col_expr(Column::NextAttemptAt, Expr::value(now + wait))
                     .col_expr(Column::LastError, Expr::value(code))
             }
             SendOutcome::Retry { code } | SendOutcome::Reject { code } => {
@@ -428,25 +353,9 @@ impl Messaging {
         Ok(())
     }
 
-    /// Exponential backoff from the base, with jitter so that a burst of failures does not
-    /// come back as a burst.
-    fn backoff(&self, attempts: i32) -> chrono::Duration {
-        let settings = &self.inner.settings;
-        let exponent = u32::try_from(attempts.saturating_sub(1)).unwrap_or(0).min(20);
-        let ceiling = settings.backoff_base_ms.saturating_mul(1 << exponent).min(settings.backoff_max_ms);
-        let jittered = rand::thread_rng().gen_range(ceiling / 2..=ceiling.max(1));
-        chrono::Duration::milliseconds(i64::try_from(jittered).unwrap_or(i64::MAX))
-    }
-
     fn claim_timeout(&self) -> chrono::Duration {
         chrono::Duration::milliseconds(i64::try_from(self.inner.settings.claim_timeout_ms).unwrap_or(i64::MAX))
     }
-}
-
-fn one_more_attempt() -> Expr {
-    // Scoped: `ExprTrait` would shadow `Ord::min` and friends across the module.
-    use sea_orm::sea_query::ExprTrait;
-    Expr::col(Column::Attempts).add(1)
 }
 
 /// Ends a claimed message without sending it.
@@ -458,7 +367,8 @@ async fn finish<C: ConnectionTrait>(
     reason: Option<&'static str>,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    release(worker, id, now)
+    OUTBOX
+        .release(worker, id, now)
         .col_expr(Column::Status, Expr::value(status))
         .col_expr(Column::LastError, Expr::value(reason))
         .exec(conn)
@@ -466,13 +376,48 @@ async fn finish<C: ConnectionTrait>(
     Ok(())
 }
 
-/// An update of one message that `worker` still holds, giving up the claim. The filter on the
-/// worker makes a claim that expired and was retaken by another worker untouchable.
-fn release(worker: &str, id: Uuid, now: DateTime<Utc>) -> sea_orm::UpdateMany<Entity> {
-    Entity::update_many()
-        .col_expr(Column::ClaimedBy, Expr::value(Option::<String>::None))
-        .col_expr(Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
-        .col_expr(Column::UpdatedAt, Expr::value(now))
-        .filter(Column::Id.eq(id))
-        .filter(Column::ClaimedBy.eq(worker))
+/// The outbox, as the job engine's claim code sees it.
+const OUTBOX: Claimable<Entity> = Claimable {
+    id: Column::Id,
+    status: Column::Status,
+    due_at: Column::NextAttemptAt,
+    claimed_by: Column::ClaimedBy,
+    claimed_until: Column::ClaimedUntil,
+    attempts: Column::Attempts,
+    last_error: Column::LastError,
+    updated_at: Some(Column::UpdatedAt),
+    queued: "queued",
+    claimed: "claimed",
+    handed_over: "sending",
+    lost: "failed",
+    attempt_on_claim: false,
+};
+
+/// The outbox as one of the engine's queues: the configured number of workers per process,
+/// each claiming a batch at a time.
+#[async_trait]
+impl Queue for Messaging {
+    fn kind(&self) -> &'static str {
+        "message.delivery"
+    }
+
+    fn workers(&self) -> usize {
+        self.inner.settings.workers
+    }
+
+    fn poll(&self) -> Duration {
+        Duration::from_millis(self.inner.settings.poll_interval_ms)
+    }
+
+    fn batch_size(&self) -> usize {
+        usize::try_from(self.inner.settings.batch_size).unwrap_or(usize::MAX)
+    }
+
+    async fn work(&self, worker: &str) -> AppResult<usize> {
+        self.deliver_batch(worker).await
+    }
+
+    async fn sweep(&self) -> AppResult<u64> {
+        self.fail_lost_sends().await
+    }
 }

@@ -2,7 +2,8 @@
 //! replies, and the app inbox.
 //!
 //! Every message is a row written in the transaction of the change that causes it
-//! ([`Messaging::queue`]); workers deliver it later ([`Messaging::start_workers`]). Login
+//! ([`Messaging::queue`]); the job engine's workers deliver it later (the outbox is one of its
+//! queues, see `delivery`). Login
 //! codes, reminders, campaigns and case contact all ride on this one path.
 
 mod catalog;
@@ -19,7 +20,6 @@ use std::time::Duration;
 use chrono::Utc;
 use entity::outbound_message::{Column, Entity, Status};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
-use uuid::Uuid;
 
 pub use catalog::{BranchRules, Catalog};
 pub use outbox::{NewMessage, Prepared, Queued, Recipient};
@@ -50,8 +50,6 @@ struct Inner {
     metrics: Arc<Metrics>,
     pacer: Pacer,
     reply_handlers: Vec<Arc<dyn ReplyHandler>>,
-    /// Names this process's workers in claims, for operators reading the outbox.
-    process_id: String,
 }
 
 impl Messaging {
@@ -84,7 +82,6 @@ impl Messaging {
                 development,
                 metrics,
                 reply_handlers: reply_handlers.into_iter().chain(replies::default_handlers()).collect(),
-                process_id: Uuid::new_v4().simple().to_string()[..8].to_owned(),
                 settings,
             }),
         })
@@ -100,6 +97,12 @@ impl Messaging {
     #[must_use]
     pub fn provider_name(&self) -> &'static str {
         self.inner.provider.name()
+    }
+
+    /// The process's metrics, which the services that queue work share.
+    #[must_use]
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.metrics
     }
 
     #[must_use]

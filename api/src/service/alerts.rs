@@ -1,12 +1,14 @@
 //! Alerts for branch coordinators, raised by volunteers' actions in the app: a volunteer
-//! reserved for a patient tried to withdraw, or asked for a staff call to their family.
+//! reserved for a patient tried to withdraw, or asked for a staff call to their family; and by
+//! background work that failed for good.
 
 use chrono::{DateTime, Utc};
 use entity::staff_alert;
+use futures::future::BoxFuture;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -25,6 +27,8 @@ pub enum AlertKind {
     WithdrawalDuringCase,
     /// A volunteer asked staff to talk to their family.
     FamilyCallRequested,
+    /// Background work for the branch ran out of attempts, or its outcome is unknown.
+    JobFailed,
 }
 
 impl AlertKind {
@@ -33,25 +37,26 @@ impl AlertKind {
         match self {
             Self::WithdrawalDuringCase => "withdrawal_during_case",
             Self::FamilyCallRequested => "family_call_requested",
+            Self::JobFailed => "job_failed",
         }
     }
 }
 
-/// Raises an alert for the coordinators of `branch_code` about a volunteer, on `conn` (the
-/// transaction of what raised it, when there is one).
+/// Raises an alert for the coordinators of `branch_code`, about a volunteer when there is one,
+/// on `conn` (the transaction of what raised it, when there is one).
 ///
 /// # Errors
 /// The database failed.
 pub async fn raise<C: ConnectionTrait>(
     conn: &C,
     branch_code: &str,
-    volunteer_id: Uuid,
+    volunteer_id: Option<Uuid>,
     kind: AlertKind,
 ) -> AppResult<()> {
     staff_alert::ActiveModel {
         id: Set(Uuid::now_v7()),
         branch_code: Set(branch_code.to_owned()),
-        volunteer_id: Set(Some(volunteer_id)),
+        volunteer_id: Set(volunteer_id),
         kind: Set(kind.as_str().to_owned()),
         created_at: Set(Utc::now()),
         resolved_at: Set(None),
@@ -61,13 +66,19 @@ pub async fn raise<C: ConnectionTrait>(
     Ok(())
 }
 
+/// The alert for a job of the branch that died, as the job engine raises it.
+#[must_use]
+pub fn job_failed<'a>(txn: &'a DatabaseTransaction, branch_code: &'a str) -> BoxFuture<'a, AppResult<()>> {
+    Box::pin(raise(txn, branch_code, None, AlertKind::JobFailed))
+}
+
 /// An alert as a coordinator sees it.
 #[derive(Clone, Debug)]
 pub struct StaffAlertView {
     pub id: Uuid,
     pub branch_code: String,
     pub volunteer_id: Option<Uuid>,
-    /// `withdrawal_during_case` or `family_call_requested`.
+    /// `withdrawal_during_case`, `family_call_requested` or `job_failed`.
     pub kind: String,
     pub created_at: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,

@@ -36,6 +36,7 @@ pub use volunteer::{
 
 use crate::auth::Tokens;
 use crate::config::{VolunteerCodeSettings, VolunteerSettings};
+use crate::jobs::Jobs;
 use crate::messaging::Messaging;
 use crate::pii::KeyRing;
 
@@ -69,6 +70,8 @@ pub struct Services {
     pub retention_jobs: retention::RetentionJobs,
     /// The outbox and its delivery, which every service that messages a volunteer uses.
     pub messaging: Messaging,
+    /// Every queue and periodic task, which [`crate::App::serve`] starts.
+    pub jobs: Jobs,
     /// Personal-data keys, for the services of later tables.
     pub keys: Arc<KeyRing>,
 }
@@ -97,15 +100,24 @@ impl Services {
         let attrition = retention::Attrition::new(db.clone(), messaging.clone());
         let volunteer_sign_in =
             VolunteerSignIn::new(db.clone(), Arc::clone(&keys), codes.clone(), sessions.clone(), volunteers.clone());
+        let availability =
+            AvailabilityService::new(db.clone(), Arc::clone(&keys), volunteers.clone(), messaging.clone());
+        let campaigns = retention::CampaignService::new(db.clone(), Arc::clone(&keys), messaging.clone());
+        let retention_jobs =
+            retention::RetentionJobs::new(db.clone(), Arc::clone(&keys), work_queue.clone(), attrition.clone());
+        let [queue_refresh, attrition_snapshot] = retention_jobs.periodic();
+        // Every kind of background work, in one place: a new kind is one line here.
+        let jobs = Jobs::new(db.clone(), Arc::clone(messaging.metrics()), alerts::job_failed)
+            .queue(Arc::new(messaging.clone()))
+            .handler(Arc::new(retention::CampaignLaunch(campaigns.clone())), Some(campaigns.launches()))
+            .periodic(Arc::new(volunteer::PauseTask(availability.clone())))
+            .periodic(queue_refresh)
+            .periodic(attrition_snapshot);
         Self {
+            jobs,
             enrolment: EnrolmentService::new(db.clone(), Arc::clone(&keys), volunteers.clone(), sessions.clone()),
             contacts: ContactService::new(db.clone(), Arc::clone(&keys), codes, volunteers.clone(), messaging.clone()),
-            availability: AvailabilityService::new(
-                db.clone(),
-                Arc::clone(&keys),
-                volunteers.clone(),
-                messaging.clone(),
-            ),
+            availability,
             inbox: InboxService::new(db.clone(), Arc::clone(&keys), volunteers.clone()),
             profile: ProfileService::new(db.clone(), Arc::clone(&keys), volunteers.clone()),
             family: volunteer::FamilyService::new(db.clone(), Arc::clone(&keys), volunteers.clone(), messaging.clone()),
@@ -116,13 +128,8 @@ impl Services {
             exports: retention::ExportService::new(db.clone(), search.clone()),
             search,
             corrections: volunteer::CorrectionService::new(db.clone(), Arc::clone(&keys), volunteers.clone()),
-            campaigns: retention::CampaignService::new(db.clone(), Arc::clone(&keys), messaging.clone()),
-            retention_jobs: retention::RetentionJobs::new(
-                db.clone(),
-                Arc::clone(&keys),
-                work_queue.clone(),
-                attrition.clone(),
-            ),
+            campaigns,
+            retention_jobs,
             work_queue,
             attrition,
             volunteers,

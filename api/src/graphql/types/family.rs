@@ -97,7 +97,7 @@ impl From<service::DataAccess> for DataAccess {
     }
 }
 
-/// Something a coordinator must act on, raised from the app.
+/// Something a coordinator must act on, raised from the app or by background work.
 #[derive(Debug, SimpleObject)]
 pub struct StaffAlert {
     pub id: ID,
@@ -105,6 +105,7 @@ pub struct StaffAlert {
     pub volunteer_id: Option<ID>,
     /// `withdrawal_during_case`: a volunteer reserved for a patient tried to withdraw; call
     /// them. `family_call_requested`: the volunteer asked staff to talk to their family.
+    /// `job_failed`: background work for the branch (a campaign launch) failed for good.
     pub kind: String,
     pub created_at: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,

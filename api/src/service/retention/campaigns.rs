@@ -23,10 +23,12 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 
 use super::filter::VolunteerFilter;
+use super::launcher::LAUNCH;
 use crate::db;
 use crate::domain::contact::short_text;
 use crate::domain::messaging::{render, signed_sms, sms_segments};
 use crate::error::{AppError, AppResult};
+use crate::jobs::{self, JobQueue, NewJob};
 use crate::messaging::{CampaignTotals, Messaging};
 use crate::pii::KeyRing;
 use crate::service::audit::{self, AuditAction, AuditEntry};
@@ -110,13 +112,15 @@ pub struct CampaignService {
     db: DatabaseConnection,
     keys: Arc<KeyRing>,
     messaging: Messaging,
+    jobs: JobQueue,
     /// Wakes this process's launcher when a campaign is launched here.
     launches: Arc<Notify>,
 }
 
 impl CampaignService {
     pub(crate) fn new(db: DatabaseConnection, keys: Arc<KeyRing>, messaging: Messaging) -> Self {
-        Self { db, keys, messaging, launches: Arc::new(Notify::new()) }
+        let jobs = JobQueue::new(db.clone(), Arc::clone(messaging.metrics()), crate::service::alerts::job_failed);
+        Self { db, keys, messaging, jobs, launches: Arc::new(Notify::new()) }
     }
 
     pub(super) fn db(&self) -> &DatabaseConnection {
@@ -131,8 +135,14 @@ impl CampaignService {
         &self.messaging
     }
 
-    pub(super) fn launches(&self) -> &Notify {
-        &self.launches
+    pub(super) fn jobs(&self) -> &JobQueue {
+        &self.jobs
+    }
+
+    /// What wakes this process's launcher, for the job engine.
+    #[must_use]
+    pub fn launches(&self) -> Arc<Notify> {
+        Arc::clone(&self.launches)
     }
 
     /// Defines a campaign as a draft. Nothing is sent until it is launched.
@@ -359,6 +369,7 @@ impl CampaignService {
                 ..Default::default()
             };
             audit::record(txn, actor, AuditAction::CampaignLaunched, entry).await?;
+            jobs::enqueue(txn, NewJob::about(LAUNCH, id).for_branch(campaign.model.branch_code.clone())).await?;
             Ok(true)
         })?;
         if launched {

@@ -1,40 +1,40 @@
-//! The campaign launcher: queues the messages of launched campaigns a batch of recipients per
+//! The campaign launcher: a job of kind `campaign.launch` per launched campaign, enqueued in
+//! the launch's transaction. It queues the campaign's messages a batch of recipients per
 //! transaction, in volunteer order. Each batch commits its messages together with the
 //! campaign's cursor (`queued_through`, the batch's last recipient) and count, so that a
 //! launcher stopped half-way resumes where it stopped and a recipient never gets two.
 //!
-//! Every replica runs one; a lease on the campaign row lets one launcher work a campaign, and
-//! another take over when that lease runs out. A batch commits only if the cursor is still where
-//! it was read from, so a launcher that outlived its lease writes nothing after the one that
-//! took over. Cancelling takes the campaign row first, so no batch commits after a cancellation.
+//! The job's claim is the lease: a launcher renews it with every batch, and another worker
+//! retakes the job when a dead launcher's claim runs out. A batch commits only if the cursor is
+//! still where it was read from, so a launcher that outlived its claim writes nothing after the
+//! one that took over. Cancelling takes the campaign row first, so no batch commits after a
+//! cancellation.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration as StdDuration;
 
-use chrono::{Duration, Utc};
+use async_trait::async_trait;
+use chrono::Utc;
 use entity::campaign::{self, CampaignStatus};
 use entity::campaign_recipient;
 use entity::volunteer;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
-use tokio::sync::watch;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 use uuid::Uuid;
 
 use super::campaigns::{CampaignService, with_name};
 use crate::db;
 use crate::domain::Phone;
 use crate::error::{AppError, AppResult};
+use crate::jobs::{JobHandler, Lease};
 use crate::messaging::{NewMessage, Prepared, Recipient};
 use crate::pii::registry;
 use crate::service::volunteer::with_working_phone;
 
+/// The job kind that launches a campaign.
+pub const LAUNCH: &str = "campaign.launch";
 /// Recipients queued per transaction.
 const BATCH: u64 = 2000;
-/// How long a launcher holds a campaign without renewing.
-const LEASE_SECS: i64 = 60;
-/// How often an idle launcher looks for launched campaigns of other replicas.
-const POLL: StdDuration = StdDuration::from_secs(2);
 
 /// Recipients read and their messages sealed, ready to be written: every recipient after
 /// `after` (the cursor it was read from) through `last`, in volunteer order.
@@ -49,67 +49,45 @@ struct Batch {
 /// value) if they have one.
 type RecipientRow = (Uuid, Vec<u8>, String, bool, bool, Option<Uuid>, Option<Vec<u8>>);
 
-impl CampaignService {
-    /// Runs the launcher until `shutdown` turns true: woken at once by a launch in this
-    /// process, and every few seconds for launches elsewhere or leases that ran out.
-    pub async fn run_launcher(self, mut shutdown: watch::Receiver<bool>) {
-        while !*shutdown.borrow() {
-            if let Err(err) = self.launch_pending().await {
-                tracing::warn!(error = ?err, "campaign launcher failed; retrying");
-            }
-            tokio::select! {
-                _ = shutdown.changed() => {}
-                () = self.launches().notified() => {}
-                () = tokio::time::sleep(POLL) => {}
-            }
-        }
+/// The launcher as the job engine runs it.
+#[derive(Clone, Debug)]
+pub struct CampaignLaunch(pub CampaignService);
+
+#[async_trait]
+impl JobHandler for CampaignLaunch {
+    fn kind(&self) -> &'static str {
+        LAUNCH
     }
 
-    /// Queues the messages of every launched campaign no other launcher holds; returns how many
-    /// messages it queued.
+    /// Idempotent by the cursor: a retaken launch resumes after the last committed batch.
+    async fn run(&self, job: &entity::job::Model, lease: &Lease<'_>) -> AppResult<u64> {
+        let id = job.subject_id.ok_or_else(|| AppError::internal(anyhow::anyhow!("launch job without a campaign")))?;
+        self.0.queue_campaign(id, lease).await
+    }
+}
+
+impl CampaignService {
+    /// Runs the launches that are due now, in this task, and returns how many messages they
+    /// queued: for tools and tests, which need not wait for the engine's workers. A launch held
+    /// by a live launcher elsewhere is left to it.
     ///
     /// # Errors
     /// The database failed; what committed stays, and the next run resumes.
     pub async fn launch_pending(&self) -> AppResult<u64> {
-        let now = Utc::now();
-        let waiting: Vec<Uuid> = campaign::Entity::find()
-            .select_only()
-            .column(campaign::Column::Id)
-            .filter(campaign::Column::Status.eq(CampaignStatus::Launching))
-            .filter(
-                Condition::any().add(campaign::Column::LeaseUntil.is_null()).add(campaign::Column::LeaseUntil.lt(now)),
-            )
-            .into_tuple()
-            .all(self.db())
-            .await?;
+        let launcher = CampaignLaunch(self.clone());
         let mut queued = 0;
-        for id in waiting {
-            if self.hold(id).await? {
-                queued += self.queue_campaign(id).await?;
+        loop {
+            let round = self.jobs().work(&launcher, "launch-now").await?;
+            queued += round.amount;
+            if round.claimed == 0 {
+                return Ok(queued);
             }
         }
-        Ok(queued)
-    }
-
-    /// Takes the lease of a launching campaign no launcher holds; false when it is no longer
-    /// launching (cancelled) or another launcher holds it.
-    async fn hold(&self, id: Uuid) -> AppResult<bool> {
-        let now = Utc::now();
-        let result = campaign::Entity::update_many()
-            .col_expr(campaign::Column::LeaseUntil, Expr::value(now + Duration::seconds(LEASE_SECS)))
-            .filter(campaign::Column::Id.eq(id))
-            .filter(campaign::Column::Status.eq(CampaignStatus::Launching))
-            .filter(
-                Condition::any().add(campaign::Column::LeaseUntil.is_null()).add(campaign::Column::LeaseUntil.lt(now)),
-            )
-            .exec(self.db())
-            .await?;
-        Ok(result.rows_affected == 1)
     }
 
     /// Queues a campaign batch by batch. The next batch is read and sealed on another task
     /// while this one is written, so encryption and the database work side by side.
-    async fn queue_campaign(&self, id: Uuid) -> AppResult<u64> {
+    async fn queue_campaign(&self, id: Uuid, lease: &Lease<'_>) -> AppResult<u64> {
         let Some(campaign) = campaign::Entity::find_by_id(id).one(self.db()).await? else { return Ok(0) };
         let campaign = Arc::new(campaign);
         let variables: Arc<BTreeMap<String, String>> =
@@ -122,7 +100,8 @@ impl CampaignService {
                 let after = batch.last;
                 async move { this.next_batch(&campaign, &variables, Some(after)).await }
             });
-            let Some(count) = self.write_batch(id, batch).await? else {
+            let written = if lease.renew().await? { self.write_batch(id, batch).await? } else { None };
+            let Some(count) = written else {
                 following.abort();
                 return Ok(queued);
             };
@@ -132,7 +111,6 @@ impl CampaignService {
         campaign::Entity::update_many()
             .col_expr(campaign::Column::Status, Expr::value(CampaignStatus::Launched))
             .col_expr(campaign::Column::QueuedAt, Expr::value(Utc::now()))
-            .col_expr(campaign::Column::LeaseUntil, Expr::value(Option::<chrono::DateTime<Utc>>::None))
             .filter(campaign::Column::Id.eq(id))
             .filter(campaign::Column::Status.eq(CampaignStatus::Launching))
             .exec(self.db())
@@ -182,9 +160,9 @@ impl CampaignService {
         .await?)
     }
 
-    /// Writes a batch: its messages, the campaign's cursor and count, and a renewed lease, in
-    /// one transaction. `None` when the campaign was cancelled meanwhile, or another launcher
-    /// moved the cursor (this one outlived its lease): nothing of the batch is written.
+    /// Writes a batch: its messages, the campaign's cursor and count, in one transaction. `None`
+    /// when the campaign was cancelled meanwhile, or another launcher moved the cursor (this one
+    /// outlived its claim): nothing of the batch is written.
     async fn write_batch(&self, id: Uuid, batch: Batch) -> AppResult<Option<u64>> {
         db::write!(self.db(), |txn| {
             let cursor = match batch.after {
@@ -193,7 +171,6 @@ impl CampaignService {
             };
             let moved = campaign::Entity::update_many()
                 .col_expr(campaign::Column::QueuedThrough, Expr::value(batch.last))
-                .col_expr(campaign::Column::LeaseUntil, Expr::value(Utc::now() + Duration::seconds(LEASE_SECS)))
                 .filter(campaign::Column::Id.eq(id))
                 .filter(campaign::Column::Status.eq(CampaignStatus::Launching))
                 .filter(cursor)

@@ -5,9 +5,9 @@ mod attrition;
 mod campaigns;
 mod exports;
 mod filter;
-mod jobs;
 mod launcher;
 mod replies;
+mod scheduled;
 mod search;
 mod work_queue;
 
@@ -17,8 +17,9 @@ pub use campaigns::{
 };
 pub use exports::{APPROVAL_THRESHOLD, ExportFile, ExportService, ExportView, MAX_ROWS};
 pub use filter::{CampaignAnswer, VolunteerFilter};
-pub use jobs::{RetentionJobs, RetentionRun};
+pub use launcher::{CampaignLaunch, LAUNCH};
 pub use replies::{CampaignReply, RECOMMITMENT_TEMPLATE, RESPONSE_WINDOW_DAYS};
+pub use scheduled::RetentionJobs;
 pub use search::{MAX_PAGE, SearchOrder, SearchPage, SearchService, SortField};
 pub use work_queue::{LostContactReason, QueueEntry, QueuePage, QueueRefresh, WorkQueue};
 

@@ -34,8 +34,6 @@ use crate::service::{OwnRecord, Principal};
 
 /// Days before a pause ends that its reminder goes out.
 pub const PAUSE_REMINDER_DAYS: i64 = 14;
-/// How often the scheduled jobs run: reminders are by the day, so hourly is prompt enough.
-const JOB_INTERVAL: std::time::Duration = std::time::Duration::from_hours(1);
 /// Pauses lapsed per transaction.
 const LAPSE_BATCH: u64 = 500;
 /// How long a withdrawal confirmation stays good: long enough to read the notice.
@@ -234,7 +232,7 @@ impl AvailabilityService {
             return Err(AppError::invalid("confirmation", "ask for the withdrawal notice again and confirm it"));
         }
         if in_no_case(&model).is_err() {
-            alerts::raise(&self.db, &model.branch_code, model.id, AlertKind::WithdrawalDuringCase).await?;
+            alerts::raise(&self.db, &model.branch_code, Some(model.id), AlertKind::WithdrawalDuringCase).await?;
             return Err(AppError::Conflict {
                 field: "status".into(),
                 message: "a patient is waiting for you; your coordinator will call you, or please call them".into(),
@@ -276,7 +274,8 @@ impl AvailabilityService {
 
     /// One run of the scheduled jobs: reminders for pauses ending within two weeks, and pauses
     /// past their end and the branch's grace period, unconfirmed, turned into TU/UC. Safe to
-    /// run again: a reminder is queued once per pause, and a lapsed pause lapses once.
+    /// run again: a reminder is queued once per pause (its dedupe key), and a lapsed pause
+    /// lapses once (a conditional update).
     ///
     /// # Errors
     /// The database failed; what committed stays.
@@ -293,21 +292,6 @@ impl AvailabilityService {
             tracing::info!(reminders = run.reminders_queued, lapsed = run.pauses_lapsed, "availability jobs ran");
         }
         Ok(run)
-    }
-
-    /// Runs the jobs every [`JOB_INTERVAL`] until `shutdown` turns true. Every replica may run
-    /// them: the reminder's dedupe key and the lapse's conditional update make a second run a
-    /// no-op.
-    pub async fn run_scheduled(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-        while !*shutdown.borrow() {
-            if let Err(err) = self.run_jobs(Utc::now()).await {
-                tracing::warn!(error = ?err, "availability jobs failed; retrying at the next interval");
-            }
-            tokio::select! {
-                _ = shutdown.changed() => {}
-                () = tokio::time::sleep(JOB_INTERVAL) => {}
-            }
-        }
     }
 
     /// Turns the branch's pauses that ended before `ended_before`, unconfirmed, into TU/UC, a
@@ -526,4 +510,25 @@ pub(crate) fn returning_status(model: &volunteer::Model) -> DonorStatus {
 /// The branch's calendar date at `now`.
 pub(super) fn local_today(rules: &BranchRules, now: DateTime<Utc>) -> NaiveDate {
     (now + Duration::minutes(i64::from(rules.quiet_hours.utc_offset_minutes))).date_naive()
+}
+
+/// The pause reminders and lapses as the job engine's scheduler runs them: reminders are by the
+/// day, so hourly is prompt enough.
+#[derive(Clone, Debug)]
+pub struct PauseTask(pub AvailabilityService);
+
+#[async_trait::async_trait]
+impl crate::jobs::Periodic for PauseTask {
+    fn name(&self) -> &'static str {
+        "volunteer.pauses"
+    }
+
+    fn every(&self) -> Duration {
+        Duration::hours(1)
+    }
+
+    async fn run(&self, now: DateTime<Utc>) -> AppResult<u64> {
+        let run = self.0.run_jobs(now).await?;
+        Ok(run.reminders_queued + run.pauses_lapsed)
+    }
 }

@@ -239,7 +239,7 @@ impl FamilyService {
                     self.messaging.queue(txn, message).await?;
                 }
                 InfoPack::StaffCall => {
-                    alerts::raise(txn, &model.branch_code, me.id, AlertKind::FamilyCallRequested).await?;
+                    alerts::raise(txn, &model.branch_code, Some(me.id), AlertKind::FamilyCallRequested).await?;
                 }
             }
             let entry = AuditEntry {

@@ -16,7 +16,9 @@ mod sign_in;
 mod status;
 
 pub use attempts::{AttemptView, ContactAttemptService, NewAttempt};
-pub use availability::{AvailabilityRun, AvailabilityService, PAUSE_REMINDER_DAYS, WithdrawalNotice, Withdrawn};
+pub use availability::{
+    AvailabilityRun, AvailabilityService, PAUSE_REMINDER_DAYS, PauseTask, WithdrawalNotice, Withdrawn,
+};
 pub(crate) use availability::{OWN_REASONS, returning_status};
 pub use codes::CodeSent;
 pub(crate) use codes::Codes;
