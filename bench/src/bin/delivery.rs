@@ -23,7 +23,7 @@ use entity::outbound_message::{self, Status};
 use futures::StreamExt;
 use registry_tests::gateway::{FakeGateway, login_code};
 use registry_tests::{Backend, TestDb, run};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
 use uuid::Uuid;
 
 #[tokio::main]
@@ -109,6 +109,7 @@ async fn deliver(
     }
     done.wait().await;
     let elapsed = started.elapsed();
+    done.clear().await;
     for server in servers {
         server.stop().await.unwrap();
     }
@@ -140,6 +141,7 @@ async fn deliver_by_hand(db: &TestDb, gateway: &FakeGateway, messages: usize, wo
     for worker in loops {
         worker.await.unwrap();
     }
+    done.clear().await;
     messages as f64 / elapsed.as_secs_f64()
 }
 
@@ -179,6 +181,12 @@ impl Done {
         while accepted(&self.db).await < self.accepted {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
+    }
+
+    /// Empties the outbox, so that every run starts from the same table.
+    async fn clear(&self) {
+        outbound_message::Entity::delete_many().exec(&self.db).await.unwrap();
+        self.db.execute_unprepared("VACUUM ANALYZE outbound_message").await.unwrap();
     }
 }
 
