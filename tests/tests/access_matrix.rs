@@ -181,6 +181,7 @@ const EXPECTATIONS: &[(&str, Record, &str)] = &[
     ("Mutation.requestNameCorrection", Record::Open, r#"mutation { requestNameCorrection(name: "张叁") { id } }"#),
     ("Query.myDataExport", Record::Open, "{ myDataExport }"),
     ("Query.myDataAccessLog", Record::Open, "{ myDataAccessLog { role } }"),
+    ("Query.alerts", Record::Open, "{ alerts { nodes { id } } }"),
     ("Query.staffAlerts", Record::Open, "{ staffAlerts { id } }"),
     (
         "Mutation.resolveStaffAlert",

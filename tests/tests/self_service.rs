@@ -39,6 +39,42 @@ fn field_of(body: &Value) -> String {
 }
 
 both_backends! {
+    async fn alerts_come_a_page_at_a_time_newest_first_and_only_the_branch_s_own(db) {
+        let app = db.app().await;
+        for n in 0..5 {
+            let volunteer = app.register_volunteer(900 + n, "51").await;
+            let kind = api::service::alerts::AlertKind::FamilyCallRequested;
+            api::service::alerts::raise(app.app.db(), "51", Some(volunteer.id), kind).await.unwrap();
+        }
+        api::service::alerts::raise(app.app.db(), "11", None, api::service::alerts::AlertKind::JobFailed).await.unwrap();
+        let page = "query($after: String) { alerts(first: 2, after: $after) { nodes { id branchCode createdAt } nextCursor } }";
+        let coordinator = registry_tests::staff("branch_coordinator", "51");
+        let mut seen: Vec<Value> = Vec::new();
+        let mut after = Value::Null;
+        loop {
+            let data = app.data_as(&coordinator, page, json!({ "after": after })).await;
+            let nodes = data["alerts"]["nodes"].as_array().unwrap().clone();
+            assert!(nodes.len() <= 2 && nodes.iter().all(|alert| alert["branchCode"] == "51"));
+            seen.extend(nodes);
+            after = data["alerts"]["nextCursor"].clone();
+            if after.is_null() {
+                break;
+            }
+        }
+        assert_eq!(seen.len(), 5, "every alert once, across three pages");
+        let mut ids: Vec<&str> = seen.iter().map(|alert| alert["id"].as_str().unwrap()).collect();
+        ids.dedup();
+        assert_eq!(ids.len(), 5);
+        assert!(seen.windows(2).all(|pair| pair[0]["createdAt"].as_str() >= pair[1]["createdAt"].as_str()), "newest first");
+
+        let national = app.data_as(&registry_tests::staff("national_admin", "11"), "{ alerts { nodes { id } } }", json!({})).await;
+        assert_eq!(national["alerts"]["nodes"].as_array().unwrap().len(), 6, "national administrators see every branch");
+        let bad = app.response_as(&coordinator, page, json!({ "after": "not-a-cursor" })).await;
+        assert_eq!((error_codes(&bad), registry_tests::error_field(&bad)), (vec!["BAD_USER_INPUT".to_owned()], "after".to_owned()));
+        let too_many = app.response_as(&coordinator, "{ alerts(first: 101) { nextCursor } }", json!({})).await;
+        assert_eq!(registry_tests::error_field(&too_many), "first");
+    }
+
     async fn scenario_1_a_phone_change_needs_a_code_to_the_new_number_and_keeps_the_old_in_history(db) {
         let app = db
             .app_with(|settings| {

@@ -108,6 +108,7 @@ pub const ROOT_FIELDS: &[(OperationType, &str, Audience)] = &[
     (OperationType::Mutation, "requestNameCorrection", Volunteer),
     (OperationType::Query, "myDataExport", Volunteer),
     (OperationType::Query, "myDataAccessLog", Volunteer),
+    (OperationType::Query, "alerts", Unmaskers),
     (OperationType::Query, "staffAlerts", Unmaskers),
     (OperationType::Mutation, "resolveStaffAlert", Unmaskers),
     (OperationType::Mutation, "recordFamilyMember", Volunteer),

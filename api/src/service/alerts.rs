@@ -13,12 +13,15 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::audit::{self, AuditAction, AuditEntry};
+use super::keyset::{self, Page};
 use super::{BranchScope, Principal, Unmasker};
 use crate::db;
 use crate::error::{AppError, AppResult};
 
 /// Most alerts one call returns.
 pub const MAX_ALERTS: u64 = 100;
+/// Names the order of alert cursors.
+const CURSOR_TAG: &str = "alerts";
 
 /// What a coordinator is alerted to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,31 +99,52 @@ impl StaffAlertService {
     }
 
     /// The alerts of the coordinator's branch (every branch for national administrators),
-    /// newest first; open ones only unless `include_resolved`.
+    /// newest first; open ones only unless `include_resolved`: a page of `first` (at most
+    /// [`MAX_ALERTS`]) after the cursor `after`.
     ///
     /// # Errors
-    /// The database failed.
-    pub async fn list(&self, coordinator: &Unmasker, include_resolved: bool) -> AppResult<Vec<StaffAlertView>> {
-        let mut query = staff_alert::Entity::find().order_by_desc(staff_alert::Column::CreatedAt).limit(MAX_ALERTS);
+    /// BAD_USER_INPUT on `first` or `after`; the database failed.
+    pub async fn page(
+        &self,
+        coordinator: &Unmasker,
+        include_resolved: bool,
+        first: u64,
+        after: Option<&str>,
+    ) -> AppResult<Page<StaffAlertView>> {
+        keyset::check_first(first, MAX_ALERTS)?;
+        let mut query = staff_alert::Entity::find()
+            .order_by_desc(staff_alert::Column::CreatedAt)
+            .order_by_desc(staff_alert::Column::Id)
+            .limit(keyset::fetch_size(first));
         if let BranchScope::Branch(branch) = &coordinator.scope {
             query = query.filter(staff_alert::Column::BranchCode.eq(branch.as_str()));
         }
         if !include_resolved {
             query = query.filter(staff_alert::Column::ResolvedAt.is_null());
         }
-        Ok(query
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|row| StaffAlertView {
-                id: row.id,
-                branch_code: row.branch_code,
-                volunteer_id: row.volunteer_id,
-                kind: row.kind,
-                created_at: row.created_at,
-                resolved_at: row.resolved_at,
-            })
-            .collect())
+        if let Some(cursor) = after {
+            let (at, id) = keyset::read_time_cursor(cursor, CURSOR_TAG)?;
+            query = query.filter(keyset::after(staff_alert::Column::CreatedAt, at, staff_alert::Column::Id, id, true));
+        }
+        let rows = query.all(&self.db).await?;
+        let page = Page::cut(rows, first, |last| keyset::time_cursor(CURSOR_TAG, last.created_at, last.id));
+        Ok(page.map(|row| StaffAlertView {
+            id: row.id,
+            branch_code: row.branch_code,
+            volunteer_id: row.volunteer_id,
+            kind: row.kind,
+            created_at: row.created_at,
+            resolved_at: row.resolved_at,
+        }))
+    }
+
+    /// The newest [`MAX_ALERTS`] alerts, as [`Self::page`] gives its first page; for the
+    /// deprecated `staffAlerts`.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn list(&self, coordinator: &Unmasker, include_resolved: bool) -> AppResult<Vec<StaffAlertView>> {
+        Ok(self.page(coordinator, include_resolved, MAX_ALERTS, None).await?.nodes)
     }
 
     /// Marks an alert handled. Audited.

@@ -36,6 +36,29 @@ pub fn cut<T>(mut rows: Vec<T>, first: u64, cursor_of: impl Fn(&T) -> String) ->
     (rows, next)
 }
 
+/// One page of a list: its rows, and the cursor after the last one when more follow. Every
+/// list added from now on answers with it (in the schema, `…Page { nodes, nextCursor }`).
+#[derive(Clone, Debug)]
+pub struct Page<T> {
+    pub nodes: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// The page from rows fetched with [`fetch_size`], as [`cut`] makes it.
+    #[must_use]
+    pub fn cut(rows: Vec<T>, first: u64, cursor_of: impl Fn(&T) -> String) -> Self {
+        let (nodes, next_cursor) = cut(rows, first, cursor_of);
+        Self { nodes, next_cursor }
+    }
+
+    /// The same page with each row turned into another type (the GraphQL one).
+    #[must_use]
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page { nodes: self.nodes.into_iter().map(f).collect(), next_cursor: self.next_cursor }
+    }
+}
+
 /// The cursor of a row in an order by a timestamp then the id, named `tag`.
 #[must_use]
 pub fn time_cursor(tag: &str, at: DateTime<Utc>, id: Uuid) -> String {

@@ -3,7 +3,7 @@ use async_graphql::{Context, ID, Object, Result};
 use crate::error::AppError;
 use crate::graphql::loaders::prefetch;
 use crate::graphql::types::{
-    DataAccess, NotificationPage, NotificationPreferences, StaffAlert, Volunteer, VolunteerFilterInput,
+    DataAccess, NotificationPage, NotificationPreferences, Page, StaffAlert, Volunteer, VolunteerFilterInput,
     WithdrawalNotice,
 };
 use crate::graphql::{parse_id, principal, request_id, services};
@@ -125,10 +125,28 @@ impl VolunteerQuery {
         Ok(services(ctx)?.privacy.access_log(&me).await?.into_iter().map(Into::into).collect())
     }
 
+    /// Alerts for the caller's branch (all branches for national administrators), newest
+    /// first, a page of `first` (at most 100) after the cursor `after`; open ones unless
+    /// `includeResolved`.
+    ///
+    /// Access: national administrators; branch coordinators (their branch).
+    async fn alerts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] include_resolved: bool,
+        #[graphql(default = 50)] first: u64,
+        after: Option<String>,
+    ) -> Result<Page<StaffAlert>> {
+        let coordinator = principal(ctx).unmasker()?;
+        let page = services(ctx)?.alerts.page(&coordinator, include_resolved, first, after.as_deref()).await?;
+        Ok(page.into())
+    }
+
     /// Alerts raised from the app for the caller's branch (all branches for national
     /// administrators), newest first, the latest 100; open ones unless `includeResolved`.
     ///
     /// Access: national administrators; branch coordinators (their branch).
+    #[graphql(deprecation = "Use `alerts`, which pages past the latest 100.")]
     async fn staff_alerts(
         &self,
         ctx: &Context<'_>,
