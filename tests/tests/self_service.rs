@@ -128,6 +128,53 @@ both_backends! {
         assert_eq!(field_of(&refused), "session");
     }
 
+    async fn a_volunteer_whose_old_sim_is_gone_changes_phone_with_their_id_number_and_is_announced(db) {
+        let app = db.app_with(|settings| {
+            one_connection(settings);
+            settings.auth.volunteer_codes.resend_after_secs = 0;
+        }).await;
+        let server = app.serve().await;
+        let mut phone = Mobile::new(&server);
+        phone.enrol(&app, PHONE, enrolment()).await;
+        // The old SIM is gone: no fresh sign-in by code is possible, the session still is.
+        set(&app, volunteer::Column::LastSignInAt, Utc::now() - Duration::hours(1)).await;
+        let new_phone = "+8613900000002";
+        let request = |national_id: &str| json!({ "phone": new_phone, "nationalId": national_id });
+
+        let malformed = phone.send("RequestPhoneChangeCode", request("51010419900307002X")).await;
+        assert_eq!((error_codes(&malformed), field_of(&malformed)), (vec!["BAD_USER_INPUT".to_owned()], "nationalId".to_owned()));
+        let someone_else = phone.send("RequestPhoneChangeCode", request("510104198506120032")).await;
+        assert_eq!((error_codes(&someone_else), field_of(&someone_else)), (vec!["BAD_USER_INPUT".to_owned()], "nationalId".to_owned()));
+        assert_eq!(app.latest_code(new_phone).await, None, "no code went out for a wrong ID number");
+
+        phone.call("RequestPhoneChangeCode", request("510104199003070023")).await;
+        let code = app.latest_code(new_phone).await.unwrap();
+        let change = json!({ "kind": "PRIMARY_PHONE", "phone": new_phone, "code": code, "nationalId": "510104199003070023" });
+        let changed = phone.call("ChangePhone", change).await;
+        assert_eq!(changed["changePhone"]["primaryPhone"], "139****0002");
+
+        // The old number and both backup contacts are told; the old number reads no name.
+        app.latest_code(new_phone).await;
+        let sms = app.app.messaging().development_sms().unwrap();
+        let to_old = sms.recent(PHONE, 1);
+        assert_eq!(to_old[0].template_key, "phone_changed_old");
+        assert!(!to_old[0].text.contains('张'), "{}", to_old[0].text);
+        for backup in ["+8613700000011", "+8613700000012"] {
+            let notice = sms.recent(backup, 1);
+            assert_eq!(notice[0].template_key, "phone_changed_backup", "{backup}");
+            assert!(notice[0].text.contains("张*") && !notice[0].text.contains("张三"), "{}", notice[0].text);
+        }
+
+        // The ID number cannot be guessed: a few tries a day, then even the right one waits.
+        let mut refused = Vec::new();
+        for _ in 0..4 {
+            refused.extend(error_codes(&phone.send("RequestPhoneChangeCode", request("510104198506120032")).await));
+        }
+        assert_eq!(refused.last().map(String::as_str), Some("RATE_LIMITED"), "{refused:?}");
+        let locked = phone.send("RequestPhoneChangeCode", request("510104199003070023")).await;
+        assert_eq!(error_codes(&locked), ["RATE_LIMITED"]);
+    }
+
     async fn scenario_3_a_pause_reminds_before_its_end_and_ends_only_when_confirmed(db) {
         let app = db.app_with(one_connection).await;
         let server = app.serve().await;

@@ -43,21 +43,38 @@ impl SelfServiceMutation {
     }
 
     /// Sends a code to a new number, to prove it before `changePhone`. Needs a sign-in by code
-    /// within the last 15 minutes (CONFLICT on `session` otherwise).
+    /// within the last 15 minutes (CONFLICT on `session` otherwise), or, when the old SIM is
+    /// gone, the volunteer's full `nationalId` (BAD_USER_INPUT on `nationalId` when it is not
+    /// theirs; a few tries a day, then RATE_LIMITED).
     ///
     /// Access: volunteers.
-    async fn request_phone_change_code(&self, ctx: &Context<'_>, phone: String) -> Result<SignInCodeSent> {
+    async fn request_phone_change_code(
+        &self,
+        ctx: &Context<'_>,
+        phone: String,
+        national_id: Option<String>,
+    ) -> Result<SignInCodeSent> {
         let me = principal(ctx).own_record()?;
-        Ok(services(ctx)?.contacts.request_phone_change(&me, &phone).await?.into())
+        Ok(services(ctx)?.contacts.request_phone_change(&me, &phone, national_id.as_deref()).await?.into())
     }
 
     /// Replaces the primary or secondary phone with the number the code was sent to. The old
-    /// number stays in the history, with its end date; the change confirms the record.
+    /// number stays in the history, with its end date; the change confirms the record. With
+    /// `nationalId` in place of a recent sign-in (the old SIM is gone), the old number and the
+    /// backup contacts are told of the change by SMS.
     ///
     /// Access: volunteers.
-    async fn change_phone(&self, ctx: &Context<'_>, kind: PhoneKind, phone: String, code: String) -> Result<Volunteer> {
+    async fn change_phone(
+        &self,
+        ctx: &Context<'_>,
+        kind: PhoneKind,
+        phone: String,
+        code: String,
+        national_id: Option<String>,
+    ) -> Result<Volunteer> {
         let me = principal(ctx).own_record()?;
-        services(ctx)?.contacts.change_phone(&me, kind.into(), &phone, &code, request_id(ctx)).await?;
+        let contacts = &services(ctx)?.contacts;
+        contacts.change_phone(&me, kind.into(), &phone, &code, national_id.as_deref(), request_id(ctx)).await?;
         me_after(ctx, &me).await
     }
 

@@ -19,8 +19,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::availability::local_today;
 use super::codes::{CodeRecipient, CodeSent, Codes, secs};
 use super::grouped;
+use super::reconnect;
 use super::records::VolunteerService;
 use crate::config::VolunteerSettings;
 use crate::db;
@@ -286,9 +288,14 @@ impl ContactService {
     ///
     /// # Errors
     /// CONFLICT on `session` without a recent sign-in; BAD_USER_INPUT on `phone`; RATE_LIMITED.
-    pub async fn request_phone_change(&self, me: &OwnRecord, phone: &str) -> AppResult<CodeSent> {
+    pub async fn request_phone_change(
+        &self,
+        me: &OwnRecord,
+        phone: &str,
+        national_id: Option<&str>,
+    ) -> AppResult<CodeSent> {
         let now = Utc::now();
-        let model = self.recently_signed_in(me, now).await?;
+        let model = self.may_change_phone(me, national_id, now).await?;
         let phone = Phone::parse_mainland_mobile(phone).map_err(AppError::field("phone"))?;
         let to = CodeRecipient { phone, volunteer_id: Some(me.id), branch_code: model.branch_code };
         let ttl = Duration::seconds(secs(self.codes.settings().phone_change_ttl_secs));
@@ -297,26 +304,37 @@ impl ContactService {
 
     /// Replaces the volunteer's primary or secondary phone with a number proven by its code.
     /// The old number stays in the history with its end date; the change confirms the record.
+    /// With `national_id` (the old SIM is gone), the ID number stands in for the recent sign-in,
+    /// and the old number and the backup contacts are told of the change.
     ///
     /// # Errors
-    /// CONFLICT on `session` without a recent sign-in, or on `phone` when it is another
-    /// volunteer's primary phone; BAD_USER_INPUT on `phone` or `code`.
+    /// CONFLICT on `session` without a recent sign-in (and no `national_id`), or on `phone` when
+    /// it is another volunteer's primary phone; BAD_USER_INPUT on `phone`, `code` or
+    /// `nationalId`; RATE_LIMITED past the day's tries at the ID number.
     pub async fn change_phone(
         &self,
         me: &OwnRecord,
         kind: ContactKind,
         phone: &str,
         code: &str,
+        national_id: Option<&str>,
         request_id: Option<&str>,
     ) -> AppResult<()> {
         let now = Utc::now();
-        self.recently_signed_in(me, now).await?;
+        let model = self.may_change_phone(me, national_id, now).await?;
+        let today = match national_id {
+            Some(_) => Some(local_today(&self.volunteers.branch_rules(&model.branch_code).await?, now)),
+            None => None,
+        };
         let phone = Phone::parse_mainland_mobile(phone).map_err(AppError::field("phone"))?;
         let phone_index = self.keys.blind_index.phone(&phone);
         db::write!(&self.db, |txn| {
             db::lock_volunteer(txn, me.id).await?;
             if let Err(refused) = self.codes.spend(txn, CodePurpose::PhoneChange, &phone_index, code, now).await? {
                 return Ok(Err(refused)); // the wrong try is committed
+            }
+            if let (Some(today), ContactKind::PrimaryPhone) = (today, kind) {
+                reconnect::queue_phone_change_notices(txn, &self.keys, &self.messaging, &model, today).await?;
             }
             let replaced =
                 self.replace_contact(txn, me.id, kind, phone.expose(), Some(phone_index.clone()), Some(now), now).await;
@@ -488,6 +506,20 @@ impl ContactService {
 
     /// The record, if its holder signed in with a code recently enough to change a phone: a
     /// stolen, long-lived session must not be able to take over the number that signs in.
+    /// What lets a volunteer change phone: a recent sign-in by code, or, when the old SIM is
+    /// gone, their full ID number.
+    async fn may_change_phone(
+        &self,
+        me: &OwnRecord,
+        national_id: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> AppResult<volunteer::Model> {
+        let Some(national_id) = national_id else { return self.recently_signed_in(me, now).await };
+        let model = self.volunteers.find_model(me.id).await?;
+        reconnect::prove_identity(&self.db, &self.keys, &model, national_id, now).await?;
+        Ok(model)
+    }
+
     async fn recently_signed_in(&self, me: &OwnRecord, now: DateTime<Utc>) -> AppResult<volunteer::Model> {
         let model = self.volunteers.find_model(me.id).await?;
         let recent = Duration::seconds(secs(self.codes.settings().recent_sign_in_secs));

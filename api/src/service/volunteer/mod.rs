@@ -11,6 +11,7 @@ mod family;
 mod inbox;
 mod privacy;
 mod profile;
+mod reconnect;
 mod records;
 mod sign_in;
 mod status;
