@@ -11,6 +11,9 @@ pub enum CodePurpose {
     SignIn,
     #[sea_orm(string_value = "phone_change")]
     PhoneChange,
+    /// Sent to the old phone or a backup contact, to reclaim a record from a new phone.
+    #[sea_orm(string_value = "recovery")]
+    Recovery,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -19,7 +19,7 @@ mod m20261202_000008_create_volunteer_search;
 mod m20261202_000009_create_retention;
 mod m20261204_000010_queue_campaigns_by_cursor;
 mod m20261207_000011_create_jobs;
-mod m20261207_000012_phone_change_notices;
+mod m20261207_000012_reconnect;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -39,7 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000009_create_retention::Migration),
             Box::new(m20261204_000010_queue_campaigns_by_cursor::Migration),
             Box::new(m20261207_000011_create_jobs::Migration),
-            Box::new(m20261207_000012_phone_change_notices::Migration),
+            Box::new(m20261207_000012_reconnect::Migration),
         ]
     }
 }

@@ -120,6 +120,21 @@ const EXPECTATIONS: &[(&str, Record, &str)] = &[
         r#"mutation { enrol(enrolmentTicket: "et_unknown", phone: "13900000009", input: { name: "张三", nationalId: "510104199003070023", birthDate: "1990-03-07", sex: FEMALE, provinceCode: "51", city: "成都", backupContacts: [], consentVersion: "2026-01", healthDataConsent: true }) { accessToken } }"#,
     ),
     (
+        "Mutation.startRecovery",
+        Record::Open,
+        r#"mutation { startRecovery(enrolmentTicket: "et_unknown", phone: "13900000009", name: "张三", nationalId: "510104199003070023") { id } }"#,
+    ),
+    (
+        "Mutation.sendRecoveryCode",
+        Record::Open,
+        r#"mutation { sendRecoveryCode(recoveryId: "018f0000-0000-7000-8000-000000000000", destinationId: "018f0000-0000-7000-8000-000000000001") { expiresIn } }"#,
+    ),
+    (
+        "Mutation.completeRecovery",
+        Record::Open,
+        r#"mutation { completeRecovery(recoveryId: "018f0000-0000-7000-8000-000000000000", code: "123456") { accessToken } }"#,
+    ),
+    (
         "Mutation.enrolOfflineRecruit",
         Record::Open,
         r#"mutation { enrolOfflineRecruit(phone: "13900000019", input: { name: "张三", nationalId: "510104199003070023", birthDate: "1990-03-07", sex: FEMALE, provinceCode: "51", city: "成都", backupContacts: [{ name: "张父", relationship: PARENT, phone: "13700000011" }, { name: "李友", relationship: FRIEND, phone: "13700000012" }], consentVersion: "2026-01", healthDataConsent: true }) { id } }"#,

@@ -5,7 +5,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is the failure report
 
 use chrono::{Duration, Utc};
-use entity::{backup_contact, outbound_message, staff_alert, volunteer, volunteer_contact, volunteer_tombstone};
+use entity::{
+    backup_contact, lost_contact_entry, outbound_message, staff_alert, volunteer, volunteer_contact,
+    volunteer_tombstone,
+};
 use registry_tests::mobile::{Mobile, enrolment};
 use registry_tests::{TestApp, both_backends, error_codes};
 use sea_orm::sea_query::Expr;
@@ -173,6 +176,135 @@ both_backends! {
         assert_eq!(refused.last().map(String::as_str), Some("RATE_LIMITED"), "{refused:?}");
         let locked = phone.send("RequestPhoneChangeCode", request("510104199003070023")).await;
         assert_eq!(error_codes(&locked), ["RATE_LIMITED"]);
+    }
+
+    async fn scenario_new_number_a_lost_volunteer_recovers_their_record_through_a_backup_contact(db) {
+        let app = db.app_with(|settings| {
+            one_connection(settings);
+            settings.auth.volunteer_codes.resend_after_secs = 0;
+        }).await;
+        let server = app.serve().await;
+        let mut old = Mobile::new(&server);
+        old.enrol(&app, PHONE, enrolment()).await;
+        let id = the_volunteer(&app).await.id;
+        set(&app, volunteer::Column::HlaResolution, volunteer::HlaResolution::High).await;
+        set(&app, volunteer::Column::Status, volunteer::DonorStatus::TemporarilyUnavailable).await;
+        set(&app, volunteer::Column::StatusReason, volunteer::StatusReason::UnableToContact).await;
+        lost_contact_entry::Entity::insert(lost_contact_entry::ActiveModel {
+            volunteer_id: sea_orm::Set(id),
+            branch_code: sea_orm::Set("51".into()),
+            reasons: sea_orm::Set(1),
+            priority: sea_orm::Set(1),
+            entered_at: sea_orm::Set(Utc::now()),
+            refreshed_at: sea_orm::Set(Utc::now()),
+        })
+        .exec_without_returning(app.app.db())
+        .await
+        .unwrap();
+
+        // She reinstalls the app with her new number: enrolling says the ID number is hers to recover.
+        let new_phone = "+8613900000002";
+        let mut phone = Mobile::new(&server);
+        let ticket = phone.sign_in(&app, new_phone).await.expect("a phone of no volunteer");
+        let enrol = json!({ "enrolmentTicket": ticket, "phone": new_phone, "input": enrolment() });
+        let taken = phone.send("Enrol", enrol).await;
+        assert_eq!((error_codes(&taken), field_of(&taken)), (vec!["CONFLICT".to_owned()], "nationalId".to_owned()));
+        assert!(taken["errors"][0]["message"].as_str().unwrap().contains("startRecovery"), "{taken}");
+
+        let start = json!({ "enrolmentTicket": ticket, "phone": new_phone, "name": "张三", "nationalId": "510104199003070023" });
+        let offer = phone.call("StartRecovery", start).await["startRecovery"].clone();
+        let destinations = offer["destinations"].as_array().unwrap();
+        assert_eq!(destinations.len(), 3, "the old phone and two backup contacts: {offer}");
+        assert_eq!((destinations[0]["kind"].as_str(), destinations[0]["phone"].as_str()), (Some("OLD_PHONE"), Some("138****0001")));
+        let parent = destinations.iter().find(|d| d["relationship"] == "PARENT").expect("the parent");
+        assert_eq!(parent["phone"], "137****0011");
+
+        phone.call("SendRecoveryCode", json!({ "recoveryId": offer["id"], "destinationId": parent["id"] })).await;
+        while app.app.messaging().deliver_batch("test").await.unwrap() > 0 {}
+        let sent = app.app.messaging().development_sms().unwrap().recent("+8613700000011", 1);
+        assert_eq!(sent[0].template_key, "recovery_code");
+        let code = sent[0].params[0].clone();
+        let session = phone.call("CompleteRecovery", json!({ "recoveryId": offer["id"], "code": code })).await;
+        phone.token = Some(session["completeRecovery"]["accessToken"].as_str().unwrap().to_owned());
+
+        // She is back, available, under the new number, and out of the lost-contact queue.
+        let me = phone.call("Home", json!({})).await;
+        assert_eq!(me["me"]["status"], "AV", "{me}");
+        let record = the_volunteer(&app).await;
+        assert!(record.last_confirmed_at > Utc::now() - Duration::minutes(1), "the confirmation is refreshed");
+        let queued = lost_contact_entry::Entity::find().count(app.app.db()).await.unwrap();
+        assert_eq!(queued, 0);
+        let staff = app.staff_token("branch_coordinator", "51").await;
+        let (_, found) = server.gql(Some(&staff), "query($p: String!) { findVolunteers(phone: $p) { id } }", json!({ "p": new_phone })).await;
+        assert_eq!(found["data"]["findVolunteers"][0]["id"], id.to_string(), "staff find her by the new number");
+
+        // The old number and both backup contacts got their notices.
+        while app.app.messaging().deliver_batch("test").await.unwrap() > 0 {}
+        let sms = app.app.messaging().development_sms().unwrap();
+        assert_eq!(sms.recent(PHONE, 1)[0].template_key, "phone_changed_old");
+        for backup in ["+8613700000011", "+8613700000012"] {
+            assert_eq!(sms.recent(backup, 1)[0].template_key, "phone_changed_backup", "{backup}");
+        }
+        // The old session's phone no longer signs in to the record.
+        let refused = phone.send("CompleteRecovery", json!({ "recoveryId": offer["id"], "code": code })).await;
+        assert_eq!(error_codes(&refused), ["NOT_FOUND"], "a recovery completes once");
+    }
+
+    async fn recovery_tells_a_stranger_nothing_and_gives_no_record_without_a_code(db) {
+        let app = db.app_with(|settings| {
+            one_connection(settings);
+            settings.auth.volunteer_codes.resend_after_secs = 0;
+        }).await;
+        let server = app.serve().await;
+        let mut owner = Mobile::new(&server);
+        owner.enrol(&app, PHONE, enrolment()).await;
+        let stranger_phone = "+8613900000003";
+        let mut stranger = Mobile::new(&server);
+        let ticket = stranger.sign_in(&app, stranger_phone).await.unwrap();
+        let start = |name: &str, national_id: &str| json!({ "enrolmentTicket": ticket, "phone": stranger_phone, "name": name, "nationalId": national_id });
+
+        // A wrong name and an unregistered ID number answer alike (but for the request id).
+        let without_id = |mut body: Value| {
+            body["errors"][0]["extensions"].as_object_mut().unwrap().remove("requestId");
+            body
+        };
+        let wrong_name = without_id(stranger.send("StartRecovery", start("李四", "510104199003070023")).await);
+        let unregistered = without_id(stranger.send("StartRecovery", start("张三", "510104198506120032")).await);
+        assert_eq!(wrong_name, unregistered);
+        assert_eq!(error_codes(&wrong_name), ["BAD_USER_INPUT"]);
+        assert_eq!(field_of(&wrong_name), "nationalId");
+        let malformed = stranger.send("StartRecovery", start("张三", "12345")).await;
+        assert_eq!(field_of(&malformed), "nationalId");
+
+        // Knowing name and ID number opens the recovery, but only a code read back completes it.
+        let offer = stranger.call("StartRecovery", start("张三", "510104199003070023")).await["startRecovery"].clone();
+        let bad = stranger.send("CompleteRecovery", json!({ "recoveryId": offer["id"], "code": "123456" })).await;
+        assert_eq!(field_of(&bad), "code", "no code was sent yet");
+        let elsewhere = stranger.send("SendRecoveryCode", json!({ "recoveryId": offer["id"], "destinationId": uuid::Uuid::now_v7().to_string() })).await;
+        assert_eq!(field_of(&elsewhere), "destinationId", "a code goes only where the record says");
+        stranger.call("SendRecoveryCode", json!({ "recoveryId": offer["id"], "destinationId": offer["destinations"][0]["id"] })).await;
+        for _ in 0..5 {
+            let guess = stranger.send("CompleteRecovery", json!({ "recoveryId": offer["id"], "code": "000000" })).await;
+            assert_eq!(field_of(&guess), "code");
+        }
+        let record = the_volunteer(&app).await;
+        let primary = volunteer_contact::Entity::find()
+            .filter(volunteer_contact::Column::VolunteerId.eq(record.id))
+            .filter(volunteer_contact::Column::Kind.eq(volunteer_contact::ContactKind::PrimaryPhone))
+            .filter(volunteer_contact::Column::EndedAt.is_null())
+            .count(app.app.db())
+            .await
+            .unwrap();
+        assert_eq!(primary, 1);
+        let (_, by_stranger) = server.gql(Some(&app.staff_token("branch_coordinator", "51").await), "query($p: String!) { findVolunteers(phone: $p) { id } }", json!({ "p": stranger_phone })).await;
+        assert_eq!(by_stranger["data"]["findVolunteers"], json!([]), "the record is still the owner's");
+
+        // Tries lock: the ID number takes five a day, from any phone.
+        let mut codes = Vec::new();
+        for _ in 0..3 {
+            codes.extend(error_codes(&stranger.send("StartRecovery", start("张三", "510104199003070023")).await));
+        }
+        assert_eq!(codes.last().map(String::as_str), Some("RATE_LIMITED"), "{codes:?}");
     }
 
     async fn scenario_3_a_pause_reminds_before_its_end_and_ends_only_when_confirmed(db) {

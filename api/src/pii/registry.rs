@@ -44,6 +44,7 @@ pub const INBOUND_REPLY_PHONE: SealedColumn = SealedColumn::new("inbound_reply",
 pub const INBOX_NOTIFICATION_BODY: SealedColumn = SealedColumn::new("inbox_notification", "body");
 pub const OUTBOUND_MESSAGE_RECIPIENT_PHONE: SealedColumn = SealedColumn::new("outbound_message", "recipient_phone");
 pub const OUTBOUND_MESSAGE_VARIABLES: SealedColumn = SealedColumn::new("outbound_message", "variables");
+pub const RECORD_RECOVERY_NEW_PHONE: SealedColumn = SealedColumn::new("record_recovery", "new_phone");
 pub const STAFF_ACCOUNT_TOTP_SECRET: SealedColumn = SealedColumn::new("staff_account", "totp_secret");
 pub const VOLUNTEER_EMPLOYER: SealedColumn = SealedColumn::new("volunteer", "employer");
 pub const VOLUNTEER_NAME: SealedColumn = SealedColumn::new("volunteer", "name");
@@ -65,6 +66,7 @@ pub const SEALED_COLUMNS: &[SealedColumn] = &[
     INBOX_NOTIFICATION_BODY,
     OUTBOUND_MESSAGE_RECIPIENT_PHONE,
     OUTBOUND_MESSAGE_VARIABLES,
+    RECORD_RECOVERY_NEW_PHONE,
     STAFF_ACCOUNT_TOTP_SECRET,
     VOLUNTEER_EMPLOYER,
     VOLUNTEER_NAME,
@@ -97,6 +99,10 @@ pub const VOLUNTEER_TABLES: &[VolunteerTable] = &[
     VolunteerTable {
         table: "contact_attempt",
         export: Export::Omitted("staff's log of calls and messages to reach the volunteer"),
+    },
+    VolunteerTable {
+        table: "record_recovery",
+        export: Export::Omitted("recoveries of the record from a new phone; the phone itself is in the contacts"),
     },
     VolunteerTable {
         table: "staff_alert",

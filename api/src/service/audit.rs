@@ -39,6 +39,10 @@ pub enum AuditAction {
     VolunteerNameCorrectionRequested,
     VolunteerPause,
     VolunteerPhoneChange,
+    /// A volunteer reclaimed their record from a new phone.
+    VolunteerRecovered,
+    /// Someone with a new phone tried to reclaim a record by name and ID number, matched or not.
+    VolunteerRecoveryTry,
     VolunteerReplyOptOut,
     VolunteerReplyPause,
     VolunteerReplyRecommit,
@@ -54,7 +58,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [Self; 37] = [
+    pub const ALL: [Self; 39] = [
         Self::CampaignCancelled,
         Self::CampaignCreated,
         Self::CampaignLaunched,
@@ -80,6 +84,8 @@ impl AuditAction {
         Self::VolunteerNameCorrectionRequested,
         Self::VolunteerPause,
         Self::VolunteerPhoneChange,
+        Self::VolunteerRecovered,
+        Self::VolunteerRecoveryTry,
         Self::VolunteerReplyOptOut,
         Self::VolunteerReplyPause,
         Self::VolunteerReplyRecommit,
@@ -123,6 +129,8 @@ impl AuditAction {
             Self::VolunteerNameCorrectionRequested => "volunteer.name_correction_requested",
             Self::VolunteerPause => "volunteer.pause",
             Self::VolunteerPhoneChange => "volunteer.phone_change",
+            Self::VolunteerRecovered => "volunteer.recovered",
+            Self::VolunteerRecoveryTry => "volunteer.recovery_try",
             Self::VolunteerReplyOptOut => "volunteer.reply_opt_out",
             Self::VolunteerReplyPause => "volunteer.reply_pause",
             Self::VolunteerReplyRecommit => "volunteer.reply_recommit",

@@ -52,6 +52,7 @@ pub struct Services {
     pub volunteer_sign_in: VolunteerSignIn,
     pub enrolment: EnrolmentService,
     pub contacts: ContactService,
+    pub recovery: volunteer::RecoveryService,
     pub availability: AvailabilityService,
     pub inbox: InboxService,
     pub profile: ProfileService,
@@ -100,6 +101,17 @@ impl Services {
         let attrition = retention::Attrition::new(db.clone(), messaging.clone());
         let volunteer_sign_in =
             VolunteerSignIn::new(db.clone(), Arc::clone(&keys), codes.clone(), sessions.clone(), volunteers.clone());
+        let contacts =
+            ContactService::new(db.clone(), Arc::clone(&keys), codes.clone(), volunteers.clone(), messaging.clone());
+        let recovery = volunteer::RecoveryService::new(
+            db.clone(),
+            Arc::clone(&keys),
+            codes,
+            sessions.clone(),
+            volunteers.clone(),
+            contacts.clone(),
+            messaging.clone(),
+        );
         let availability =
             AvailabilityService::new(db.clone(), Arc::clone(&keys), volunteers.clone(), messaging.clone());
         let campaigns = retention::CampaignService::new(db.clone(), Arc::clone(&keys), messaging.clone());
@@ -116,7 +128,8 @@ impl Services {
         Self {
             jobs,
             enrolment: EnrolmentService::new(db.clone(), Arc::clone(&keys), volunteers.clone(), sessions.clone()),
-            contacts: ContactService::new(db.clone(), Arc::clone(&keys), codes, volunteers.clone(), messaging.clone()),
+            contacts,
+            recovery,
             availability,
             inbox: InboxService::new(db.clone(), Arc::clone(&keys), volunteers.clone()),
             profile: ProfileService::new(db.clone(), Arc::clone(&keys), volunteers.clone()),

@@ -2,6 +2,7 @@
 
 mod hospital;
 mod record;
+mod recovery;
 mod retention;
 mod self_service;
 mod session;
@@ -19,4 +20,5 @@ pub struct Mutation(
     record::RecordMutation,
     retention::RetentionMutation,
     self_service::SelfServiceMutation,
+    recovery::RecoveryMutation,
 );

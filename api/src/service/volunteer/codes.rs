@@ -96,7 +96,11 @@ impl Codes {
             recipient: Recipient::Sms(to.phone),
             volunteer_id: to.volunteer_id,
             branch_code: to.branch_code,
-            template_key: "login_code".into(),
+            template_key: match purpose {
+                CodePurpose::SignIn | CodePurpose::PhoneChange => "login_code",
+                CodePurpose::Recovery => "recovery_code",
+            }
+            .into(),
             locale: "zh-CN".into(),
             variables: BTreeMap::from([("code".into(), code.clone()), ("minutes".into(), minutes.to_string())]),
             dedupe_key: format!("sign_in_code:{id}"),

@@ -457,7 +457,7 @@ impl ContactService {
     /// Ends the current contact of `kind` and starts `value` in its place, and refreshes the
     /// volunteer's confirmation: a changed contact is a confirmed one.
     #[allow(clippy::too_many_arguments)] // one row's worth of columns
-    async fn replace_contact<C: ConnectionTrait>(
+    pub(super) async fn replace_contact<C: ConnectionTrait>(
         &self,
         conn: &C,
         volunteer_id: Uuid,

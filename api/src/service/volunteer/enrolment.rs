@@ -71,6 +71,9 @@ pub(super) async fn issue_ticket<C: ConnectionTrait>(
     Ok(ticket)
 }
 
+/// What enrolling with a registered ID number answers: the app offers recovery on it.
+const RECOVERABLE: &str = "is already registered; if the record is yours, recover it with this phone (startRecovery)";
+
 #[derive(Clone, Debug)]
 pub struct EnrolmentService {
     db: DatabaseConnection,
@@ -123,7 +126,13 @@ impl EnrolmentService {
                     "is not valid for this phone; sign in with a new code",
                 ));
             }
-            let id = self.volunteers.register_in(txn, new.clone(), now, "provinceCode").await?;
+            let id = match self.volunteers.register_in(txn, new.clone(), now, "provinceCode").await {
+                // The ticket stays unspent (the transaction rolls back): it opens the recovery.
+                Err(AppError::Conflict { field, .. }) if field == "nationalId" => {
+                    return Err(AppError::Conflict { field, message: RECOVERABLE.into() });
+                }
+                registered => registered?,
+            };
             let principal = Principal::Volunteer { id };
             let session = self.sessions.open(txn, &principal, 1, Uuid::now_v7()).await?;
             volunteer_signed_in(txn, id, now).await?;

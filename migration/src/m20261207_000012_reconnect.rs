@@ -1,3 +1,12 @@
+//! Reconnecting volunteers whose number changed.
+//!
+//! `record_recovery`: a volunteer with a new phone reclaiming their record, from the match of
+//! name and ID number to the code read back from the old phone or a backup contact. It holds the
+//! new phone sealed (its binding is in `api::pii::registry`) and is erased with the volunteer.
+//!
+//! The code a recovery sends says what it is for (`recovery_code`), since it may reach a relative
+//! who reads it out: only to the volunteer, in person or on a call they expected.
+//!
 //! The notices that go out when a volunteer's phone changes without the old phone taking part
 //! (the old SIM is gone, or the record was recovered from a new number): to the old number,
 //! and to each backup contact, so that a hijacked record is noticed by someone who can call the
@@ -7,6 +16,11 @@
 //! no one; a backup contact knows the volunteer, and reads a masked name.
 
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::{
+    blob, blob_null, timestamp_with_time_zone, timestamp_with_time_zone_null, uuid, uuid_null,
+};
+
+use crate::create_index;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -20,7 +34,33 @@ enum MessageTemplate {
     Body,
 }
 
-const TEMPLATES: [(&str, &str, &str, &str); 4] = [
+#[derive(DeriveIden)]
+enum RecordRecovery {
+    Table,
+    Id,
+    VolunteerId,
+    NewPhone,
+    NewPhoneIndex,
+    DestinationId,
+    DestinationPhoneIndex,
+    CreatedAt,
+    ExpiresAt,
+    CompletedAt,
+}
+
+const TEMPLATES: [(&str, &str, &str, &str); 6] = [
+    (
+        "recovery_code",
+        "zh-CN",
+        "transactional",
+        "中华骨髓库：有人正在找回其志愿者登记记录，验证码{code}，{minutes}分钟内有效。请只在本人当面或来电请您帮忙时告诉对方。",
+    ),
+    (
+        "recovery_code",
+        "en",
+        "transactional",
+        "CMDP: someone is recovering their donor record. Code {code}, valid {minutes} minutes. Share it only with the volunteer, in person or on a call you expected.",
+    ),
     (
         "phone_changed_old",
         "zh-CN",
@@ -50,6 +90,24 @@ const TEMPLATES: [(&str, &str, &str, &str); 4] = [
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(RecordRecovery::Table)
+                    .col(uuid(RecordRecovery::Id).primary_key())
+                    .col(uuid(RecordRecovery::VolunteerId))
+                    .col(blob(RecordRecovery::NewPhone))
+                    .col(blob(RecordRecovery::NewPhoneIndex))
+                    .col(uuid_null(RecordRecovery::DestinationId))
+                    .col(blob_null(RecordRecovery::DestinationPhoneIndex))
+                    .col(timestamp_with_time_zone(RecordRecovery::CreatedAt))
+                    .col(timestamp_with_time_zone(RecordRecovery::ExpiresAt))
+                    .col(timestamp_with_time_zone_null(RecordRecovery::CompletedAt))
+                    .to_owned(),
+            )
+            .await?;
+        create_index(manager, "ix_record_recovery_volunteer", RecordRecovery::Table, [RecordRecovery::VolunteerId])
+            .await?;
         let mut seed = Query::insert();
         seed.into_table(MessageTemplate::Table).columns([
             MessageTemplate::Key,
@@ -65,6 +123,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager.drop_table(Table::drop().table(RecordRecovery::Table).to_owned()).await?;
         let keys: Vec<&str> = TEMPLATES.iter().map(|(key, ..)| *key).collect();
         manager
             .exec_stmt(
