@@ -25,6 +25,7 @@ pub mod message_template;
 pub mod messaging_opt_out;
 pub mod outbound_message;
 pub mod rate_limit;
+pub mod reconnection_count;
 pub mod record_recovery;
 pub mod refresh_token;
 pub mod sign_in_code;

@@ -4,6 +4,10 @@
 //! name and ID number to the code read back from the old phone or a backup contact. It holds the
 //! new phone sealed (its binding is in `api::pii::registry`) and is erased with the volunteer.
 //!
+//! `reconnection_count`: volunteers reconnected (returned from TU/UC or from a stale contact),
+//! per branch, month and path, counted in the transaction that reconnects them. It holds no one's
+//! data, so withdrawal leaves the figures whole.
+//!
 //! The code a recovery sends says what it is for (`recovery_code`), since it may reach a relative
 //! who reads it out: only to the volunteer, in person or on a call they expected.
 //!
@@ -17,7 +21,8 @@
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{
-    blob, blob_null, timestamp_with_time_zone, timestamp_with_time_zone_null, uuid, uuid_null,
+    blob, blob_null, date, integer, string, string_len, timestamp_with_time_zone, timestamp_with_time_zone_null, uuid,
+    uuid_null,
 };
 
 use crate::create_index;
@@ -46,6 +51,15 @@ enum RecordRecovery {
     CreatedAt,
     ExpiresAt,
     CompletedAt,
+}
+
+#[derive(DeriveIden)]
+enum ReconnectionCount {
+    Table,
+    BranchCode,
+    Month,
+    Path,
+    Reconnected,
 }
 
 const TEMPLATES: [(&str, &str, &str, &str); 6] = [
@@ -106,6 +120,23 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(ReconnectionCount::Table)
+                    .col(string_len(ReconnectionCount::BranchCode, 2))
+                    .col(date(ReconnectionCount::Month))
+                    .col(string(ReconnectionCount::Path))
+                    .col(integer(ReconnectionCount::Reconnected))
+                    .primary_key(
+                        Index::create()
+                            .col(ReconnectionCount::BranchCode)
+                            .col(ReconnectionCount::Month)
+                            .col(ReconnectionCount::Path),
+                    )
+                    .to_owned(),
+            )
+            .await?;
         create_index(manager, "ix_record_recovery_volunteer", RecordRecovery::Table, [RecordRecovery::VolunteerId])
             .await?;
         let mut seed = Query::insert();
@@ -124,6 +155,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager.drop_table(Table::drop().table(RecordRecovery::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(ReconnectionCount::Table).to_owned()).await?;
         let keys: Vec<&str> = TEMPLATES.iter().map(|(key, ..)| *key).collect();
         manager
             .exec_stmt(

@@ -168,6 +168,13 @@ both_backends! {
             assert!(notice[0].text.contains("张*") && !notice[0].text.contains("张三"), "{}", notice[0].text);
         }
 
+        // She was neither lost nor stale: keeping her number is not counted as a reconnection.
+        let staff = app.staff_token("branch_coordinator", "51").await;
+        let figures = "query($d: NaiveDate!) { attritionFigures(branchCode: \"51\", from: $d, to: $d) { reconnected { total } } }";
+        let (_, counted) = server.gql(Some(&staff), figures, json!({ "d": Utc::now().date_naive() })).await;
+        let months = counted["data"]["attritionFigures"].as_array().unwrap();
+        assert!(months.iter().all(|month| month["reconnected"]["total"] == 0), "{counted}");
+
         // The ID number cannot be guessed: a few tries a day, then even the right one waits.
         let mut refused = Vec::new();
         for _ in 0..4 {
@@ -245,7 +252,15 @@ both_backends! {
         for backup in ["+8613700000011", "+8613700000012"] {
             assert_eq!(sms.recent(backup, 1)[0].template_key, "phone_changed_backup", "{backup}");
         }
-        // The old session's phone no longer signs in to the record.
+        // The retention programme counts her: reconnected, through a backup contact.
+        let figures = "query($d: NaiveDate!) { attritionFigures(branchCode: \"51\", from: $d, to: $d) { reconnected { selfService backupContact staff total } } }";
+        let today = Utc::now().date_naive();
+        let (_, counted) = server.gql(Some(&staff), figures, json!({ "d": today })).await;
+        assert_eq!(
+            counted["data"]["attritionFigures"][0]["reconnected"],
+            json!({ "selfService": 0, "backupContact": 1, "staff": 0, "total": 1 }),
+            "{counted}"
+        );
         let refused = phone.send("CompleteRecovery", json!({ "recoveryId": offer["id"], "code": code })).await;
         assert_eq!(error_codes(&refused), ["NOT_FOUND"], "a recovery completes once");
     }

@@ -4,6 +4,7 @@
 //! is an [`Invalid`] that says which rule failed without repeating the value, so it can reach a
 //! client or a log safely. The service layer attaches the field name.
 
+pub mod calendar;
 pub mod contact;
 pub mod messaging;
 mod national_id;

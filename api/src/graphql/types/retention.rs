@@ -94,9 +94,24 @@ pub struct AttritionMonth {
     pub opted_out: i64,
     /// `campaignReplies / campaignRecipients`.
     pub campaign_response_rate: f64,
+    /// Volunteers reconnected in the month: returned from TU/UC or a stale contact, by path.
+    /// Counted as it happens, so current to the minute.
+    pub reconnected: Reconnected,
     /// When these figures were computed (the oldest snapshot they add up): the job takes one
     /// every hour; a past month keeps the last one taken in it.
     pub computed_at: Option<DateTime<Utc>>,
+}
+
+/// Volunteers reconnected, by path: the retention programme's outcome measure.
+#[derive(Debug, SimpleObject)]
+pub struct Reconnected {
+    /// By themselves: a code to their old phone, or their ID number after losing the SIM.
+    pub self_service: i64,
+    /// Through a backup contact who read them the code.
+    pub backup_contact: i64,
+    /// Staff recorded the new number.
+    pub staff: i64,
+    pub total: i64,
 }
 
 #[allow(clippy::cast_precision_loss)] // counts far below 2^52
@@ -124,6 +139,14 @@ impl From<retention::MonthFigures> for AttritionMonth {
             paused: figures.paused,
             opted_out: figures.opted_out,
             campaign_response_rate: share(figures.campaign_replies, figures.campaign_recipients),
+            reconnected: Reconnected {
+                self_service: figures.reconnected.self_service,
+                backup_contact: figures.reconnected.backup_contact,
+                staff: figures.reconnected.staff,
+                total: figures.reconnected.self_service
+                    + figures.reconnected.backup_contact
+                    + figures.reconnected.staff,
+            },
             computed_at: figures.computed_at,
         }
     }

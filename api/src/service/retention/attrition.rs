@@ -1,5 +1,6 @@
 //! Attrition figures: per branch and month, volunteers by status, the share reachable
-//! (confirmed within 12 months) and lost (TU/UC), withdrawals, and campaign answers.
+//! (confirmed within 12 months) and lost (TU/UC), withdrawals, campaign answers, and the
+//! volunteers reconnected (counted when it happens, in `reconnection_count`).
 //!
 //! Counting 3.6 million records on every read would not do, so a job takes a snapshot of the
 //! current month into `attrition_rollup` (three grouped statements over the register) and reads
@@ -8,9 +9,10 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use entity::attrition_rollup::{self, Column as R};
 use entity::campaign_recipient::{self, CampaignResponse};
+use entity::reconnection_count::{self, ReconnectionPath};
 use entity::volunteer::{self, DonorStatus, StatusReason};
 use entity::{campaign, volunteer_tombstone};
 use sea_orm::sea_query::OnConflict;
@@ -21,12 +23,11 @@ use sea_orm::{
 
 use super::count_where;
 use super::filter::months_before;
+use crate::domain::calendar::{month_of, start_of};
 use crate::error::{AppError, AppResult};
 use crate::messaging::Messaging;
 use crate::service::VolunteerReader;
 
-/// The registry's calendar: months start at midnight Beijing time.
-const BEIJING: Duration = Duration::hours(8);
 /// Most months one read returns.
 const MAX_MONTHS: u32 = 120;
 
@@ -50,25 +51,25 @@ pub struct MonthFigures {
     pub still_willing: i64,
     pub paused: i64,
     pub opted_out: i64,
+    /// Volunteers reconnected in the month (returned from TU/UC or a stale contact), by path;
+    /// counted as it happens, not by the snapshot.
+    pub reconnected: Reconnected,
     /// The oldest snapshot these figures add up.
     pub computed_at: Option<DateTime<Utc>>,
+}
+
+/// Volunteers reconnected, by path.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Reconnected {
+    pub self_service: i64,
+    pub backup_contact: i64,
+    pub staff: i64,
 }
 
 #[derive(Clone, Debug)]
 pub struct Attrition {
     db: DatabaseConnection,
     messaging: Messaging,
-}
-
-/// The first day of `now`'s month, in Beijing time.
-fn month_of(now: DateTime<Utc>) -> NaiveDate {
-    let local = (now + BEIJING).date_naive();
-    local.with_day(1).unwrap_or(local)
-}
-
-/// The instant a month begins.
-fn start_of(month: NaiveDate) -> DateTime<Utc> {
-    month.and_hms_opt(0, 0, 0).map_or(DateTime::<Utc>::MIN_UTC, |midnight| midnight.and_utc() - BEIJING)
 }
 
 impl Attrition {
@@ -255,6 +256,20 @@ impl Attrition {
             figures.opted_out += i64::from(row.opted_out);
             figures.computed_at = Some(figures.computed_at.map_or(row.computed_at, |at| at.min(row.computed_at)));
         }
+        let mut counts = reconnection_count::Entity::find().filter(reconnection_count::Column::Month.between(from, to));
+        if let Some(branch) = &branch {
+            counts = counts.filter(reconnection_count::Column::BranchCode.eq(branch.as_str()));
+        }
+        for count in counts.all(&self.db).await? {
+            let figures =
+                months.entry(count.month).or_insert_with(|| MonthFigures { month: count.month, ..Default::default() });
+            let reconnected = i64::from(count.reconnected);
+            match count.path {
+                ReconnectionPath::SelfService => figures.reconnected.self_service += reconnected,
+                ReconnectionPath::BackupContact => figures.reconnected.backup_contact += reconnected,
+                ReconnectionPath::Staff => figures.reconnected.staff += reconnected,
+            }
+        }
         Ok(months.into_values().collect())
     }
 }
@@ -290,16 +305,4 @@ fn add(value: &mut sea_orm::ActiveValue<i32>, count: i32) {
         sea_orm::ActiveValue::NotSet => 0,
     };
     *value = Set(current.saturating_add(count));
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn months_follow_beijing_time() {
-        let late_utc = DateTime::parse_from_rfc3339("2026-11-30T17:00:00Z").unwrap().with_timezone(&Utc);
-        assert_eq!(month_of(late_utc), NaiveDate::from_ymd_opt(2026, 12, 1).unwrap());
-        assert_eq!(start_of(NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()).to_rfc3339(), "2026-11-30T16:00:00+00:00");
-    }
 }

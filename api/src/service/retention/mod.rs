@@ -11,7 +11,7 @@ mod scheduled;
 mod search;
 mod work_queue;
 
-pub use attrition::{Attrition, MonthFigures};
+pub use attrition::{Attrition, MonthFigures, Reconnected};
 pub use campaigns::{
     CampaignDefinition, CampaignPage, CampaignPreview, CampaignReplies, CampaignService, CampaignView,
 };

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use entity::reconnection_count::ReconnectionPath;
 use entity::sign_in_code::CodePurpose;
 use entity::volunteer_contact::{self, ContactKind};
 use entity::{backup_contact, volunteer};
@@ -322,8 +323,8 @@ impl ContactService {
     ) -> AppResult<()> {
         let now = Utc::now();
         let model = self.may_change_phone(me, national_id, now).await?;
-        let today = match national_id {
-            Some(_) => Some(local_today(&self.volunteers.branch_rules(&model.branch_code).await?, now)),
+        let rules = match national_id {
+            Some(_) => Some(self.volunteers.branch_rules(&model.branch_code).await?),
             None => None,
         };
         let phone = Phone::parse_mainland_mobile(phone).map_err(AppError::field("phone"))?;
@@ -333,8 +334,11 @@ impl ContactService {
             if let Err(refused) = self.codes.spend(txn, CodePurpose::PhoneChange, &phone_index, code, now).await? {
                 return Ok(Err(refused)); // the wrong try is committed
             }
-            if let (Some(today), ContactKind::PrimaryPhone) = (today, kind) {
+            if let (Some(rules), ContactKind::PrimaryPhone) = (&rules, kind) {
+                let today = local_today(rules, now);
                 reconnect::queue_phone_change_notices(txn, &self.keys, &self.messaging, &model, today).await?;
+                let path = ReconnectionPath::SelfService;
+                reconnect::count_reconnection(txn, &model, path, rules.stale_contact_days, now).await?;
             }
             let replaced =
                 self.replace_contact(txn, me.id, kind, phone.expose(), Some(phone_index.clone()), Some(now), now).await;

@@ -13,11 +13,12 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use entity::reconnection_count::{self, ReconnectionPath};
 use entity::sign_in_code::CodePurpose;
 use entity::volunteer::{DonorStatus, StatusReason};
 use entity::volunteer_contact::{self, ContactKind};
 use entity::{backup_contact, enrolment_ticket, lost_contact_entry, record_recovery, volunteer};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder,
@@ -32,6 +33,7 @@ use super::records::{VolunteerService, name_index};
 use super::status::{Change as StatusChange, StatusLog};
 use crate::db;
 use crate::digest::hex;
+use crate::domain::calendar::month_of;
 use crate::domain::{NationalId, PersonName, Phone, Relationship};
 use crate::error::{AppError, AppResult};
 use crate::messaging::{Messaging, NewMessage, Recipient};
@@ -326,7 +328,14 @@ impl RecoveryService {
             return Err(AppError::invalid("code", "ask for a code first"));
         };
         let holder = self.volunteers.find_model(recovery.volunteer_id).await?;
-        let today = local_today(&self.volunteers.branch_rules(&holder.branch_code).await?, now);
+        let rules = self.volunteers.branch_rules(&holder.branch_code).await?;
+        let today = local_today(&rules, now);
+        let through_backup = backup_contact::Entity::find()
+            .filter(backup_contact::Column::Id.eq(recovery.destination_id))
+            .count(&self.db)
+            .await?
+            > 0;
+        let path = if through_backup { ReconnectionPath::BackupContact } else { ReconnectionPath::SelfService };
         let new_phone = self
             .keys
             .cipher
@@ -347,6 +356,7 @@ impl RecoveryService {
                 return Ok(Err(AppError::NotFound { resource: "recovery" }));
             }
             queue_phone_change_notices(txn, &self.keys, &self.messaging, &holder, today).await?;
+            count_reconnection(txn, &holder, path, rules.stale_contact_days, now).await?;
             let replaced = self
                 .contacts
                 .replace_contact(
@@ -448,4 +458,46 @@ impl RecoveryService {
         }
         Ok(destinations)
     }
+}
+
+/// Counts a reconnection, on `conn` (the transaction that reconnects), when the volunteer was
+/// lost (TU/UC) or their contact stale (not confirmed within the branch's `stale_days`): the
+/// retention programme's outcome, per branch, month and path. Returns whether it counted.
+///
+/// # Errors
+/// The database failed.
+pub(super) async fn count_reconnection<C: ConnectionTrait>(
+    conn: &C,
+    model: &volunteer::Model,
+    path: ReconnectionPath,
+    stale_days: i64,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let lost = model.status == DonorStatus::TemporarilyUnavailable
+        && model.status_reason == Some(StatusReason::UnableToContact);
+    let stale = model.last_confirmed_at < now - Duration::days(stale_days);
+    if !(lost || stale) {
+        return Ok(false);
+    }
+    reconnection_count::Entity::insert(reconnection_count::ActiveModel {
+        branch_code: Set(model.branch_code.clone()),
+        month: Set(month_of(now)),
+        path: Set(path),
+        reconnected: Set(1),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            reconnection_count::Column::BranchCode,
+            reconnection_count::Column::Month,
+            reconnection_count::Column::Path,
+        ])
+        .value(
+            reconnection_count::Column::Reconnected,
+            Expr::col((reconnection_count::Entity, reconnection_count::Column::Reconnected)).add(1),
+        )
+        .to_owned(),
+    )
+    .exec_without_returning(conn)
+    .await?;
+    Ok(true)
 }
