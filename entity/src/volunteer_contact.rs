@@ -17,6 +17,10 @@ pub enum ContactKind {
     PostalAddress,
     #[sea_orm(string_value = "wechat")]
     Wechat,
+    /// A number staff learned from someone else (a backup contact, a visit): used to reach the
+    /// volunteer, unverified, and the sign-in number only once a code to it is read back.
+    #[sea_orm(string_value = "reported_phone")]
+    ReportedPhone,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

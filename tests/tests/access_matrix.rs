@@ -225,6 +225,21 @@ const EXPECTATIONS: &[(&str, Record, &str)] = &[
         r#"mutation { logContactAttempt(volunteerId: "VOLUNTEER", input: { channel: PHONE_CALL, outcome: NO_ANSWER }) { id } }"#,
     ),
     (
+        "Mutation.recordVolunteerPhone",
+        Record::Open,
+        r#"mutation { recordVolunteerPhone(volunteerId: "VOLUNTEER", input: { phone: "13900000088", source: BACKUP_CONTACT }) { id } }"#,
+    ),
+    (
+        "Mutation.sendVolunteerPhoneCode",
+        Record::Open,
+        r#"mutation { sendVolunteerPhoneCode(volunteerId: "VOLUNTEER") { expiresIn } }"#,
+    ),
+    (
+        "Mutation.confirmVolunteerPhone",
+        Record::Open,
+        r#"mutation { confirmVolunteerPhone(volunteerId: "VOLUNTEER", code: "123456") { id } }"#,
+    ),
+    (
         "Query.searchVolunteers",
         Record::Open,
         "{ searchVolunteers(filter: { confirmedOverMonths: 12 }, first: 5) { totalCount edges { cursor node { id } } } }",

@@ -16,6 +16,9 @@ fn document(name: &str) -> String {
     client_document("staff", name)
 }
 
+/// The console's reconnect actions, played in order by the staff-path scenario below.
+const RECONNECTING: [&str; 3] = ["RecordVolunteerPhone", "SendVolunteerPhoneCode", "ConfirmVolunteerPhone"];
+
 /// Each screen of the console with the variables that ask for its largest page.
 fn screens(volunteer: &str, campaign: &str) -> Vec<(&'static str, Value)> {
     let today = chrono::Utc::now().date_naive();
@@ -58,7 +61,8 @@ async fn a_branch_at_work(app: &TestApp, server: &Server, token: &str) -> (Strin
 
 #[test]
 fn every_staff_document_is_played_by_this_test() {
-    let played: Vec<&str> = screens("", "").into_iter().map(|(name, _)| name).collect();
+    let mut played: Vec<&str> = screens("", "").into_iter().map(|(name, _)| name).collect();
+    played.extend(RECONNECTING);
     for entry in std::fs::read_dir(client_dir("staff")).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|ext| ext == "graphql") {
@@ -69,6 +73,63 @@ fn every_staff_document_is_played_by_this_test() {
 }
 
 both_backends! {
+    async fn scenario_new_number_staff_record_a_number_from_a_backup_contact_and_confirm_it_by_code(db) {
+        let app = db.app_with(|settings| {
+            settings.database.max_connections = 1;
+            settings.auth.volunteer_codes.resend_after_secs = 0;
+        }).await;
+        let server = app.serve().await;
+        let volunteer = app.register_volunteer(7, "51").await;
+        let lost = entity::volunteer::ActiveModel {
+            id: sea_orm::Set(volunteer.id),
+            status: sea_orm::Set(entity::volunteer::DonorStatus::TemporarilyUnavailable),
+            status_reason: sea_orm::Set(Some(entity::volunteer::StatusReason::UnableToContact)),
+            hla_resolution: sea_orm::Set(entity::volunteer::HlaResolution::High),
+            ..Default::default()
+        };
+        sea_orm::ActiveModelTrait::update(lost, app.app.db()).await.unwrap();
+        let coordinator = app.staff_token("branch_coordinator", "51").await;
+        let [record, send, confirm] = RECONNECTING.map(document);
+        let new_phone = "+8613900000055";
+        let input = json!({ "phone": new_phone, "source": "BACKUP_CONTACT", "note": "母亲告知新号码" });
+        let id = volunteer.id.to_string();
+
+        // Bad input and another branch change nothing.
+        let bad = json!({ "volunteerId": id, "input": { "phone": "12345", "source": "BACKUP_CONTACT" } });
+        let (_, refused) = server.gql(Some(&coordinator), &record, bad).await;
+        assert_eq!(refused["errors"][0]["extensions"]["field"], "input.phone", "{refused}");
+        let elsewhere = app.staff_token("branch_coordinator", "11").await;
+        let (_, forbidden) = server.gql(Some(&elsewhere), &record, json!({ "volunteerId": id, "input": input })).await;
+        assert_eq!(error_codes(&forbidden), ["FORBIDDEN"]);
+
+        let (_, recorded) = server.gql(Some(&coordinator), &record, json!({ "volunteerId": id, "input": input })).await;
+        let recorded = &recorded["data"]["recordVolunteerPhone"];
+        assert_eq!(recorded["status"], "AV", "reaching her returns her from lost: {recorded}");
+        let reported = recorded["contacts"].as_array().unwrap().iter().find(|c| c["kind"] == "REPORTED_PHONE").expect("recorded");
+        assert_eq!((reported["value"].as_str(), reported["verifiedAt"].as_str()), (Some("139****0055"), None), "unverified");
+        let find = "query($p: String!) { findVolunteers(phone: $p) { id } }";
+        let (_, before) = server.gql(Some(&coordinator), find, json!({ "p": new_phone })).await;
+        assert_eq!(before["data"]["findVolunteers"], json!([]), "not her sign-in number yet");
+
+        let (_, sent) = server.gql(Some(&coordinator), &send, json!({ "volunteerId": id })).await;
+        assert!(sent.get("errors").is_none(), "{sent}");
+        let code = app.latest_code(new_phone).await.expect("a code to the new number");
+        let wrong = if code == "000000" { "111111" } else { "000000" };
+        let (_, mistyped) = server.gql(Some(&coordinator), &confirm, json!({ "volunteerId": id, "code": wrong })).await;
+        assert_eq!(mistyped["errors"][0]["extensions"]["field"], "code");
+        let (_, confirmed) = server.gql(Some(&coordinator), &confirm, json!({ "volunteerId": id, "code": code })).await;
+        assert_eq!(confirmed["data"]["confirmVolunteerPhone"]["primaryPhone"], "139****0055", "{confirmed}");
+        let (_, found) = server.gql(Some(&coordinator), find, json!({ "p": new_phone })).await;
+        assert_eq!(found["data"]["findVolunteers"][0]["id"], id, "staff find her by the new number");
+
+        while app.app.messaging().deliver_batch("test").await.unwrap() > 0 {}
+        let old = app.app.messaging().development_sms().unwrap().recent(&volunteer.phone, 1);
+        assert_eq!(old[0].template_key, "phone_changed_old", "the old number is told");
+        let figures = "query($d: NaiveDate!) { attritionFigures(branchCode: \"51\", from: $d, to: $d) { reconnected { staff total } } }";
+        let (_, counted) = server.gql(Some(&coordinator), figures, json!({ "d": chrono::Utc::now().date_naive() })).await;
+        assert_eq!(counted["data"]["attritionFigures"][0]["reconnected"], json!({ "staff": 1, "total": 1 }), "{counted}");
+    }
+
     async fn every_console_screen_runs_at_its_largest_page_with_one_connection(db) {
         let app = db.app_with(|settings| settings.database.max_connections = 1).await;
         let server = app.serve().await;

@@ -39,6 +39,8 @@ pub enum AuditAction {
     VolunteerNameCorrectionRequested,
     VolunteerPause,
     VolunteerPhoneChange,
+    /// Staff recorded a number learned for a volunteer, unverified.
+    VolunteerPhoneRecorded,
     /// A volunteer reclaimed their record from a new phone.
     VolunteerRecovered,
     /// Someone with a new phone tried to reclaim a record by name and ID number, matched or not.
@@ -58,7 +60,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [Self; 39] = [
+    pub const ALL: [Self; 40] = [
         Self::CampaignCancelled,
         Self::CampaignCreated,
         Self::CampaignLaunched,
@@ -84,6 +86,7 @@ impl AuditAction {
         Self::VolunteerNameCorrectionRequested,
         Self::VolunteerPause,
         Self::VolunteerPhoneChange,
+        Self::VolunteerPhoneRecorded,
         Self::VolunteerRecovered,
         Self::VolunteerRecoveryTry,
         Self::VolunteerReplyOptOut,
@@ -129,6 +132,7 @@ impl AuditAction {
             Self::VolunteerNameCorrectionRequested => "volunteer.name_correction_requested",
             Self::VolunteerPause => "volunteer.pause",
             Self::VolunteerPhoneChange => "volunteer.phone_change",
+            Self::VolunteerPhoneRecorded => "volunteer.phone_recorded",
             Self::VolunteerRecovered => "volunteer.recovered",
             Self::VolunteerRecoveryTry => "volunteer.recovery_try",
             Self::VolunteerReplyOptOut => "volunteer.reply_opt_out",

@@ -1,8 +1,8 @@
 use async_graphql::{Context, ID, Object, Result};
 
 use crate::graphql::types::{
-    ContactAttempt, ContactAttemptInput, EnrolmentInput, PersonalField, SignInCodeSent, UnmaskPurpose, Volunteer,
-    VolunteerSignIn,
+    ContactAttempt, ContactAttemptInput, EnrolmentInput, PersonalField, RecordedPhoneInput, SignInCodeSent,
+    UnmaskPurpose, Volunteer, VolunteerSignIn,
 };
 use crate::graphql::{client_address, parse_id, principal, request_id, services};
 
@@ -103,5 +103,48 @@ impl VolunteerMutation {
         let id = parse_id("volunteerId", &volunteer_id)?;
         let attempts = &services(ctx)?.attempts;
         Ok(attempts.log(&reader, &actor, id, input.into(), request_id(ctx)).await?.into())
+    }
+
+    /// Records a number learned for the volunteer (from their call, a backup contact, a visit,
+    /// a WeChat group, an outside record). It is stored unverified (`REPORTED_PHONE`) and used
+    /// to reach them; it becomes their sign-in number only when the code sent by
+    /// `sendVolunteerPhoneCode` is read back (`confirmVolunteerPhone`). Logged as an attempt
+    /// that reached them, counted as a reconnection by staff, audited.
+    ///
+    /// Access: national administrators; coordinators and recruiters of the volunteer's branch.
+    async fn record_volunteer_phone(
+        &self,
+        ctx: &Context<'_>,
+        volunteer_id: ID,
+        input: RecordedPhoneInput,
+    ) -> Result<Volunteer> {
+        let actor = principal(ctx);
+        let reader = actor.volunteer_reader()?;
+        let id = parse_id("volunteerId", &volunteer_id)?;
+        let recovery = &services(ctx)?.recovery;
+        let note = input.note.as_deref();
+        recovery.record_phone(&reader, &actor, id, &input.phone, input.source.into(), note, request_id(ctx)).await?;
+        Ok(services(ctx)?.volunteers.get(&reader, id).await?.into())
+    }
+
+    /// Sends a code to the number recorded for the volunteer, for them to read back.
+    ///
+    /// Access: national administrators; coordinators and recruiters of the volunteer's branch.
+    async fn send_volunteer_phone_code(&self, ctx: &Context<'_>, volunteer_id: ID) -> Result<SignInCodeSent> {
+        let reader = principal(ctx).volunteer_reader()?;
+        let id = parse_id("volunteerId", &volunteer_id)?;
+        Ok(services(ctx)?.recovery.send_phone_code(&reader, id).await?.into())
+    }
+
+    /// Makes the recorded number the volunteer's sign-in number with the code they read back;
+    /// the old number stays in the history, and it and the backup contacts are told.
+    ///
+    /// Access: national administrators; coordinators and recruiters of the volunteer's branch.
+    async fn confirm_volunteer_phone(&self, ctx: &Context<'_>, volunteer_id: ID, code: String) -> Result<Volunteer> {
+        let actor = principal(ctx);
+        let reader = actor.volunteer_reader()?;
+        let id = parse_id("volunteerId", &volunteer_id)?;
+        services(ctx)?.recovery.confirm_phone(&reader, &actor, id, &code, request_id(ctx)).await?;
+        Ok(services(ctx)?.volunteers.get(&reader, id).await?.into())
     }
 }

@@ -41,6 +41,8 @@ pub enum ContactKind {
     Email,
     PostalAddress,
     Wechat,
+    /// A number staff recorded from someone else, unverified until a code to it is read back.
+    ReportedPhone,
 }
 
 impl From<StoredKind> for ContactKind {
@@ -51,6 +53,7 @@ impl From<StoredKind> for ContactKind {
             StoredKind::Email => Self::Email,
             StoredKind::PostalAddress => Self::PostalAddress,
             StoredKind::Wechat => Self::Wechat,
+            StoredKind::ReportedPhone => Self::ReportedPhone,
         }
     }
 }
@@ -63,6 +66,7 @@ impl From<ContactKind> for StoredKind {
             ContactKind::Email => Self::Email,
             ContactKind::PostalAddress => Self::PostalAddress,
             ContactKind::Wechat => Self::Wechat,
+            ContactKind::ReportedPhone => Self::ReportedPhone,
         }
     }
 }

@@ -28,7 +28,7 @@ pub use family::{DataAccess, FamilyMember, FamilyMemberInput, InfoPackChannel, S
 pub use hospital::{Hospital, HospitalAccess, HospitalCredentials};
 pub use page::Page;
 pub use record::VolunteerCorrectionInput;
-pub use recovery::RecoveryOffer;
+pub use recovery::{RecordedPhoneInput, RecoveryOffer};
 pub use retention::{AttritionMonth, ExportFile, LostContactPage, VolunteerExport};
 pub use search::{VolunteerConnection, VolunteerFilterInput, VolunteerOrder, connection as volunteer_connection};
 pub use self_service::{

@@ -1,6 +1,7 @@
-//! Recovering a record from a new phone: the offer of where a code can go.
+//! Reconnecting a volunteer whose number changed: the recovery offer of where a code can go,
+//! and the number staff record.
 
-use async_graphql::{Enum, ID, SimpleObject};
+use async_graphql::{Enum, ID, InputObject, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::contact::Relationship;
@@ -57,4 +58,41 @@ impl From<service::RecoveryOffer> for RecoveryOffer {
                 .collect(),
         }
     }
+}
+
+/// Where staff learned a volunteer's new number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+pub enum PhoneSource {
+    /// The volunteer called the branch.
+    VolunteerCall,
+    /// A backup contact gave it.
+    BackupContact,
+    /// A visit to the volunteer's address.
+    Visit,
+    /// A WeChat group of donors or volunteers.
+    WechatGroup,
+    /// An outside record: an employer, a school, a blood-donation record.
+    OutsideRecord,
+}
+
+impl From<PhoneSource> for service::PhoneSource {
+    fn from(source: PhoneSource) -> Self {
+        match source {
+            PhoneSource::VolunteerCall => Self::VolunteerCall,
+            PhoneSource::BackupContact => Self::BackupContact,
+            PhoneSource::Visit => Self::Visit,
+            PhoneSource::WechatGroup => Self::WechatGroup,
+            PhoneSource::OutsideRecord => Self::OutsideRecord,
+        }
+    }
+}
+
+/// A number staff learned for a volunteer.
+#[derive(Debug, InputObject)]
+pub struct RecordedPhoneInput {
+    /// A mainland mobile.
+    pub phone: String,
+    pub source: PhoneSource,
+    /// Up to 500 characters: who gave it, and when.
+    pub note: Option<String>,
 }

@@ -10,8 +10,8 @@ use entity::volunteer::{self, DonorStatus, StatusReason};
 use entity::volunteer_contact::{self, ContactKind};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder,
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
@@ -85,7 +85,8 @@ impl ContactAttemptService {
     ) -> AppResult<AttemptView> {
         let note = attempt
             .note
-            .map(|note| short_text(&note, MAX_NOTE_CHARS))
+            .as_deref()
+            .map(|note| short_text(note, MAX_NOTE_CHARS))
             .transpose()
             .map_err(AppError::field("input.note"))?;
         let Principal::Staff { id: staff_id, .. } = actor else { return Err(actor.refusal()) };
@@ -96,63 +97,7 @@ impl ContactAttemptService {
         let id = Uuid::now_v7();
         let now = Utc::now();
         db::write!(&self.db, |txn| {
-            contact_attempt::ActiveModel {
-                id: Set(id),
-                volunteer_id: Set(volunteer_id),
-                branch_code: Set(model.branch_code.clone()),
-                staff_id: Set(*staff_id),
-                channel: Set(attempt.channel.as_str().into()),
-                outcome: Set(attempt.outcome.as_str().into()),
-                contact_kind: Set(attempt.contact.map(|kind| kind.to_value())),
-                note: Set(note
-                    .as_ref()
-                    .map(|note| self.keys.cipher.encrypt(note, registry::CONTACT_ATTEMPT_NOTE.at(id)))),
-                attempted_at: Set(now),
-            }
-            .insert(txn)
-            .await?;
-            if let Some(kind) = attempt.contact.filter(|_| attempt.outcome.invalidates_contact()) {
-                volunteer_contact::Entity::update_many()
-                    .col_expr(volunteer_contact::Column::InvalidAt, Expr::value(now))
-                    .filter(volunteer_contact::Column::VolunteerId.eq(volunteer_id))
-                    .filter(volunteer_contact::Column::Kind.eq(kind))
-                    .filter(volunteer_contact::Column::EndedAt.is_null())
-                    .filter(volunteer_contact::Column::InvalidAt.is_null())
-                    .exec(txn)
-                    .await?;
-            }
-            if attempt.outcome == AttemptOutcome::Reached {
-                match back_from_lost(&model) {
-                    Some(status) => {
-                        let change = Change {
-                            status,
-                            reason: None,
-                            until: None,
-                            confirms: true,
-                            by: Some(actor),
-                            source: "staff.reached",
-                            note: None,
-                        };
-                        self.status.change(txn, &[volunteer_id], &change, now).await?;
-                    }
-                    None => {
-                        volunteer::Entity::update_many()
-                            .col_expr(volunteer::Column::LastConfirmedAt, Expr::value(now))
-                            .col_expr(volunteer::Column::UpdatedAt, Expr::value(now))
-                            .filter(volunteer::Column::Id.eq(volunteer_id))
-                            .exec(txn)
-                            .await?;
-                    }
-                }
-            }
-            let entry = AuditEntry {
-                subject: Some(("volunteer", volunteer_id)),
-                detail: Some(format!("{}/{}", attempt.channel.as_str(), attempt.outcome.as_str())),
-                request_id,
-                ..Default::default()
-            };
-            audit::record(txn, actor, AuditAction::VolunteerContactAttempt, entry).await?;
-            Ok(())
+            self.record_in(txn, actor, &model, id, &attempt, note.as_deref(), now, request_id).await
         })?;
         Ok(AttemptView {
             id,
@@ -163,6 +108,82 @@ impl ContactAttemptService {
             staff_id: *staff_id,
             attempted_at: now,
         })
+    }
+
+    /// Writes an attempt on `txn` (the caller's transaction), with what it implies: a contact
+    /// marked invalid, or a volunteer reached and so confirmed (and back from lost). Audited.
+    ///
+    /// # Errors
+    /// The database failed.
+    #[allow(clippy::too_many_arguments)] // the attempt, and who, when and in which request
+    pub(super) async fn record_in(
+        &self,
+        txn: &DatabaseTransaction,
+        actor: &Principal,
+        model: &volunteer::Model,
+        id: Uuid,
+        attempt: &NewAttempt,
+        note: Option<&str>,
+        now: DateTime<Utc>,
+        request_id: Option<&str>,
+    ) -> AppResult<()> {
+        let Principal::Staff { id: staff_id, .. } = actor else { return Err(actor.refusal()) };
+        let staff_id = *staff_id;
+        contact_attempt::ActiveModel {
+            id: Set(id),
+            volunteer_id: Set(model.id),
+            branch_code: Set(model.branch_code.clone()),
+            staff_id: Set(staff_id),
+            channel: Set(attempt.channel.as_str().into()),
+            outcome: Set(attempt.outcome.as_str().into()),
+            contact_kind: Set(attempt.contact.map(|kind| kind.to_value())),
+            note: Set(note.map(|note| self.keys.cipher.encrypt(note, registry::CONTACT_ATTEMPT_NOTE.at(id)))),
+            attempted_at: Set(now),
+        }
+        .insert(txn)
+        .await?;
+        if let Some(kind) = attempt.contact.filter(|_| attempt.outcome.invalidates_contact()) {
+            volunteer_contact::Entity::update_many()
+                .col_expr(volunteer_contact::Column::InvalidAt, Expr::value(now))
+                .filter(volunteer_contact::Column::VolunteerId.eq(model.id))
+                .filter(volunteer_contact::Column::Kind.eq(kind))
+                .filter(volunteer_contact::Column::EndedAt.is_null())
+                .filter(volunteer_contact::Column::InvalidAt.is_null())
+                .exec(txn)
+                .await?;
+        }
+        if attempt.outcome == AttemptOutcome::Reached {
+            match back_from_lost(model) {
+                Some(status) => {
+                    let change = Change {
+                        status,
+                        reason: None,
+                        until: None,
+                        confirms: true,
+                        by: Some(actor),
+                        source: "staff.reached",
+                        note: None,
+                    };
+                    self.status.change(txn, &[model.id], &change, now).await?;
+                }
+                None => {
+                    volunteer::Entity::update_many()
+                        .col_expr(volunteer::Column::LastConfirmedAt, Expr::value(now))
+                        .col_expr(volunteer::Column::UpdatedAt, Expr::value(now))
+                        .filter(volunteer::Column::Id.eq(model.id))
+                        .exec(txn)
+                        .await?;
+                }
+            }
+        }
+        let entry = AuditEntry {
+            subject: Some(("volunteer", model.id)),
+            detail: Some(format!("{}/{}", attempt.channel.as_str(), attempt.outcome.as_str())),
+            request_id,
+            ..Default::default()
+        };
+        audit::record(txn, actor, AuditAction::VolunteerContactAttempt, entry).await?;
+        Ok(())
     }
 
     /// Marks a volunteer lost (TU/UC) once the branch's number of attempts within its window

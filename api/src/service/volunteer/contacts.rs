@@ -228,9 +228,11 @@ impl ContactService {
             .decrypt(&row.value, registry::VOLUNTEER_CONTACT_VALUE.at(row.id))
             .map_err(AppError::internal)?;
         let value = match row.kind {
-            ContactKind::PrimaryPhone | ContactKind::SecondaryPhone => Phone::from_stored(&clear)
-                .map_err(|_| AppError::internal(anyhow::anyhow!("stored phone unreadable")))?
-                .masked(),
+            ContactKind::PrimaryPhone | ContactKind::SecondaryPhone | ContactKind::ReportedPhone => {
+                Phone::from_stored(&clear)
+                    .map_err(|_| AppError::internal(anyhow::anyhow!("stored phone unreadable")))?
+                    .masked()
+            }
             ContactKind::Email => mask_email(&clear),
             ContactKind::PostalAddress | ContactKind::Wechat => crate::domain::contact::masked_text(&clear),
         };
@@ -546,6 +548,7 @@ pub const fn contact_kind_name(kind: ContactKind) -> &'static str {
         ContactKind::Email => "email",
         ContactKind::PostalAddress => "postal_address",
         ContactKind::Wechat => "wechat",
+        ContactKind::ReportedPhone => "reported_phone",
     }
 }
 

@@ -31,7 +31,7 @@ pub use family::{FamilyMemberView, FamilyService, InfoPack, NewFamilyMember};
 pub use inbox::{InboxService, NotificationPage, NotificationView, Preferences};
 pub use privacy::{DataAccess, PrivacyService};
 pub use profile::{ProfileChanges, ProfileService};
-pub use reconnect::{DestinationKind, RecoveryDestination, RecoveryOffer, RecoveryService};
+pub use reconnect::{DestinationKind, PhoneSource, RecoveryDestination, RecoveryOffer, RecoveryService};
 pub use records::{NewVolunteer, PersonalField, UnmaskPurpose, VolunteerService, VolunteerView};
 pub(crate) use records::{index_name_prefixes, name_index, name_prefix_index, rows_of, with_working_phone};
 pub use sign_in::{SignedIn, VolunteerSignIn};
