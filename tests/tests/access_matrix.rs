@@ -130,6 +130,11 @@ const EXPECTATIONS: &[(&str, Record, &str)] = &[
         r#"mutation { sendRecoveryCode(recoveryId: "018f0000-0000-7000-8000-000000000000", destinationId: "018f0000-0000-7000-8000-000000000001") { expiresIn } }"#,
     ),
     (
+        "Mutation.requestRecoveryCallBack",
+        Record::Open,
+        r#"mutation { requestRecoveryCallBack(recoveryId: "018f0000-0000-7000-8000-000000000000") }"#,
+    ),
+    (
         "Mutation.completeRecovery",
         Record::Open,
         r#"mutation { completeRecovery(recoveryId: "018f0000-0000-7000-8000-000000000000", code: "123456") { accessToken } }"#,

@@ -314,6 +314,21 @@ both_backends! {
         let (_, by_stranger) = server.gql(Some(&app.staff_token("branch_coordinator", "51").await), "query($p: String!) { findVolunteers(phone: $p) { id } }", json!({ "p": stranger_phone })).await;
         assert_eq!(by_stranger["data"]["findVolunteers"], json!([]), "the record is still the owner's");
 
+        // With no code to receive, they can only ask for a call: the branch sees the number and
+        // calls it, and the record stays the owner's until a code is read back.
+        stranger.call("RequestRecoveryCallBack", json!({ "recoveryId": offer["id"] })).await;
+        stranger.call("RequestRecoveryCallBack", json!({ "recoveryId": offer["id"] })).await;
+        let coordinator = registry_tests::staff("branch_coordinator", "51");
+        let alerts = app.data_as(&coordinator, "{ alerts { nodes { kind volunteerId } } }", json!({})).await;
+        let call_backs: Vec<&Value> = alerts["alerts"]["nodes"].as_array().unwrap().iter().filter(|a| a["kind"] == "recovery_call_back").collect();
+        assert_eq!(call_backs.len(), 1, "asking twice alerts once: {alerts}");
+        let unmask = "mutation($v: ID!) { unmaskVolunteerField(volunteerId: $v, field: REPORTED_PHONE, purpose: VOLUNTEER_REQUEST) }";
+        let number = app.data_as(&coordinator, unmask, json!({ "v": record.id.to_string() })).await;
+        assert_eq!(number["unmaskVolunteerField"], stranger_phone, "the number to call");
+        let elsewhere = registry_tests::staff("branch_coordinator", "11");
+        let none = app.data_as(&elsewhere, "{ alerts { nodes { kind } } }", json!({})).await;
+        assert_eq!(none["alerts"]["nodes"], json!([]), "another branch sees none of it");
+
         // Tries lock: the ID number takes five a day, from any phone.
         let mut codes = Vec::new();
         for _ in 0..3 {

@@ -93,6 +93,7 @@ pub const ROOT_FIELDS: &[(OperationType, &str, Audience)] = &[
     (OperationType::Mutation, "startRecovery", Anyone),
     (OperationType::Mutation, "sendRecoveryCode", Anyone),
     (OperationType::Mutation, "completeRecovery", Anyone),
+    (OperationType::Mutation, "requestRecoveryCallBack", Anyone),
     (OperationType::Mutation, "enrolOfflineRecruit", BranchStaff),
     (OperationType::Mutation, "reviewNameCorrection", Unmaskers),
     (OperationType::Mutation, "requestPhoneChangeCode", Volunteer),

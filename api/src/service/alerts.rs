@@ -32,6 +32,9 @@ pub enum AlertKind {
     FamilyCallRequested,
     /// Background work for the branch ran out of attempts, or its outcome is unknown.
     JobFailed,
+    /// A volunteer reclaiming their record from a new phone asked for a call: the number is on
+    /// the record as `REPORTED_PHONE`.
+    RecoveryCallBack,
 }
 
 impl AlertKind {
@@ -41,6 +44,7 @@ impl AlertKind {
             Self::WithdrawalDuringCase => "withdrawal_during_case",
             Self::FamilyCallRequested => "family_call_requested",
             Self::JobFailed => "job_failed",
+            Self::RecoveryCallBack => "recovery_call_back",
         }
     }
 }
@@ -81,7 +85,7 @@ pub struct StaffAlertView {
     pub id: Uuid,
     pub branch_code: String,
     pub volunteer_id: Option<Uuid>,
-    /// `withdrawal_during_case`, `family_call_requested` or `job_failed`.
+    /// `withdrawal_during_case`, `family_call_requested`, `job_failed` or `recovery_call_back`.
     pub kind: String,
     pub created_at: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,

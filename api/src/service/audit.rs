@@ -43,6 +43,8 @@ pub enum AuditAction {
     VolunteerPhoneRecorded,
     /// A volunteer reclaimed their record from a new phone.
     VolunteerRecovered,
+    /// A volunteer reclaiming their record asked the branch to call them back.
+    VolunteerRecoveryCallBack,
     /// Someone with a new phone tried to reclaim a record by name and ID number, matched or not.
     VolunteerRecoveryTry,
     VolunteerReplyOptOut,
@@ -60,7 +62,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [Self; 40] = [
+    pub const ALL: [Self; 41] = [
         Self::CampaignCancelled,
         Self::CampaignCreated,
         Self::CampaignLaunched,
@@ -88,6 +90,7 @@ impl AuditAction {
         Self::VolunteerPhoneChange,
         Self::VolunteerPhoneRecorded,
         Self::VolunteerRecovered,
+        Self::VolunteerRecoveryCallBack,
         Self::VolunteerRecoveryTry,
         Self::VolunteerReplyOptOut,
         Self::VolunteerReplyPause,
@@ -134,6 +137,7 @@ impl AuditAction {
             Self::VolunteerPhoneChange => "volunteer.phone_change",
             Self::VolunteerPhoneRecorded => "volunteer.phone_recorded",
             Self::VolunteerRecovered => "volunteer.recovered",
+            Self::VolunteerRecoveryCallBack => "volunteer.recovery_call_back",
             Self::VolunteerRecoveryTry => "volunteer.recovery_try",
             Self::VolunteerReplyOptOut => "volunteer.reply_opt_out",
             Self::VolunteerReplyPause => "volunteer.reply_pause",

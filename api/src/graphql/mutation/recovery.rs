@@ -47,6 +47,17 @@ impl RecoveryMutation {
         Ok(services(ctx)?.recovery.send_code(recovery_id, destination_id).await?.into())
     }
 
+    /// Asks the branch to call back instead of sending a code (no code can be received): the
+    /// new phone goes on the record as unverified, and the branch's coordinators are alerted.
+    /// Asking twice alerts once.
+    ///
+    /// Access: anyone (the recovery is the proof).
+    async fn request_recovery_call_back(&self, ctx: &Context<'_>, recovery_id: ID) -> Result<bool> {
+        let recovery_id = parse_id("recoveryId", &recovery_id)?;
+        services(ctx)?.recovery.request_call_back(recovery_id, request_id(ctx)).await?;
+        Ok(true)
+    }
+
     /// Completes the recovery with the code read back: the new phone becomes primary (the old
     /// one stays in the history), a volunteer marked unreachable is available again, the old
     /// number and the backup contacts are told by SMS, and the volunteer is signed in.

@@ -106,6 +106,8 @@ pub struct StaffAlert {
     /// `withdrawal_during_case`: a volunteer reserved for a patient tried to withdraw; call
     /// them. `family_call_requested`: the volunteer asked staff to talk to their family.
     /// `job_failed`: background work for the branch (a campaign launch) failed for good.
+    /// `recovery_call_back`: a volunteer reclaiming their record from a new phone asked to be
+    /// called; the number is on the record as `REPORTED_PHONE` (unmask it to call).
     pub kind: String,
     pub created_at: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,

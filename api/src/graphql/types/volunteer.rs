@@ -426,6 +426,8 @@ pub enum PersonalField {
     PrimaryPhone,
     /// The name correction a volunteer asked for.
     PendingName,
+    /// A number recorded by staff, or by a recovery's call-back request: the number to call.
+    ReportedPhone,
 }
 
 impl From<PersonalField> for service::PersonalField {
@@ -435,6 +437,7 @@ impl From<PersonalField> for service::PersonalField {
             PersonalField::NationalId => Self::NationalId,
             PersonalField::PrimaryPhone => Self::PrimaryPhone,
             PersonalField::PendingName => Self::PendingName,
+            PersonalField::ReportedPhone => Self::ReportedPhone,
         }
     }
 }

@@ -19,7 +19,7 @@ use entity::reconnection_count::{self, ReconnectionPath};
 use entity::sign_in_code::CodePurpose;
 use entity::volunteer::{DonorStatus, StatusReason};
 use entity::volunteer_contact::{self, ContactKind};
-use entity::{backup_contact, enrolment_ticket, lost_contact_entry, record_recovery, volunteer};
+use entity::{backup_contact, enrolment_ticket, lost_contact_entry, record_recovery, staff_alert, volunteer};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
@@ -43,6 +43,7 @@ use crate::error::{AppError, AppResult};
 use crate::messaging::{Messaging, NewMessage, Recipient};
 use crate::pii::KeyRing;
 use crate::pii::registry;
+use crate::service::alerts::{self, AlertKind};
 use crate::service::audit::{self, AuditAction, AuditEntry};
 use crate::service::rate_limit::{self, Limit};
 use crate::service::sessions::{Session, SessionService};
@@ -446,6 +447,43 @@ impl RecoveryService {
             audit::record(txn, &principal, AuditAction::VolunteerRecovered, entry).await?;
             Ok(Ok(session))
         })?
+    }
+
+    /// Asks the branch to call the volunteer back instead of sending a code: the new phone is
+    /// recorded on the record as unverified (`REPORTED_PHONE`, which coordinators may unmask to
+    /// call), and the branch's coordinators get a `recovery_call_back` alert. The staff member
+    /// who calls confirms who answers before confirming the number by code. Asking again
+    /// raises no second alert.
+    ///
+    /// # Errors
+    /// NOT_FOUND for a recovery that is unknown, expired or completed.
+    pub async fn request_call_back(&self, recovery_id: Uuid, request_id: Option<&str>) -> AppResult<()> {
+        let now = Utc::now();
+        let recovery = self.open_recovery(recovery_id, now).await?;
+        let holder = self.volunteers.find_model(recovery.volunteer_id).await?;
+        let new_phone = self
+            .keys
+            .cipher
+            .decrypt(&recovery.new_phone, registry::RECORD_RECOVERY_NEW_PHONE.at(recovery.id))
+            .map_err(AppError::internal)?;
+        db::write!(&self.db, |txn| {
+            db::lock_volunteer(txn, holder.id).await?;
+            let asked = staff_alert::Entity::find()
+                .filter(staff_alert::Column::VolunteerId.eq(holder.id))
+                .filter(staff_alert::Column::Kind.eq(AlertKind::RecoveryCallBack.as_str()))
+                .filter(staff_alert::Column::ResolvedAt.is_null())
+                .count(txn)
+                .await?;
+            if asked > 0 {
+                return Ok(());
+            }
+            let reported = ContactKind::ReportedPhone;
+            let index = Some(recovery.new_phone_index.clone());
+            self.contacts.replace_contact(txn, holder.id, reported, &new_phone, index, None, now).await?;
+            alerts::raise(txn, &holder.branch_code, Some(holder.id), AlertKind::RecoveryCallBack).await?;
+            let entry = AuditEntry { subject: Some(("volunteer", holder.id)), request_id, ..Default::default() };
+            audit::record(txn, &Principal::Anonymous, AuditAction::VolunteerRecoveryCallBack, entry).await
+        })
     }
 
     /// Records a number staff learned for a volunteer, from the volunteer's call or from someone

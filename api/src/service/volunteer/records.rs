@@ -85,6 +85,8 @@ pub enum PersonalField {
     PrimaryPhone,
     /// The name correction the volunteer asked for, for its review.
     PendingName,
+    /// A number recorded by staff or by a recovery's call-back request, to call.
+    ReportedPhone,
 }
 
 impl PersonalField {
@@ -94,6 +96,7 @@ impl PersonalField {
             Self::Name => "name",
             Self::NationalId => "national_id",
             Self::PrimaryPhone => "primary_phone",
+            Self::ReportedPhone => "reported_phone",
             Self::PendingName => "pending_name",
         }
     }
@@ -296,6 +299,12 @@ impl VolunteerService {
                 let contact = current_contact(&self.db, id, ContactKind::PrimaryPhone)
                     .await?
                     .ok_or(AppError::NotFound { resource: "primary phone" })?;
+                cipher.decrypt(&contact.value, registry::VOLUNTEER_CONTACT_VALUE.at(contact.id))
+            }
+            PersonalField::ReportedPhone => {
+                let contact = current_contact(&self.db, id, ContactKind::ReportedPhone)
+                    .await?
+                    .ok_or(AppError::NotFound { resource: "reported phone" })?;
                 cipher.decrypt(&contact.value, registry::VOLUNTEER_CONTACT_VALUE.at(contact.id))
             }
         }
