@@ -128,6 +128,17 @@ both_backends! {
         let figures = "query($d: NaiveDate!) { attritionFigures(branchCode: \"51\", from: $d, to: $d) { reconnected { staff total } } }";
         let (_, counted) = server.gql(Some(&coordinator), figures, json!({ "d": chrono::Utc::now().date_naive() })).await;
         assert_eq!(counted["data"]["attritionFigures"][0]["reconnected"], json!({ "staff": 1, "total": 1 }), "{counted}");
+
+        // Another volunteer's recorded number becomes hers when she signs in with it herself.
+        let other = app.register_volunteer(8, "51").await;
+        let other_phone = "+8613900000066";
+        let input = json!({ "phone": other_phone, "source": "VOLUNTEER_CALL" });
+        let (_, recorded) = server.gql(Some(&coordinator), &record, json!({ "volunteerId": other.id.to_string(), "input": input })).await;
+        assert!(recorded.get("errors").is_none(), "{recorded}");
+        let mut phone = registry_tests::mobile::Mobile::new(&server);
+        assert_eq!(phone.sign_in(&app, other_phone).await, None, "signed in, not offered enrolment");
+        let me = phone.call("Home", json!({})).await;
+        assert_eq!((me["me"]["id"].as_str(), me["me"]["primaryPhone"].as_str()), (Some(other.id.to_string().as_str()), Some("139****0066")));
     }
 
     async fn every_console_screen_runs_at_its_largest_page_with_one_connection(db) {

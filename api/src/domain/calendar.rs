@@ -5,10 +5,16 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 /// China Standard Time, which has no daylight saving.
 const BEIJING: Duration = Duration::hours(8);
 
+/// `now`'s date in Beijing time.
+#[must_use]
+pub fn today(now: DateTime<Utc>) -> NaiveDate {
+    (now + BEIJING).date_naive()
+}
+
 /// The first day of `now`'s month, in Beijing time.
 #[must_use]
 pub fn month_of(now: DateTime<Utc>) -> NaiveDate {
-    let local = (now + BEIJING).date_naive();
+    let local = today(now);
     local.with_day(1).unwrap_or(local)
 }
 

@@ -99,10 +99,16 @@ impl Services {
         let search = retention::SearchService::new(db.clone(), Arc::clone(&keys), volunteers.clone());
         let work_queue = retention::WorkQueue::new(db.clone(), messaging.clone(), volunteers.clone());
         let attrition = retention::Attrition::new(db.clone(), messaging.clone());
-        let volunteer_sign_in =
-            VolunteerSignIn::new(db.clone(), Arc::clone(&keys), codes.clone(), sessions.clone(), volunteers.clone());
         let contacts =
             ContactService::new(db.clone(), Arc::clone(&keys), codes.clone(), volunteers.clone(), messaging.clone());
+        let volunteer_sign_in = VolunteerSignIn::new(
+            db.clone(),
+            Arc::clone(&keys),
+            codes.clone(),
+            sessions.clone(),
+            volunteers.clone(),
+            contacts.clone(),
+        );
         let recovery = volunteer::RecoveryService::new(
             db.clone(),
             Arc::clone(&keys),

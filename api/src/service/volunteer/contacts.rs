@@ -15,8 +15,8 @@ use entity::volunteer_contact::{self, ContactKind};
 use entity::{backup_contact, volunteer};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
@@ -24,9 +24,10 @@ use super::availability::local_today;
 use super::codes::{CodeRecipient, CodeSent, Codes, secs};
 use super::grouped;
 use super::reconnect;
-use super::records::VolunteerService;
+use super::records::{Holder, VolunteerService};
 use crate::config::VolunteerSettings;
 use crate::db;
+use crate::domain::calendar;
 use crate::domain::contact::{email, short_text, wechat_id};
 use crate::domain::{PersonName, Phone, Relationship};
 use crate::error::{AppError, AppResult};
@@ -512,6 +513,50 @@ impl ContactService {
 
     /// The record, if its holder signed in with a code recently enough to change a phone: a
     /// stolen, long-lived session must not be able to take over the number that signs in.
+    /// Makes a number staff recorded (`REPORTED_PHONE`) the sign-in number of its volunteer,
+    /// on `txn`, when someone signs in with it by code: the code proves the number, as one read
+    /// back to staff would. The old primary goes to history, and it and the backup contacts are
+    /// told. Returns the volunteer, or `None` when no volunteer has the number recorded.
+    ///
+    /// # Errors
+    /// The database failed, or a stored value is unreadable.
+    pub(super) async fn promote_reported_phone(
+        &self,
+        txn: &DatabaseTransaction,
+        phone: &Phone,
+        phone_index: &[u8],
+        now: DateTime<Utc>,
+        request_id: Option<&str>,
+    ) -> AppResult<Option<Holder>> {
+        let reported = volunteer_contact::Entity::find()
+            .filter(volunteer_contact::Column::ValueIndex.eq(phone_index.to_vec()))
+            .filter(volunteer_contact::Column::Kind.eq(ContactKind::ReportedPhone))
+            .filter(volunteer_contact::Column::EndedAt.is_null())
+            .one(txn)
+            .await?;
+        let Some(reported) = reported else { return Ok(None) };
+        db::lock_volunteer(txn, reported.volunteer_id).await?;
+        let Some(model) = volunteer::Entity::find_by_id(reported.volunteer_id).one(txn).await? else { return Ok(None) };
+        reconnect::queue_phone_change_notices(txn, &self.keys, &self.messaging, &model, calendar::today(now)).await?;
+        let index = Some(phone_index.to_vec());
+        self.replace_contact(txn, model.id, ContactKind::PrimaryPhone, phone.expose(), index, Some(now), now).await?;
+        volunteer_contact::Entity::update_many()
+            .col_expr(volunteer_contact::Column::EndedAt, Expr::value(now))
+            .filter(volunteer_contact::Column::Id.eq(reported.id))
+            .exec(txn)
+            .await?;
+        let entry = AuditEntry {
+            subject: Some(("volunteer", model.id)),
+            field: Some("primary_phone"),
+            detail: Some("the recorded number, confirmed by signing in with it".to_owned()),
+            request_id,
+            ..Default::default()
+        };
+        let principal = Principal::Volunteer { id: model.id };
+        audit::record(txn, &principal, AuditAction::VolunteerPhoneChange, entry).await?;
+        self.volunteers.by_primary_phone(txn, phone_index).await
+    }
+
     /// What lets a volunteer change phone: a recent sign-in by code, or, when the old SIM is
     /// gone, their full ID number.
     async fn may_change_phone(

@@ -10,6 +10,7 @@ use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use super::codes::{CodeRecipient, CodeSent, Codes, secs};
+use super::contacts::ContactService;
 use super::enrolment;
 use super::records::{self, VolunteerService};
 use crate::db;
@@ -38,6 +39,8 @@ pub struct VolunteerSignIn {
     codes: Codes,
     sessions: SessionService,
     volunteers: VolunteerService,
+    /// Promotes a number staff recorded when the volunteer signs in with it.
+    contacts: ContactService,
 }
 
 impl VolunteerSignIn {
@@ -48,8 +51,9 @@ impl VolunteerSignIn {
         codes: Codes,
         sessions: SessionService,
         volunteers: VolunteerService,
+        contacts: ContactService,
     ) -> Self {
-        Self { db, keys, codes, sessions, volunteers }
+        Self { db, keys, codes, sessions, volunteers, contacts }
     }
 
     /// Sends a fresh code to `phone`. Earlier codes stop working.
@@ -98,7 +102,12 @@ impl VolunteerSignIn {
             if let Err(refused) = self.codes.spend(txn, CodePurpose::SignIn, &phone_index, code, now).await? {
                 return Ok(Err(refused)); // the wrong try is committed
             }
-            let Some(holder) = self.volunteers.by_primary_phone(txn, &phone_index).await? else {
+            let holder = match self.volunteers.by_primary_phone(txn, &phone_index).await? {
+                Some(holder) => Some(holder),
+                // A number staff recorded becomes the sign-in number by signing in with it.
+                None => self.contacts.promote_reported_phone(txn, &phone, &phone_index, now, request_id).await?,
+            };
+            let Some(holder) = holder else {
                 let ttl = Duration::seconds(secs(self.codes.settings().enrolment_ticket_ttl_secs));
                 let enrolment_ticket = enrolment::issue_ticket(txn, &self.keys, &phone_index, now + ttl).await?;
                 return Ok(Ok(SignedIn::Unregistered { enrolment_ticket }));
