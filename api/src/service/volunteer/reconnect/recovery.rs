@@ -1,141 +1,41 @@
-//! Reconnecting a volunteer whose phone number changed without the old phone taking part.
-//!
-//! Two paths so far:
-//! - a signed-in volunteer whose old SIM is gone proves the record is theirs with their full ID
-//!   number in place of a fresh sign-in by code to the old phone, and proves the new number with
-//!   a code to it ([`prove_identity`], used by the contact service);
-//! - a volunteer with a new phone and no session reclaims their record ([`RecoveryService`]);
-//! - staff record a number learned from the volunteer or someone else, unverified until a code
-//!   to it is read back ([`RecoveryService::record_phone`]).
-//!
-//! Because the old phone took no part in either, the change is announced to the old number and
-//! to every backup contact: if the record was taken over, someone who can call the branch hears
-//! of it.
+//! Self-service recovery of a record from a new phone.
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
-use entity::reconnection_count::{self, ReconnectionPath};
+use chrono::{DateTime, Duration, Utc};
+use entity::reconnection_count::ReconnectionPath;
 use entity::sign_in_code::CodePurpose;
 use entity::volunteer::{DonorStatus, StatusReason};
 use entity::volunteer_contact::{self, ContactKind};
 use entity::{backup_contact, enrolment_ticket, lost_contact_entry, record_recovery, staff_alert, volunteer};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
-use super::attempts::{ContactAttemptService, NewAttempt};
-use super::availability::{local_today, returning_status};
-use super::codes::{CodeRecipient, CodeSent, Codes, secs};
-use super::contacts::ContactService;
-use super::enrolment;
-use super::records::{VolunteerService, name_index};
-use super::status::{Change as StatusChange, StatusLog};
 use crate::db;
 use crate::digest::hex;
-use crate::domain::calendar::month_of;
-use crate::domain::contact::short_text;
-use crate::domain::{AttemptChannel, AttemptOutcome, NationalId, PersonName, Phone, Relationship};
+use crate::domain::{NationalId, PersonName, Phone, Relationship};
 use crate::error::{AppError, AppResult};
-use crate::messaging::{Messaging, NewMessage, Recipient};
+use crate::messaging::Messaging;
 use crate::pii::KeyRing;
 use crate::pii::registry;
 use crate::service::alerts::{self, AlertKind};
 use crate::service::audit::{self, AuditAction, AuditEntry};
 use crate::service::rate_limit::{self, Limit};
 use crate::service::sessions::{Session, SessionService};
-use crate::service::{ClientAddress, Principal, VolunteerReader};
+use crate::service::volunteer::attempts::ContactAttemptService;
+use crate::service::volunteer::availability::{local_today, returning_status};
+use crate::service::volunteer::codes::{CodeRecipient, CodeSent, Codes};
+use crate::service::volunteer::contacts::ContactService;
+use crate::service::volunteer::enrolment;
+use crate::service::volunteer::records::{VolunteerService, name_index};
+use crate::service::volunteer::status::{Change as StatusChange, StatusLog};
+use crate::service::{ClientAddress, Principal};
 
-/// Tries at the ID number per record per day. A volunteer needs two (the code, then the
-/// change); the rest leave room for typos, and not for guessing.
-const ID_PROOF_TRIES: u32 = 6;
-
-/// Checks that `given` is the record's ID number, counting the try against the record's limit
-/// first, so that a session left open on a borrowed phone cannot be used to guess.
-///
-/// # Errors
-/// BAD_USER_INPUT on `nationalId` when malformed or not the record's; RATE_LIMITED past the
-/// tries of the day.
-pub(super) async fn prove_identity(
-    db: &sea_orm::DatabaseConnection,
-    keys: &KeyRing,
-    model: &volunteer::Model,
-    given: &str,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    let given = NationalId::parse(given).map_err(AppError::field("nationalId"))?;
-    let limit = Limit { max: ID_PROOF_TRIES, window: Duration::hours(24) };
-    rate_limit::hit(db, &format!("id_proof:volunteer:{}", model.id), limit, now).await?;
-    if keys.blind_index.national_id(&given) != model.national_id_index {
-        return Err(AppError::invalid("nationalId", "does not match this record"));
-    }
-    Ok(())
-}
-
-/// Queues, on `conn` (the change's transaction), the notices that the phone changed on `today`:
-/// to the primary phone being replaced, and to each backup contact. Returns how many.
-///
-/// # Errors
-/// The database failed, or a stored value is unreadable.
-pub(super) async fn queue_phone_change_notices<C: ConnectionTrait>(
-    conn: &C,
-    keys: &KeyRing,
-    messaging: &Messaging,
-    model: &volunteer::Model,
-    today: NaiveDate,
-) -> AppResult<u64> {
-    let open = |sealed: &[u8], binding| keys.cipher.decrypt(sealed, binding).map_err(AppError::internal);
-    let name = PersonName::parse(&open(&model.name, registry::VOLUNTEER_NAME.at(model.id))?)
-        .map_err(|_| AppError::internal(anyhow::anyhow!("stored name unreadable")))?;
-    let old_primary = volunteer_contact::Entity::find()
-        .filter(volunteer_contact::Column::VolunteerId.eq(model.id))
-        .filter(volunteer_contact::Column::Kind.eq(ContactKind::PrimaryPhone))
-        .filter(volunteer_contact::Column::EndedAt.is_null())
-        .filter(volunteer_contact::Column::InvalidAt.is_null())
-        .one(conn)
-        .await?;
-    let backups =
-        backup_contact::Entity::find().filter(backup_contact::Column::VolunteerId.eq(model.id)).all(conn).await?;
-
-    let date = today.to_string();
-    let change = uuid::Uuid::now_v7();
-    let notice = |phone: Phone, template: &str, to: String, with_name: bool| {
-        let mut variables = std::collections::BTreeMap::from([("date".to_owned(), date.clone())]);
-        if with_name {
-            variables.insert("name".to_owned(), name.masked());
-        }
-        NewMessage {
-            recipient: Recipient::Sms(phone),
-            volunteer_id: Some(model.id),
-            branch_code: model.branch_code.clone(),
-            template_key: template.to_owned(),
-            locale: "zh-CN".to_owned(),
-            variables,
-            dedupe_key: format!("phone_changed:{}:{change}:{to}", model.id),
-            campaign_id: None,
-        }
-    };
-    let mut notices = Vec::new();
-    if let Some(old) = old_primary {
-        let phone = Phone::from_stored(&open(&old.value, registry::VOLUNTEER_CONTACT_VALUE.at(old.id))?)
-            .map_err(|_| AppError::internal(anyhow::anyhow!("stored phone unreadable")))?;
-        notices.push(notice(phone, "phone_changed_old", old.id.to_string(), false));
-    }
-    for backup in backups {
-        let phone = Phone::from_stored(&open(&backup.phone, registry::BACKUP_CONTACT_PHONE.at(backup.id))?)
-            .map_err(|_| AppError::internal(anyhow::anyhow!("stored phone unreadable")))?;
-        notices.push(notice(phone, "phone_changed_backup", backup.id.to_string(), true));
-    }
-    let mut queued = 0;
-    for message in notices {
-        messaging.queue(conn, message).await?;
-        queued += 1;
-    }
-    Ok(queued)
-}
+use super::{count_reconnection, queue_phone_change_notices};
 
 /// How long a recovery stays open after the name and ID number matched.
 const RECOVERY_MINUTES: i64 = 30;
@@ -145,45 +45,6 @@ const RECOVERY_CODE_MINUTES: i64 = 10;
 /// for a search.
 const TRIES_PER_PHONE: u32 = 5;
 const TRIES_PER_RECORD: u32 = 5;
-
-/// Where staff learned a volunteer's new number.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PhoneSource {
-    /// The volunteer called the branch.
-    VolunteerCall,
-    /// A backup contact gave it.
-    BackupContact,
-    /// A visit to the volunteer's address.
-    Visit,
-    /// A WeChat group of donors or volunteers.
-    WechatGroup,
-    /// An outside record (an employer, a school, a blood-donation record).
-    OutsideRecord,
-}
-
-impl PhoneSource {
-    /// The stored spelling, in the audit trail.
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::VolunteerCall => "volunteer_call",
-            Self::BackupContact => "backup_contact",
-            Self::Visit => "visit",
-            Self::WechatGroup => "wechat_group",
-            Self::OutsideRecord => "outside_record",
-        }
-    }
-
-    /// The channel of the attempt that found the number.
-    const fn channel(self) -> AttemptChannel {
-        match self {
-            Self::VolunteerCall | Self::OutsideRecord => AttemptChannel::PhoneCall,
-            Self::BackupContact => AttemptChannel::BackupContact,
-            Self::Visit => AttemptChannel::Visit,
-            Self::WechatGroup => AttemptChannel::Wechat,
-        }
-    }
-}
 
 /// Where a recovery code can go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -225,15 +86,15 @@ pub struct RecoveryOffer {
 ///    and the backup contacts, and signs them in.
 #[derive(Clone, Debug)]
 pub struct RecoveryService {
-    db: DatabaseConnection,
-    keys: Arc<KeyRing>,
-    codes: Codes,
-    sessions: SessionService,
-    volunteers: VolunteerService,
-    contacts: ContactService,
-    messaging: Messaging,
-    status: StatusLog,
-    attempts: ContactAttemptService,
+    pub(super) db: DatabaseConnection,
+    pub(super) keys: Arc<KeyRing>,
+    pub(super) codes: Codes,
+    pub(super) sessions: SessionService,
+    pub(super) volunteers: VolunteerService,
+    pub(super) contacts: ContactService,
+    pub(super) messaging: Messaging,
+    pub(super) status: StatusLog,
+    pub(super) attempts: ContactAttemptService,
 }
 
 impl RecoveryService {
@@ -486,162 +347,6 @@ impl RecoveryService {
         })
     }
 
-    /// Records a number staff learned for a volunteer, from the volunteer's call or from someone
-    /// else. It is stored unverified (`REPORTED_PHONE`): staff reach the volunteer on it, and it
-    /// becomes the sign-in number only when a code to it is read back
-    /// ([`Self::confirm_phone`]). Logged as an attempt that reached them (which confirms the
-    /// record and returns a lost volunteer), counted as a reconnection by staff, audited.
-    ///
-    /// # Errors
-    /// BAD_USER_INPUT on `input.phone` or `input.note`; CONFLICT on `input.phone` when it is
-    /// another volunteer's sign-in number; NOT_FOUND; FORBIDDEN for another branch's volunteer.
-    #[allow(clippy::too_many_arguments)] // who, whom, the number and where it came from
-    pub async fn record_phone(
-        &self,
-        reader: &VolunteerReader,
-        actor: &Principal,
-        volunteer_id: Uuid,
-        phone: &str,
-        source: PhoneSource,
-        note: Option<&str>,
-        request_id: Option<&str>,
-    ) -> AppResult<()> {
-        let phone = Phone::parse_mainland_mobile(phone).map_err(AppError::field("input.phone"))?;
-        let note = note.map(|note| short_text(note, 500)).transpose().map_err(AppError::field("input.note"))?;
-        let model = self.volunteers.find_model(volunteer_id).await?;
-        if !reader.scope.admits(&model.branch_code) {
-            return Err(AppError::Forbidden);
-        }
-        let rules = self.volunteers.branch_rules(&model.branch_code).await?;
-        let index = self.keys.blind_index.phone(&phone);
-        let now = Utc::now();
-        db::write!(&self.db, |txn| {
-            db::lock_volunteer(txn, model.id).await?;
-            if self.volunteers.by_primary_phone(txn, &index).await?.is_some_and(|holder| holder.id != model.id) {
-                return Err(AppError::Conflict {
-                    field: "input.phone".into(),
-                    message: "is another volunteer's".into(),
-                });
-            }
-            let reported = ContactKind::ReportedPhone;
-            self.contacts
-                .replace_contact(txn, model.id, reported, phone.expose(), Some(index.clone()), None, now)
-                .await?;
-            let attempt = NewAttempt {
-                channel: source.channel(),
-                outcome: AttemptOutcome::Reached,
-                contact: None,
-                note: note.clone(),
-            };
-            self.attempts
-                .record_in(txn, actor, &model, Uuid::now_v7(), &attempt, note.as_deref(), now, request_id)
-                .await?;
-            count_reconnection(txn, &model, ReconnectionPath::Staff, rules.stale_contact_days, now).await?;
-            let entry = AuditEntry {
-                subject: Some(("volunteer", model.id)),
-                field: Some("reported_phone"),
-                detail: Some(source.as_str().to_owned()),
-                request_id,
-                ..Default::default()
-            };
-            audit::record(txn, actor, AuditAction::VolunteerPhoneRecorded, entry).await
-        })
-    }
-
-    /// Sends a code to the number staff recorded, for the volunteer to read back on the call.
-    ///
-    /// # Errors
-    /// BAD_USER_INPUT on `volunteerId` without a recorded number; RATE_LIMITED as any code;
-    /// NOT_FOUND; FORBIDDEN for another branch's volunteer.
-    pub async fn send_phone_code(&self, reader: &VolunteerReader, volunteer_id: Uuid) -> AppResult<CodeSent> {
-        let (model, _, phone) = self.reported_phone(reader, volunteer_id).await?;
-        let ttl = Duration::seconds(secs(self.codes.settings().phone_change_ttl_secs));
-        let to = CodeRecipient { phone, volunteer_id: Some(model.id), branch_code: model.branch_code };
-        self.codes.send(CodePurpose::PhoneChange, to, ttl, Utc::now()).await
-    }
-
-    /// Makes the recorded number the volunteer's sign-in number, with the code they read back:
-    /// the old primary goes to history, and the old number and the backup contacts are told.
-    ///
-    /// # Errors
-    /// BAD_USER_INPUT on `code`, or on `volunteerId` without a recorded number; CONFLICT on
-    /// `volunteerId` when the number became another volunteer's meanwhile; NOT_FOUND;
-    /// FORBIDDEN for another branch's volunteer.
-    pub async fn confirm_phone(
-        &self,
-        reader: &VolunteerReader,
-        actor: &Principal,
-        volunteer_id: Uuid,
-        code: &str,
-        request_id: Option<&str>,
-    ) -> AppResult<()> {
-        let (model, reported, phone) = self.reported_phone(reader, volunteer_id).await?;
-        let now = Utc::now();
-        let today = local_today(&self.volunteers.branch_rules(&model.branch_code).await?, now);
-        let index = self.keys.blind_index.phone(&phone);
-        db::write!(&self.db, |txn| {
-            db::lock_volunteer(txn, model.id).await?;
-            if let Err(refused) = self.codes.spend(txn, CodePurpose::PhoneChange, &index, code, now).await? {
-                return Ok(Err(refused)); // the wrong try is committed
-            }
-            queue_phone_change_notices(txn, &self.keys, &self.messaging, &model, today).await?;
-            let primary = ContactKind::PrimaryPhone;
-            let replaced = self
-                .contacts
-                .replace_contact(txn, model.id, primary, phone.expose(), Some(index.clone()), Some(now), now)
-                .await;
-            if let Err(AppError::Conflict { .. }) = replaced {
-                return Ok(Err(AppError::Conflict {
-                    field: "volunteerId".into(),
-                    message: "the number is another volunteer's".into(),
-                }));
-            }
-            replaced?;
-            volunteer_contact::Entity::update_many()
-                .col_expr(volunteer_contact::Column::EndedAt, Expr::value(now))
-                .filter(volunteer_contact::Column::Id.eq(reported.id))
-                .exec(txn)
-                .await?;
-            let entry = AuditEntry {
-                subject: Some(("volunteer", model.id)),
-                field: Some("primary_phone"),
-                detail: Some("confirmed by code read back to staff".to_owned()),
-                request_id,
-                ..Default::default()
-            };
-            audit::record(txn, actor, AuditAction::VolunteerPhoneChange, entry).await?;
-            Ok(Ok(()))
-        })?
-    }
-
-    /// The volunteer (of the reader's scope), their current recorded number's row, and the
-    /// number.
-    async fn reported_phone(
-        &self,
-        reader: &VolunteerReader,
-        volunteer_id: Uuid,
-    ) -> AppResult<(volunteer::Model, volunteer_contact::Model, Phone)> {
-        let model = self.volunteers.find_model(volunteer_id).await?;
-        if !reader.scope.admits(&model.branch_code) {
-            return Err(AppError::Forbidden);
-        }
-        let reported = volunteer_contact::Entity::find()
-            .filter(volunteer_contact::Column::VolunteerId.eq(model.id))
-            .filter(volunteer_contact::Column::Kind.eq(ContactKind::ReportedPhone))
-            .filter(volunteer_contact::Column::EndedAt.is_null())
-            .one(&self.db)
-            .await?
-            .ok_or_else(|| AppError::invalid("volunteerId", "has no recorded number to confirm"))?;
-        let clear = self
-            .keys
-            .cipher
-            .decrypt(&reported.value, registry::VOLUNTEER_CONTACT_VALUE.at(reported.id))
-            .map_err(AppError::internal)?;
-        let phone =
-            Phone::from_stored(&clear).map_err(|_| AppError::internal(anyhow::anyhow!("stored phone unreadable")))?;
-        Ok((model, reported, phone))
-    }
-
     async fn open_recovery(&self, id: Uuid, now: DateTime<Utc>) -> AppResult<record_recovery::Model> {
         record_recovery::Entity::find_by_id(id)
             .filter(record_recovery::Column::CompletedAt.is_null())
@@ -697,46 +402,4 @@ impl RecoveryService {
         }
         Ok(destinations)
     }
-}
-
-/// Counts a reconnection, on `conn` (the transaction that reconnects), when the volunteer was
-/// lost (TU/UC) or their contact stale (not confirmed within the branch's `stale_days`): the
-/// retention programme's outcome, per branch, month and path. Returns whether it counted.
-///
-/// # Errors
-/// The database failed.
-pub(super) async fn count_reconnection<C: ConnectionTrait>(
-    conn: &C,
-    model: &volunteer::Model,
-    path: ReconnectionPath,
-    stale_days: i64,
-    now: DateTime<Utc>,
-) -> AppResult<bool> {
-    let lost = model.status == DonorStatus::TemporarilyUnavailable
-        && model.status_reason == Some(StatusReason::UnableToContact);
-    let stale = model.last_confirmed_at < now - Duration::days(stale_days);
-    if !(lost || stale) {
-        return Ok(false);
-    }
-    reconnection_count::Entity::insert(reconnection_count::ActiveModel {
-        branch_code: Set(model.branch_code.clone()),
-        month: Set(month_of(now)),
-        path: Set(path),
-        reconnected: Set(1),
-    })
-    .on_conflict(
-        OnConflict::columns([
-            reconnection_count::Column::BranchCode,
-            reconnection_count::Column::Month,
-            reconnection_count::Column::Path,
-        ])
-        .value(
-            reconnection_count::Column::Reconnected,
-            Expr::col((reconnection_count::Entity, reconnection_count::Column::Reconnected)).add(1),
-        )
-        .to_owned(),
-    )
-    .exec_without_returning(conn)
-    .await?;
-    Ok(true)
 }
