@@ -58,3 +58,44 @@ async fn create_index<C: IntoIden>(
     }
     manager.create_index(index).await
 }
+
+/// A message template as migrations seed it: key, locale, purpose, body.
+type Template = (&'static str, &'static str, &'static str, &'static str);
+
+#[derive(DeriveIden)]
+enum MessageTemplate {
+    Table,
+    Key,
+    Locale,
+    Purpose,
+    Body,
+}
+
+/// Inserts message templates, in one statement.
+async fn seed_templates(manager: &SchemaManager<'_>, templates: &[Template]) -> Result<(), DbErr> {
+    let mut seed = Query::insert();
+    seed.into_table(MessageTemplate::Table).columns([
+        MessageTemplate::Key,
+        MessageTemplate::Locale,
+        MessageTemplate::Purpose,
+        MessageTemplate::Body,
+    ]);
+    for (key, locale, purpose, body) in templates {
+        seed.values([(*key).into(), (*locale).into(), (*purpose).into(), (*body).into()])
+            .map_err(|err| DbErr::Migration(err.to_string()))?;
+    }
+    manager.exec_stmt(seed).await
+}
+
+/// Deletes the templates of the keys `templates` seeded, in every locale.
+async fn remove_templates(manager: &SchemaManager<'_>, templates: &[Template]) -> Result<(), DbErr> {
+    let keys: Vec<&str> = templates.iter().map(|(key, ..)| *key).collect();
+    manager
+        .exec_stmt(
+            Query::delete()
+                .from_table(MessageTemplate::Table)
+                .and_where(Expr::col(MessageTemplate::Key).is_in(keys))
+                .to_owned(),
+        )
+        .await
+}

@@ -7,7 +7,7 @@ use sea_orm_migration::schema::{
     timestamp_with_time_zone_null, uuid, uuid_null,
 };
 
-use crate::create_index;
+use crate::{Template, create_index, seed_templates};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -98,7 +98,7 @@ enum InboundReply {
 
 /// System templates: `{name}` placeholders, filled at queue time. Non-essential texts end with
 /// the opt-out instruction that Chinese rules on bulk SMS ask for.
-const TEMPLATES: [(&str, &str, &str, &str); 10] = [
+const TEMPLATES: [Template; 10] = [
     ("login_code", "zh-CN", "transactional", "您的验证码为{code}，{minutes}分钟内有效，请勿告诉他人。"),
     (
         "login_code",
@@ -181,18 +181,7 @@ async fn create_templates(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 .to_owned(),
         )
         .await?;
-    let mut seed = Query::insert();
-    seed.into_table(MessageTemplate::Table).columns([
-        MessageTemplate::Key,
-        MessageTemplate::Locale,
-        MessageTemplate::Purpose,
-        MessageTemplate::Body,
-    ]);
-    for (key, locale, purpose, body) in TEMPLATES {
-        seed.values([key.into(), locale.into(), purpose.into(), body.into()])
-            .map_err(|err| DbErr::Migration(err.to_string()))?;
-    }
-    manager.exec_stmt(seed).await?;
+    seed_templates(manager, &TEMPLATES).await?;
     Ok(())
 }
 

@@ -11,7 +11,7 @@ use sea_orm_migration::schema::{
     timestamp_with_time_zone_null, uuid, uuid_null,
 };
 
-use crate::create_index;
+use crate::{Template, create_index, remove_templates, seed_templates};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -43,15 +43,6 @@ enum Volunteer {
 enum SignInCode {
     Table,
     Purpose,
-}
-
-#[derive(DeriveIden)]
-enum MessageTemplate {
-    Table,
-    Key,
-    Locale,
-    Purpose,
-    Body,
 }
 
 #[derive(DeriveIden)]
@@ -123,7 +114,7 @@ enum VolunteerTombstone {
 
 /// Templates of this migration's messages; like the first ones, non-essential texts end with
 /// the opt-out instruction.
-const TEMPLATES: [(&str, &str, &str, &str); 4] = [
+const TEMPLATES: [Template; 4] = [
     (
         "backup_contact_informed",
         "zh-CN",
@@ -175,18 +166,7 @@ async fn add_columns(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
     }
     let mut purpose = string(SignInCode::Purpose).default("sign_in").to_owned();
     manager.alter_table(Table::alter().table(SignInCode::Table).add_column(&mut purpose).to_owned()).await?;
-    let mut seed = Query::insert();
-    seed.into_table(MessageTemplate::Table).columns([
-        MessageTemplate::Key,
-        MessageTemplate::Locale,
-        MessageTemplate::Purpose,
-        MessageTemplate::Body,
-    ]);
-    for (key, locale, purpose, body) in TEMPLATES {
-        seed.values([key.into(), locale.into(), purpose.into(), body.into()])
-            .map_err(|err| DbErr::Migration(err.to_string()))?;
-    }
-    manager.exec_stmt(seed).await
+    seed_templates(manager, &TEMPLATES).await
 }
 
 /// A foreign key from `table.volunteer_id` to the volunteer, deleted with it.
@@ -330,15 +310,7 @@ impl MigrationTrait for Migration {
         ] {
             manager.drop_table(Table::drop().table(table).to_owned()).await?;
         }
-        let keys: Vec<&str> = TEMPLATES.iter().map(|(key, ..)| *key).collect();
-        manager
-            .exec_stmt(
-                Query::delete()
-                    .from_table(MessageTemplate::Table)
-                    .and_where(Expr::col(MessageTemplate::Key).is_in(keys))
-                    .to_owned(),
-            )
-            .await?;
+        remove_templates(manager, &TEMPLATES).await?;
         manager
             .alter_table(Table::alter().table(SignInCode::Table).drop_column(SignInCode::Purpose).to_owned())
             .await?;

@@ -25,19 +25,10 @@ use sea_orm_migration::schema::{
     uuid_null,
 };
 
-use crate::create_index;
+use crate::{Template, create_index, remove_templates, seed_templates};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-#[derive(DeriveIden)]
-enum MessageTemplate {
-    Table,
-    Key,
-    Locale,
-    Purpose,
-    Body,
-}
 
 #[derive(DeriveIden)]
 enum RecordRecovery {
@@ -62,7 +53,7 @@ enum ReconnectionCount {
     Reconnected,
 }
 
-const TEMPLATES: [(&str, &str, &str, &str); 6] = [
+const TEMPLATES: [Template; 6] = [
     (
         "recovery_code",
         "zh-CN",
@@ -139,31 +130,12 @@ impl MigrationTrait for Migration {
             .await?;
         create_index(manager, "ix_record_recovery_volunteer", RecordRecovery::Table, [RecordRecovery::VolunteerId])
             .await?;
-        let mut seed = Query::insert();
-        seed.into_table(MessageTemplate::Table).columns([
-            MessageTemplate::Key,
-            MessageTemplate::Locale,
-            MessageTemplate::Purpose,
-            MessageTemplate::Body,
-        ]);
-        for (key, locale, purpose, body) in TEMPLATES {
-            seed.values([key.into(), locale.into(), purpose.into(), body.into()])
-                .map_err(|err| DbErr::Migration(err.to_string()))?;
-        }
-        manager.exec_stmt(seed).await
+        seed_templates(manager, &TEMPLATES).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager.drop_table(Table::drop().table(RecordRecovery::Table).to_owned()).await?;
         manager.drop_table(Table::drop().table(ReconnectionCount::Table).to_owned()).await?;
-        let keys: Vec<&str> = TEMPLATES.iter().map(|(key, ..)| *key).collect();
-        manager
-            .exec_stmt(
-                Query::delete()
-                    .from_table(MessageTemplate::Table)
-                    .and_where(Expr::col(MessageTemplate::Key).is_in(keys))
-                    .to_owned(),
-            )
-            .await
+        remove_templates(manager, &TEMPLATES).await
     }
 }
