@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use entity::reconnection_count::ReconnectionPath;
 use entity::sign_in_code::CodePurpose;
 use entity::volunteer_contact::{self, ContactKind};
@@ -515,8 +515,8 @@ impl ContactService {
     /// stolen, long-lived session must not be able to take over the number that signs in.
     /// Makes a number staff recorded (`REPORTED_PHONE`) the sign-in number of its volunteer,
     /// on `txn`, when someone signs in with it by code: the code proves the number, as one read
-    /// back to staff would. The old primary goes to history, and it and the backup contacts are
-    /// told. Returns the volunteer, or `None` when no volunteer has the number recorded.
+    /// back to staff would. Returns the volunteer, or `None` when no volunteer has the number
+    /// recorded.
     ///
     /// # Errors
     /// The database failed, or a stored value is unreadable.
@@ -537,24 +537,50 @@ impl ContactService {
         let Some(reported) = reported else { return Ok(None) };
         db::lock_volunteer(txn, reported.volunteer_id).await?;
         let Some(model) = volunteer::Entity::find_by_id(reported.volunteer_id).one(txn).await? else { return Ok(None) };
-        reconnect::queue_phone_change_notices(txn, &self.keys, &self.messaging, &model, calendar::today(now)).await?;
-        let index = Some(phone_index.to_vec());
-        self.replace_contact(txn, model.id, ContactKind::PrimaryPhone, phone.expose(), index, Some(now), now).await?;
+        let promotion = Promotion {
+            reported_id: reported.id,
+            phone,
+            phone_index,
+            today: calendar::today(now),
+            actor: &Principal::Volunteer { id: model.id },
+            detail: "the recorded number, confirmed by signing in with it",
+        };
+        self.promote(txn, &model, &promotion, now, request_id).await?;
+        self.volunteers.by_primary_phone(txn, phone_index).await
+    }
+
+    /// Makes a recorded number the volunteer's primary phone, on `txn`, once a code to it was
+    /// read back or used to sign in: the old number and the backup contacts are told, the old
+    /// primary goes to history, the recorded row ends, and the change is audited.
+    ///
+    /// # Errors
+    /// CONFLICT from [`Self::replace_contact`] when the number is another volunteer's primary;
+    /// the database failed.
+    pub(super) async fn promote(
+        &self,
+        txn: &DatabaseTransaction,
+        model: &volunteer::Model,
+        promotion: &Promotion<'_>,
+        now: DateTime<Utc>,
+        request_id: Option<&str>,
+    ) -> AppResult<()> {
+        reconnect::queue_phone_change_notices(txn, &self.keys, &self.messaging, model, promotion.today).await?;
+        let index = Some(promotion.phone_index.to_vec());
+        let primary = ContactKind::PrimaryPhone;
+        self.replace_contact(txn, model.id, primary, promotion.phone.expose(), index, Some(now), now).await?;
         volunteer_contact::Entity::update_many()
             .col_expr(volunteer_contact::Column::EndedAt, Expr::value(now))
-            .filter(volunteer_contact::Column::Id.eq(reported.id))
+            .filter(volunteer_contact::Column::Id.eq(promotion.reported_id))
             .exec(txn)
             .await?;
         let entry = AuditEntry {
             subject: Some(("volunteer", model.id)),
             field: Some("primary_phone"),
-            detail: Some("the recorded number, confirmed by signing in with it".to_owned()),
+            detail: Some(promotion.detail.to_owned()),
             request_id,
             ..Default::default()
         };
-        let principal = Principal::Volunteer { id: model.id };
-        audit::record(txn, &principal, AuditAction::VolunteerPhoneChange, entry).await?;
-        self.volunteers.by_primary_phone(txn, phone_index).await
+        audit::record(txn, promotion.actor, AuditAction::VolunteerPhoneChange, entry).await
     }
 
     /// What lets a volunteer change phone: a recent sign-in by code, or, when the old SIM is
@@ -582,6 +608,21 @@ impl ContactService {
         }
         Ok(model)
     }
+}
+
+/// A recorded number about to become the sign-in number ([`ContactService::promote`]).
+#[derive(Debug)]
+pub(super) struct Promotion<'a> {
+    /// The `REPORTED_PHONE` row.
+    pub reported_id: Uuid,
+    pub phone: &'a Phone,
+    pub phone_index: &'a [u8],
+    /// The day the notices name.
+    pub today: NaiveDate,
+    /// Who confirmed it: the volunteer signing in, or the staff member the code was read to.
+    pub actor: &'a Principal,
+    /// How it was confirmed, for the audit trail.
+    pub detail: &'static str,
 }
 
 /// The stored name of a contact kind, for the audit trail.

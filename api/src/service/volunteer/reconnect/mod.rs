@@ -76,13 +76,7 @@ pub(super) async fn queue_phone_change_notices<C: ConnectionTrait>(
     let open = |sealed: &[u8], binding| keys.cipher.decrypt(sealed, binding).map_err(AppError::internal);
     let name = PersonName::parse(&open(&model.name, registry::VOLUNTEER_NAME.at(model.id))?)
         .map_err(|_| AppError::internal(anyhow::anyhow!("stored name unreadable")))?;
-    let old_primary = volunteer_contact::Entity::find()
-        .filter(volunteer_contact::Column::VolunteerId.eq(model.id))
-        .filter(volunteer_contact::Column::Kind.eq(ContactKind::PrimaryPhone))
-        .filter(volunteer_contact::Column::EndedAt.is_null())
-        .filter(volunteer_contact::Column::InvalidAt.is_null())
-        .one(conn)
-        .await?;
+    let old_primary = working_primary(conn, model.id).await?;
     let backups =
         backup_contact::Entity::find().filter(backup_contact::Column::VolunteerId.eq(model.id)).all(conn).await?;
 
@@ -121,6 +115,21 @@ pub(super) async fn queue_phone_change_notices<C: ConnectionTrait>(
         queued += 1;
     }
     Ok(queued)
+}
+
+/// The volunteer's primary phone if staff have not marked it invalid: where a notice or a
+/// recovery code can still go.
+async fn working_primary<C: ConnectionTrait>(
+    conn: &C,
+    volunteer_id: uuid::Uuid,
+) -> AppResult<Option<volunteer_contact::Model>> {
+    Ok(volunteer_contact::Entity::find()
+        .filter(volunteer_contact::Column::VolunteerId.eq(volunteer_id))
+        .filter(volunteer_contact::Column::Kind.eq(ContactKind::PrimaryPhone))
+        .filter(volunteer_contact::Column::EndedAt.is_null())
+        .filter(volunteer_contact::Column::InvalidAt.is_null())
+        .one(conn)
+        .await?)
 }
 
 /// Counts a reconnection, on `conn` (the transaction that reconnects), when the volunteer was

@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use entity::reconnection_count::ReconnectionPath;
 use entity::sign_in_code::CodePurpose;
 use entity::volunteer::{DonorStatus, StatusReason};
-use entity::volunteer_contact::{self, ContactKind};
+use entity::volunteer_contact::ContactKind;
 use entity::{backup_contact, enrolment_ticket, lost_contact_entry, record_recovery, staff_alert, volunteer};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -35,7 +35,7 @@ use crate::service::volunteer::records::{VolunteerService, name_index};
 use crate::service::volunteer::status::{Change as StatusChange, StatusLog};
 use crate::service::{ClientAddress, Principal};
 
-use super::{count_reconnection, queue_phone_change_notices};
+use super::{count_reconnection, queue_phone_change_notices, working_primary};
 
 /// How long a recovery stays open after the name and ID number matched.
 const RECOVERY_MINUTES: i64 = 30;
@@ -212,14 +212,18 @@ impl RecoveryService {
             .into_iter()
             .find(|(destination, _)| destination.id == destination_id)
             .ok_or_else(|| AppError::invalid("destinationId", "is not one of this recovery's destinations"))?;
+        let phone_index = self.keys.blind_index.phone(&phone);
+        let to = CodeRecipient { phone, volunteer_id: Some(holder.id), branch_code: holder.branch_code };
+        let sent = self.codes.send(CodePurpose::Recovery, to, Duration::minutes(RECOVERY_CODE_MINUTES), now).await?;
+        // Only once a code went out: a refused send (too soon, too many) leaves the code sent
+        // before, to the destination chosen before, still the one that completes the recovery.
         record_recovery::Entity::update_many()
             .col_expr(record_recovery::Column::DestinationId, Expr::value(destination_id))
-            .col_expr(record_recovery::Column::DestinationPhoneIndex, Expr::value(self.keys.blind_index.phone(&phone)))
+            .col_expr(record_recovery::Column::DestinationPhoneIndex, Expr::value(phone_index))
             .filter(record_recovery::Column::Id.eq(recovery.id))
             .exec(&self.db)
             .await?;
-        let to = CodeRecipient { phone, volunteer_id: Some(holder.id), branch_code: holder.branch_code };
-        self.codes.send(CodePurpose::Recovery, to, Duration::minutes(RECOVERY_CODE_MINUTES), now).await
+        Ok(sent)
     }
 
     /// Completes a recovery with the code read back, and signs the volunteer in.
@@ -243,11 +247,7 @@ impl RecoveryService {
             .await?
             > 0;
         let path = if through_backup { ReconnectionPath::BackupContact } else { ReconnectionPath::SelfService };
-        let new_phone = self
-            .keys
-            .cipher
-            .decrypt(&recovery.new_phone, registry::RECORD_RECOVERY_NEW_PHONE.at(recovery.id))
-            .map_err(AppError::internal)?;
+        let new_phone = self.new_phone(&recovery)?;
         db::write!(&self.db, |txn| {
             db::lock_volunteer(txn, holder.id).await?;
             if let Err(refused) = self.codes.spend(txn, CodePurpose::Recovery, &destination_index, code, now).await? {
@@ -322,11 +322,7 @@ impl RecoveryService {
         let now = Utc::now();
         let recovery = self.open_recovery(recovery_id, now).await?;
         let holder = self.volunteers.find_model(recovery.volunteer_id).await?;
-        let new_phone = self
-            .keys
-            .cipher
-            .decrypt(&recovery.new_phone, registry::RECORD_RECOVERY_NEW_PHONE.at(recovery.id))
-            .map_err(AppError::internal)?;
+        let new_phone = self.new_phone(&recovery)?;
         db::write!(&self.db, |txn| {
             db::lock_volunteer(txn, holder.id).await?;
             let asked = staff_alert::Entity::find()
@@ -345,6 +341,14 @@ impl RecoveryService {
             let entry = AuditEntry { subject: Some(("volunteer", holder.id)), request_id, ..Default::default() };
             audit::record(txn, &Principal::Anonymous, AuditAction::VolunteerRecoveryCallBack, entry).await
         })
+    }
+
+    /// The new phone a recovery came from, in clear (E.164).
+    fn new_phone(&self, recovery: &record_recovery::Model) -> AppResult<String> {
+        self.keys
+            .cipher
+            .decrypt(&recovery.new_phone, registry::RECORD_RECOVERY_NEW_PHONE.at(recovery.id))
+            .map_err(AppError::internal)
     }
 
     async fn open_recovery(&self, id: Uuid, now: DateTime<Utc>) -> AppResult<record_recovery::Model> {
@@ -368,14 +372,7 @@ impl RecoveryService {
             Phone::from_stored(&clear).map_err(|_| AppError::internal(anyhow::anyhow!("stored phone unreadable")))
         };
         let mut destinations = Vec::new();
-        let primary = volunteer_contact::Entity::find()
-            .filter(volunteer_contact::Column::VolunteerId.eq(volunteer_id))
-            .filter(volunteer_contact::Column::Kind.eq(ContactKind::PrimaryPhone))
-            .filter(volunteer_contact::Column::EndedAt.is_null())
-            .filter(volunteer_contact::Column::InvalidAt.is_null())
-            .one(conn)
-            .await?;
-        if let Some(primary) = primary {
+        if let Some(primary) = working_primary(conn, volunteer_id).await? {
             let phone = stored(open(&primary.value, registry::VOLUNTEER_CONTACT_VALUE.at(primary.id))?)?;
             let destination = RecoveryDestination {
                 id: primary.id,

@@ -5,8 +5,6 @@ use entity::reconnection_count::ReconnectionPath;
 use entity::sign_in_code::CodePurpose;
 use entity::volunteer;
 use entity::volunteer_contact::{self, ContactKind};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::db;
@@ -18,9 +16,11 @@ use crate::service::audit::{self, AuditAction, AuditEntry};
 use crate::service::volunteer::attempts::NewAttempt;
 use crate::service::volunteer::availability::local_today;
 use crate::service::volunteer::codes::{CodeRecipient, CodeSent, secs};
+use crate::service::volunteer::contacts::Promotion;
+use crate::service::volunteer::records::current_contact;
 use crate::service::{Principal, VolunteerReader};
 
-use super::{RecoveryService, count_reconnection, queue_phone_change_notices};
+use super::{RecoveryService, count_reconnection};
 
 /// Where staff learned a volunteer's new number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -160,32 +160,21 @@ impl RecoveryService {
             if let Err(refused) = self.codes.spend(txn, CodePurpose::PhoneChange, &index, code, now).await? {
                 return Ok(Err(refused)); // the wrong try is committed
             }
-            queue_phone_change_notices(txn, &self.keys, &self.messaging, &model, today).await?;
-            let primary = ContactKind::PrimaryPhone;
-            let replaced = self
-                .contacts
-                .replace_contact(txn, model.id, primary, phone.expose(), Some(index.clone()), Some(now), now)
-                .await;
-            if let Err(AppError::Conflict { .. }) = replaced {
-                return Ok(Err(AppError::Conflict {
-                    field: "volunteerId".into(),
-                    message: "the number is another volunteer's".into(),
-                }));
-            }
-            replaced?;
-            volunteer_contact::Entity::update_many()
-                .col_expr(volunteer_contact::Column::EndedAt, Expr::value(now))
-                .filter(volunteer_contact::Column::Id.eq(reported.id))
-                .exec(txn)
-                .await?;
-            let entry = AuditEntry {
-                subject: Some(("volunteer", model.id)),
-                field: Some("primary_phone"),
-                detail: Some("confirmed by code read back to staff".to_owned()),
-                request_id,
-                ..Default::default()
+            let promotion = Promotion {
+                reported_id: reported.id,
+                phone: &phone,
+                phone_index: &index,
+                today,
+                actor,
+                detail: "confirmed by code read back to staff",
             };
-            audit::record(txn, actor, AuditAction::VolunteerPhoneChange, entry).await?;
+            match self.contacts.promote(txn, &model, &promotion, now, request_id).await {
+                Err(AppError::Conflict { .. }) => {
+                    let message = "the number is another volunteer's".into();
+                    return Ok(Err(AppError::Conflict { field: "volunteerId".into(), message }));
+                }
+                promoted => promoted?,
+            }
             Ok(Ok(()))
         })?
     }
@@ -201,11 +190,7 @@ impl RecoveryService {
         if !reader.scope.admits(&model.branch_code) {
             return Err(AppError::Forbidden);
         }
-        let reported = volunteer_contact::Entity::find()
-            .filter(volunteer_contact::Column::VolunteerId.eq(model.id))
-            .filter(volunteer_contact::Column::Kind.eq(ContactKind::ReportedPhone))
-            .filter(volunteer_contact::Column::EndedAt.is_null())
-            .one(&self.db)
+        let reported = current_contact(&self.db, model.id, ContactKind::ReportedPhone)
             .await?
             .ok_or_else(|| AppError::invalid("volunteerId", "has no recorded number to confirm"))?;
         let clear = self
