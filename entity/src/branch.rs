@@ -40,6 +40,10 @@ pub struct Model {
     pub lost_attempt_window_days: i32,
     /// How long a campaign waits for answers before its silent recipients count as non-responders.
     pub campaign_response_days: i32,
+    /// Failed attempts to reach a matched donor before the coordinator may end the case UC.
+    pub case_failed_attempts: i32,
+    /// How long a donor stays TU/TX after collection.
+    pub donation_rest_days: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

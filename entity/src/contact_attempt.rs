@@ -20,6 +20,8 @@ pub struct Model {
     /// Ciphertext of staff's note, bound to this row: notes name people and places.
     pub note: Option<Vec<u8>>,
     pub attempted_at: DateTimeUtc,
+    /// The donation case the attempt was for, when one was.
+    pub case_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -20,6 +20,7 @@ mod m20261202_000009_create_retention;
 mod m20261204_000010_queue_campaigns_by_cursor;
 mod m20261207_000011_create_jobs;
 mod m20261207_000012_reconnect;
+mod m20261207_000013_donation_cases;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000010_queue_campaigns_by_cursor::Migration),
             Box::new(m20261207_000011_create_jobs::Migration),
             Box::new(m20261207_000012_reconnect::Migration),
+            Box::new(m20261207_000013_donation_cases::Migration),
         ]
     }
 }

@@ -295,6 +295,65 @@ const EXPECTATIONS: &[(&str, Record, &str)] = &[
         r#"mutation { downloadVolunteerExport(id: "EXPORT") { rows } }"#,
     ),
     ("Query.volunteerExports", Record::Open, "{ volunteerExports { id } }"),
+    ("Query.caseFile", Record::Open, r#"{ caseFile(id: "CASE") { case { id } } }"#),
+    (
+        "Query.donationCases",
+        Record::Open,
+        r#"{ donationCases(filter: { branchCode: "51" }, first: 5) { nodes { id } } }"#,
+    ),
+    (
+        "Query.unansweredCheckUps",
+        Record::Open,
+        r#"{ unansweredCheckUps(branchCode: "51", first: 5) { nodes { id } } }"#,
+    ),
+    ("Query.myDonation", Record::Open, "{ myDonation { caseId } }"),
+    ("Query.requestedCases", Record::Open, "{ requestedCases(first: 5) { nodes { id } } }"),
+    ("Query.requestedCase", Record::AnotherHospital, r#"{ requestedCase(id: "CASE") { id } }"#),
+    (
+        "Mutation.openCase",
+        Record::Open,
+        r#"mutation { openCase(input: { volunteerId: "VOLUNTEER", requestingCentre: "矩阵中心", patientReference: "M-1", product: PBSC }) { id } }"#,
+    ),
+    (
+        "Mutation.recordCaseStep",
+        Record::Open,
+        r#"mutation { recordCaseStep(caseId: "CASE", input: { stage: CT_RESULT, on: "2026-01-01" }) { id } }"#,
+    ),
+    (
+        "Mutation.endCase",
+        Record::Open,
+        r#"mutation { endCase(caseId: "CASE", input: { endedBy: DONOR, cause: LOST_CONTACT }) { id } }"#,
+    ),
+    (
+        "Mutation.logCaseContactAttempt",
+        Record::Open,
+        r#"mutation { logCaseContactAttempt(caseId: "CASE", input: { channel: PHONE_CALL, outcome: REACHED }) { id } }"#,
+    ),
+    (
+        "Mutation.raiseCaseRequest",
+        Record::Open,
+        r#"mutation { raiseCaseRequest(caseId: "CASE", kind: QUESTION, detail: "矩阵") { id } }"#,
+    ),
+    (
+        "Mutation.bookFamilySession",
+        Record::Open,
+        r#"mutation { bookFamilySession(caseRequestId: "018f0000-0000-7000-8000-000000000000", input: { on: "2026-01-01", attendees: "父亲" }) { id } }"#,
+    ),
+    (
+        "Mutation.resolveCaseRequest",
+        Record::Open,
+        r#"mutation { resolveCaseRequest(caseRequestId: "018f0000-0000-7000-8000-000000000000", outcome: "矩阵") { id } }"#,
+    ),
+    (
+        "Mutation.tellCoordinator",
+        Record::Open,
+        r#"mutation { tellCoordinator(kind: QUESTION, message: "矩阵") { id } }"#,
+    ),
+    (
+        "Mutation.answerCheckUp",
+        Record::Open,
+        r#"mutation { answerCheckUp(id: "018f0000-0000-7000-8000-000000000000", input: { feelingWell: true, symptoms: [], seenDoctor: false }) { id } }"#,
+    ),
 ];
 
 /// One caller of each kind; `volunteer` is a registered volunteer of branch 51.
@@ -309,6 +368,41 @@ fn callers(volunteer: Uuid) -> Vec<(&'static str, Principal)> {
         ("auditor", staff(StaffRole::Auditor)),
         ("hospital", Principal::Hospital { id: Uuid::now_v7(), branch: "51".into() }),
     ]
+}
+
+/// A case for `volunteer` (made available), opened by a coordinator of branch 51 on a request
+/// of `hospital`.
+async fn a_case(app: &registry_tests::TestApp, admin: &Principal, volunteer: Uuid, hospital: Uuid) -> Uuid {
+    use sea_orm::{ActiveModelTrait, Set};
+    entity::volunteer::ActiveModel {
+        id: Set(volunteer),
+        status: Set(entity::volunteer::DonorStatus::Available),
+        hla_resolution: Set(entity::volunteer::HlaResolution::High),
+        ..Default::default()
+    }
+    .update(app.app.db())
+    .await
+    .unwrap();
+    let input = api::service::NewStaff {
+        username: "matrix.coordinator".into(),
+        password: registry_tests::STAFF_PASSWORD.into(),
+        role: StaffRole::BranchCoordinator,
+        branch_code: "51".into(),
+    };
+    let account = app.app.staff().create(&admin.national_admin().unwrap(), admin, input, None).await.unwrap();
+    let coordinator = Principal::Staff { id: account.id, role: StaffRole::BranchCoordinator, branch: "51".into() };
+    let new = api::service::cases::NewCase {
+        volunteer_id: volunteer,
+        requester: api::service::cases::Requester::Hospital(hospital),
+        patient: api::service::cases::PatientInfo { reference: "M-1".into(), sex: None, age_band: None, shared: false },
+        product: api::domain::donation::Product::Pbsc,
+        urgency: api::domain::donation::Urgency::Standard,
+        coordinator_id: None,
+        coordinator_phone: None,
+        hit_on: None,
+    };
+    let cases = &app.app.services().cases;
+    cases.open(&coordinator.coordinator().unwrap(), &coordinator, new, None).await.unwrap().id
 }
 
 fn allowed(field: &str, record: Record, caller: &Principal) -> bool {
@@ -341,6 +435,7 @@ both_backends! {
             .await
             .unwrap();
         let volunteer = app.register_volunteer(1, "51").await;
+        let case = a_case(&app, &admin, volunteer.id, hospital.id).await;
         let segment = api::service::retention::VolunteerFilter { branch_code: Some("51".into()), ..Default::default() };
         let definition = api::service::retention::CampaignDefinition {
             response_window_days: None,
@@ -372,7 +467,8 @@ both_backends! {
                     .replace("MESSAGE", &message.id.to_string())
                     .replace("VOLUNTEER", &volunteer.id.to_string())
                     .replace("CAMPAIGN", &campaign.model.id.to_string())
-                    .replace("EXPORT", &export.model.id.to_string());
+                    .replace("EXPORT", &export.model.id.to_string())
+                    .replace("CASE", &case.to_string());
                 let response = app.execute_as(caller.clone(), operation).await;
                 let codes: Vec<String> = response
                     .errors

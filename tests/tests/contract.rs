@@ -21,7 +21,7 @@ fn schema_graphql_matches_the_code() {
 /// tests (which run it over HTTP on both databases and check its result).
 #[test]
 fn every_mobile_document_is_played_by_a_test() {
-    let played = include_str!("self_service.rs");
+    let played = [include_str!("self_service.rs"), include_str!("cases.rs")].concat();
     let helpers = include_str!("../src/mobile.rs");
     let mut names: Vec<String> = std::fs::read_dir(registry_tests::mobile::contract_dir())
         .unwrap()
@@ -37,6 +37,19 @@ fn every_mobile_document_is_played_by_a_test() {
             played.contains(&quoted) || helpers.contains(&quoted),
             "contract/mobile/{name}.graphql is played by no test"
         );
+    }
+}
+
+/// A partner hospital's documents are played by the donation-case tests.
+#[test]
+fn every_hospital_document_is_played_by_a_test() {
+    let played = include_str!("cases.rs");
+    for entry in std::fs::read_dir(registry_tests::mobile::client_dir("hospital")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|ext| ext == "graphql") {
+            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            assert!(played.contains(&format!("\"{name}\"")), "contract/hospital/{name}.graphql is played by no test");
+        }
     }
 }
 

@@ -10,6 +10,7 @@ mod principal;
 mod tokens;
 
 pub use principal::{
-    BranchScope, Coordinator, Enroller, NationalAdmin, OwnRecord, Principal, StaffRole, Unmasker, VolunteerReader,
+    BranchScope, Coordinator, Enroller, NationalAdmin, OwnRecord, PartnerHospital, Principal, StaffRole, Unmasker,
+    VolunteerReader,
 };
 pub use tokens::{AccessClaims, TokenError, Tokens, Verified};

@@ -94,6 +94,15 @@ pub struct NationalAdmin {
     _checked: Checked,
 }
 
+/// Proof that the caller is a partner hospital's system: only [`Principal::partner_hospital`]
+/// makes one, and it acts for that hospital alone.
+#[derive(Clone, Debug)]
+pub struct PartnerHospital {
+    pub id: Uuid,
+    /// Private: only the checks in this file build a capability.
+    _checked: Checked,
+}
+
 /// The caller, as established by the HTTP handler from its bearer token.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Principal {
@@ -123,6 +132,17 @@ impl Principal {
     pub fn national_admin(&self) -> AppResult<NationalAdmin> {
         match self {
             Self::Staff { id, role: StaffRole::NationalAdmin, .. } => Ok(NationalAdmin { id: *id, _checked: Checked }),
+            _ => Err(self.refusal()),
+        }
+    }
+
+    /// The partner-hospital capability, or this caller's refusal.
+    ///
+    /// # Errors
+    /// Any caller that is not a hospital's system.
+    pub fn partner_hospital(&self) -> AppResult<PartnerHospital> {
+        match self {
+            Self::Hospital { id, .. } => Ok(PartnerHospital { id: *id, _checked: Checked }),
             _ => Err(self.refusal()),
         }
     }

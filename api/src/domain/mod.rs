@@ -4,8 +4,36 @@
 //! is an [`Invalid`] that says which rule failed without repeating the value, so it can reach a
 //! client or a log safely. The service layer attaches the field name.
 
+/// Declares a closed list stored by name, with `as_str`, `parse` and `ALL`.
+macro_rules! stored_names {
+    ($(#[$meta:meta])* $name:ident { $($(#[$variant_meta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$variant_meta])* $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            #[must_use]
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text),+
+                }
+            }
+
+            #[must_use]
+            pub fn parse(stored: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|value| value.as_str() == stored)
+            }
+        }
+    };
+}
+
 pub mod calendar;
 pub mod contact;
+pub mod donation;
 pub mod messaging;
 mod national_id;
 mod person_name;

@@ -54,33 +54,6 @@ impl Rh {
     }
 }
 
-/// Declares a closed list stored by name, with `as_str`, `parse` and `ALL`.
-macro_rules! stored_names {
-    ($(#[$meta:meta])* $name:ident { $($(#[$variant_meta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $($(#[$variant_meta])* $variant),+
-        }
-
-        impl $name {
-            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
-
-            #[must_use]
-            pub const fn as_str(self) -> &'static str {
-                match self {
-                    $(Self::$variant => $text),+
-                }
-            }
-
-            #[must_use]
-            pub fn parse(stored: &str) -> Option<Self> {
-                Self::ALL.iter().copied().find(|value| value.as_str() == stored)
-            }
-        }
-    };
-}
-
 stored_names! {
     /// How a backup contact or family member relates to the volunteer.
     Relationship {

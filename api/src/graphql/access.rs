@@ -25,6 +25,11 @@ pub enum Audience {
     BranchStaff,
     /// As [`Self::BranchStaff`], and the hospital the record is about.
     BranchStaffOrHospital,
+    /// Partner hospitals' systems, for their own records.
+    Hospital,
+    /// National administrators and branch coordinators (their branch): who move donation
+    /// cases. Recruiters read cases but do not move them.
+    Coordinators,
     /// Auditors and national administrators.
     AuditReaders,
     /// The roles that may see personal data in clear: national administrators, and branch
@@ -47,6 +52,8 @@ impl Audience {
             Self::BranchStaffOrHospital => {
                 Self::BranchStaff.admits(caller) || matches!(caller, Principal::Hospital { .. })
             }
+            Self::Hospital => matches!(caller, Principal::Hospital { .. }),
+            Self::Coordinators => staff(&[NationalAdmin, BranchCoordinator]),
             Self::AuditReaders => staff(&[Auditor, NationalAdmin]),
             Self::Unmaskers => matches!(caller, Principal::Staff { role, .. } if role.may_unmask()),
             Self::NationalAdmin => staff(&[NationalAdmin]),
@@ -55,7 +62,8 @@ impl Audience {
 }
 
 use Audience::{
-    AnyStaff, Anyone, AuditReaders, BranchStaff, BranchStaffOrHospital, NationalAdmin, Unmaskers, Volunteer,
+    AnyStaff, Anyone, AuditReaders, BranchStaff, BranchStaffOrHospital, Coordinators, Hospital, NationalAdmin,
+    Unmaskers, Volunteer,
 };
 
 /// Every root field and its audience. A field missing here is refused by validation as
@@ -138,6 +146,21 @@ pub const ROOT_FIELDS: &[(OperationType, &str, Audience)] = &[
     (OperationType::Mutation, "approveVolunteerExport", Unmaskers),
     (OperationType::Mutation, "downloadVolunteerExport", BranchStaff),
     (OperationType::Query, "volunteerExports", BranchStaff),
+    (OperationType::Query, "caseFile", BranchStaff),
+    (OperationType::Query, "donationCases", BranchStaff),
+    (OperationType::Query, "unansweredCheckUps", BranchStaff),
+    (OperationType::Query, "myDonation", Volunteer),
+    (OperationType::Query, "requestedCases", Hospital),
+    (OperationType::Query, "requestedCase", Hospital),
+    (OperationType::Mutation, "openCase", Coordinators),
+    (OperationType::Mutation, "recordCaseStep", Coordinators),
+    (OperationType::Mutation, "endCase", Coordinators),
+    (OperationType::Mutation, "logCaseContactAttempt", Coordinators),
+    (OperationType::Mutation, "raiseCaseRequest", Coordinators),
+    (OperationType::Mutation, "bookFamilySession", Coordinators),
+    (OperationType::Mutation, "resolveCaseRequest", Coordinators),
+    (OperationType::Mutation, "tellCoordinator", Volunteer),
+    (OperationType::Mutation, "answerCheckUp", Volunteer),
 ];
 
 /// The audience of a root field; `None` for a field [`ROOT_FIELDS`] does not know.

@@ -37,6 +37,10 @@ pub struct BranchRules {
     pub lost_attempt_window_days: i64,
     /// How long a campaign waits for answers.
     pub campaign_response_days: i64,
+    /// Failed attempts to reach a matched donor before the coordinator may end the case UC.
+    pub case_failed_attempts: u64,
+    /// How long a donor stays TU/TX after collection.
+    pub donation_rest_days: i64,
 }
 
 #[derive(Debug, Default)]
@@ -130,5 +134,7 @@ fn rules(branch: &branch::Model) -> BranchRules {
         lost_after_attempts: u64::try_from(branch.lost_after_attempts).unwrap_or(3),
         lost_attempt_window_days: i64::from(branch.lost_attempt_window_days),
         campaign_response_days: i64::from(branch.campaign_response_days),
+        case_failed_attempts: u64::try_from(branch.case_failed_attempts).unwrap_or(3),
+        donation_rest_days: i64::from(branch.donation_rest_days),
     }
 }

@@ -35,7 +35,12 @@ impl SealedColumn {
 
 pub const BACKUP_CONTACT_NAME: SealedColumn = SealedColumn::new("backup_contact", "name");
 pub const BACKUP_CONTACT_PHONE: SealedColumn = SealedColumn::new("backup_contact", "phone");
+pub const CASE_FOLLOW_UP_ANSWERS: SealedColumn = SealedColumn::new("case_follow_up", "answers");
+pub const CASE_REQUEST_DETAIL: SealedColumn = SealedColumn::new("case_request", "detail");
+pub const CASE_REQUEST_OUTCOME: SealedColumn = SealedColumn::new("case_request", "outcome");
+pub const CASE_REQUEST_SESSION_ATTENDEES: SealedColumn = SealedColumn::new("case_request", "session_attendees");
 pub const CONTACT_ATTEMPT_NOTE: SealedColumn = SealedColumn::new("contact_attempt", "note");
+pub const DONATION_CASE_END_NOTE: SealedColumn = SealedColumn::new("donation_case", "end_note");
 pub const FAMILY_MEMBER_NAME: SealedColumn = SealedColumn::new("family_member", "name");
 pub const FAMILY_MEMBER_PHONE: SealedColumn = SealedColumn::new("family_member", "phone");
 pub const HOSPITAL_CONTACT: SealedColumn = SealedColumn::new("hospital", "contact");
@@ -57,7 +62,12 @@ pub const VOLUNTEER_STATUS_CHANGE_NOTE: SealedColumn = SealedColumn::new("volunt
 pub const SEALED_COLUMNS: &[SealedColumn] = &[
     BACKUP_CONTACT_NAME,
     BACKUP_CONTACT_PHONE,
+    CASE_FOLLOW_UP_ANSWERS,
+    CASE_REQUEST_DETAIL,
+    CASE_REQUEST_OUTCOME,
+    CASE_REQUEST_SESSION_ATTENDEES,
     CONTACT_ATTEMPT_NOTE,
+    DONATION_CASE_END_NOTE,
     FAMILY_MEMBER_NAME,
     FAMILY_MEMBER_PHONE,
     HOSPITAL_CONTACT,
@@ -86,52 +96,89 @@ pub enum Export {
     Omitted(&'static str),
 }
 
+/// What withdrawal does to a volunteer's rows of a table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Erase {
+    /// The rows are deleted.
+    Delete,
+    /// The rows stay, naming no one: `volunteer_id` and these sealed columns are cleared. For
+    /// records the registry counts (a donation case's stage, side and cause), which say nothing
+    /// about who the volunteer was once unlinked.
+    Unlink(&'static [SealedColumn]),
+}
+
 /// A table whose rows belong to one volunteer, through its `volunteer_id` column. Withdrawal
-/// deletes every row of every such table (none relies on a cascade it cannot see), in this
-/// order (rows that may refer to others first), before the volunteer's own row.
+/// erases every row of every such table as `erase` says (none relies on a cascade it cannot
+/// see), in this order (rows that may refer to others first), before the volunteer's own row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct VolunteerTable {
     pub table: &'static str,
     pub export: Export,
+    pub erase: Erase,
 }
 
 pub const VOLUNTEER_TABLES: &[VolunteerTable] = &[
     VolunteerTable {
+        table: "case_follow_up",
+        export: Export::Omitted(
+            "the check-ups and their answers, which the donor reads in the app's donation timeline",
+        ),
+        erase: Erase::Delete,
+    },
+    VolunteerTable {
+        table: "case_request",
+        export: Export::Omitted("questions and family concerns raised on a donation case, shown in the app's timeline"),
+        erase: Erase::Delete,
+    },
+    VolunteerTable {
+        table: "donation_case",
+        export: Export::Omitted("the donation case, which the donor reads in the app's donation timeline"),
+        erase: Erase::Unlink(&[DONATION_CASE_END_NOTE]),
+    },
+    VolunteerTable {
         table: "contact_attempt",
         export: Export::Omitted("staff's log of calls and messages to reach the volunteer"),
+        erase: Erase::Delete,
     },
     VolunteerTable {
         table: "record_recovery",
         export: Export::Omitted("recoveries of the record from a new phone; the phone itself is in the contacts"),
+        erase: Erase::Delete,
     },
     VolunteerTable {
         table: "staff_alert",
         export: Export::Omitted("the branch's alerts about the volunteer, for staff to act on"),
+        erase: Erase::Delete,
     },
     VolunteerTable {
         table: "campaign_recipient",
         export: Export::Omitted("which campaigns reached the volunteer; their answers are in the notifications"),
+        erase: Erase::Delete,
     },
     VolunteerTable {
         table: "lost_contact_entry",
         export: Export::Omitted("the branch's work queue, rebuilt daily from the record"),
+        erase: Erase::Delete,
     },
-    VolunteerTable { table: "inbox_notification", export: Export::Section("notifications") },
+    VolunteerTable { table: "inbox_notification", export: Export::Section("notifications"), erase: Erase::Delete },
     VolunteerTable {
         table: "outbound_message",
         export: Export::Omitted("messages sent to the volunteer: their texts are the notifications and the templates"),
+        erase: Erase::Delete,
     },
     VolunteerTable {
         table: "volunteer_status_change",
         export: Export::Omitted("the status itself is in `volunteer`; the history is the branch's working record"),
+        erase: Erase::Delete,
     },
     VolunteerTable {
         table: "volunteer_name_prefix",
         export: Export::Omitted("keyed digests of the name's first characters, for search; nothing readable"),
+        erase: Erase::Delete,
     },
-    VolunteerTable { table: "family_member", export: Export::Section("family") },
-    VolunteerTable { table: "backup_contact", export: Export::Section("backupContacts") },
-    VolunteerTable { table: "volunteer_contact", export: Export::Section("contacts") },
+    VolunteerTable { table: "family_member", export: Export::Section("family"), erase: Erase::Delete },
+    VolunteerTable { table: "backup_contact", export: Export::Section("backupContacts"), erase: Erase::Delete },
+    VolunteerTable { table: "volunteer_contact", export: Export::Section("contacts"), erase: Erase::Delete },
 ];
 
 /// The export sections the registry promises, in order.

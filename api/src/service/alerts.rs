@@ -35,6 +35,22 @@ pub enum AlertKind {
     /// A volunteer reclaiming their record from a new phone asked for a call: the number is on
     /// the record as `REPORTED_PHONE`.
     RecoveryCallBack,
+    /// A case opened for a volunteer whose last confirmation is older than the branch's
+    /// threshold: reach them before anything else.
+    CaseStaleContact,
+    /// A case's stage waited past the branch's deadline for its next step.
+    CaseStageOverdue,
+    /// The donor backed out after clearance: the patient may be in conditioning. The most
+    /// urgent alert there is.
+    LateRegret,
+    /// The donor asked their coordinator a question from the app.
+    CaseQuestion,
+    /// The donor said from the app that their family is worried.
+    CaseFamilyConcern,
+    /// A volunteer in an active case reconnected with a new number: call them on it.
+    CaseDonorReconnected,
+    /// Another search hit on a volunteer already in an active case was refused.
+    CaseSecondRequest,
 }
 
 impl AlertKind {
@@ -45,7 +61,20 @@ impl AlertKind {
             Self::FamilyCallRequested => "family_call_requested",
             Self::JobFailed => "job_failed",
             Self::RecoveryCallBack => "recovery_call_back",
+            Self::CaseStaleContact => "case_stale_contact",
+            Self::CaseStageOverdue => "case_stage_overdue",
+            Self::LateRegret => "late_regret",
+            Self::CaseQuestion => "case_question",
+            Self::CaseFamilyConcern => "case_family_concern",
+            Self::CaseDonorReconnected => "case_donor_reconnected",
+            Self::CaseSecondRequest => "case_second_request",
         }
+    }
+
+    /// Whether the alert must be acted on at once: a patient's life may hang on it.
+    #[must_use]
+    pub fn is_urgent(kind: &str) -> bool {
+        [Self::LateRegret, Self::WithdrawalDuringCase].iter().any(|urgent| urgent.as_str() == kind)
     }
 }
 

@@ -14,6 +14,13 @@ use crate::error::AppResult;
 /// tense, so old rows need no migration).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AuditAction {
+    CaseOpened,
+    CaseMilestone,
+    CaseEnded,
+    CaseRequestRaised,
+    CaseSessionBooked,
+    CaseRequestResolved,
+    CaseFollowUpAnswered,
     CampaignCancelled,
     CampaignCreated,
     CampaignLaunched,
@@ -62,7 +69,14 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [Self; 41] = [
+    pub const ALL: [Self; 48] = [
+        Self::CaseOpened,
+        Self::CaseMilestone,
+        Self::CaseEnded,
+        Self::CaseRequestRaised,
+        Self::CaseSessionBooked,
+        Self::CaseRequestResolved,
+        Self::CaseFollowUpAnswered,
         Self::CampaignCancelled,
         Self::CampaignCreated,
         Self::CampaignLaunched,
@@ -110,6 +124,13 @@ impl AuditAction {
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
+            Self::CaseOpened => "case.opened",
+            Self::CaseMilestone => "case.milestone",
+            Self::CaseEnded => "case.ended",
+            Self::CaseRequestRaised => "case.request_raised",
+            Self::CaseSessionBooked => "case.session_booked",
+            Self::CaseRequestResolved => "case.request_resolved",
+            Self::CaseFollowUpAnswered => "case.follow_up_answered",
             Self::CampaignCancelled => "campaign.cancelled",
             Self::CampaignCreated => "campaign.created",
             Self::CampaignLaunched => "campaign.launched",

@@ -5,6 +5,7 @@
 pub mod alerts;
 pub mod audit;
 mod branches;
+pub mod cases;
 pub mod deliveries;
 pub mod development;
 mod hospitals;
@@ -23,7 +24,8 @@ use sea_orm::DatabaseConnection;
 /// The caller and its capabilities live with authentication (`crate::auth`), below the
 /// services: services take them, and nothing below imports a service.
 pub use crate::auth::{
-    BranchScope, Coordinator, Enroller, NationalAdmin, OwnRecord, Principal, StaffRole, Unmasker, VolunteerReader,
+    BranchScope, Coordinator, Enroller, NationalAdmin, OwnRecord, PartnerHospital, Principal, StaffRole, Unmasker,
+    VolunteerReader,
 };
 pub use branches::BranchService;
 pub use hospitals::{HospitalService, HospitalView, IssuedCredentials, NewHospital};
@@ -60,6 +62,8 @@ pub struct Services {
     pub privacy: volunteer::PrivacyService,
     pub alerts: alerts::StaffAlertService,
     pub attempts: volunteer::ContactAttemptService,
+    /// Donation cases, from the search hit to follow-up.
+    pub cases: cases::CaseService,
     /// Status changes and their history.
     pub status: volunteer::StatusLog,
     pub search: retention::SearchService,
@@ -124,13 +128,23 @@ impl Services {
         let retention_jobs =
             retention::RetentionJobs::new(db.clone(), Arc::clone(&keys), work_queue.clone(), attrition.clone());
         let [queue_refresh, attrition_snapshot] = retention_jobs.periodic();
+        let attempts = volunteer::ContactAttemptService::new(db.clone(), Arc::clone(&keys), volunteers.clone());
+        let cases = cases::CaseService::new(
+            db.clone(),
+            Arc::clone(&keys),
+            volunteers.clone(),
+            attempts.clone(),
+            messaging.clone(),
+        );
         // Every kind of background work, in one place: a new kind is one line here.
         let jobs = Jobs::new(db.clone(), Arc::clone(messaging.metrics()), alerts::job_failed)
             .queue(Arc::new(messaging.clone()))
             .handler(Arc::new(retention::CampaignLaunch(campaigns.clone())), Some(campaigns.launches()))
             .periodic(Arc::new(volunteer::PauseTask(availability.clone())))
             .periodic(queue_refresh)
-            .periodic(attrition_snapshot);
+            .periodic(attrition_snapshot)
+            .periodic(Arc::new(cases::CaseTask(cases.clone())))
+            .periodic(Arc::new(cases::FollowUpTask(cases.clone())));
         Self {
             jobs,
             enrolment: EnrolmentService::new(db.clone(), Arc::clone(&keys), volunteers.clone(), sessions.clone()),
@@ -142,7 +156,8 @@ impl Services {
             family: volunteer::FamilyService::new(db.clone(), Arc::clone(&keys), volunteers.clone(), messaging.clone()),
             privacy: volunteer::PrivacyService::new(db.clone(), Arc::clone(&keys), volunteers.clone()),
             alerts: alerts::StaffAlertService::new(db.clone()),
-            attempts: volunteer::ContactAttemptService::new(db.clone(), Arc::clone(&keys), volunteers.clone()),
+            attempts,
+            cases,
             status: volunteer::StatusLog::new(Arc::clone(&keys)),
             exports: retention::ExportService::new(db.clone(), search.clone()),
             search,

@@ -35,7 +35,8 @@ async fn main() {
     let requests = arg("requests", 4_000);
     let concurrency = arg("concurrency", 8);
     let rounds = arg("rounds", 3);
-    run(Backend::Postgres, move |db| async move {
+    // Boxed: the served app's future is too large to move by value.
+    run(Backend::Postgres, move |db| Box::pin(async move {
         let app = db.app_with(|settings| settings.database.max_connections = 16).await;
         let (token, id, family) = seed(&app).await;
         let server = app.serve().await;
@@ -67,7 +68,7 @@ async fn main() {
         println!("  bare axum handler, same 8 SQL statements:  {ceiling:>8.0} req/s");
         println!("  the service (token, GraphQL, decryption):  {service:>8.0} req/s   ratio {:.2}", service / ceiling);
         server.stop().await.unwrap();
-    })
+    }))
     .await;
 }
 

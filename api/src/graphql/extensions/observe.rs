@@ -59,6 +59,14 @@ impl Extension for ObserveRequest {
     ) -> Result<ValidationResult, Vec<ServerError>> {
         next.run(ctx).await.map_err(|mut errors| {
             for err in &mut errors {
+                // A value of the wrong kind for an argument (an enum value the schema does not
+                // know, a string for a number) is the client's input, like any other bad
+                // input: BAD_USER_INPUT naming the argument, as `input.cause`.
+                if let Some(field) = invalid_argument(&err.message) {
+                    let extensions = err.extensions.get_or_insert_with(Default::default);
+                    extensions.set("code", ErrorCode::BadUserInput.as_str());
+                    extensions.set("field", field);
+                }
                 ensure_code(err, ErrorCode::GraphqlValidationFailed);
             }
             errors
@@ -77,4 +85,11 @@ impl Extension for ObserveRequest {
         let span = tracing::info_span!("graphql", operation = name);
         next.run(ctx, operation_name).instrument(span).await
     }
+}
+
+/// The argument a validation message of async-graphql refuses a value of: `input.cause` in
+/// `Invalid value for argument "input.cause", enumeration type …`.
+fn invalid_argument(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("Invalid value for argument \"")?;
+    rest.split_once('"').map(|(name, _)| name.to_owned())
 }

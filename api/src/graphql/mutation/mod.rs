@@ -1,5 +1,6 @@
 //! The mutation root, merged from one object per concern.
 
+mod case;
 mod hospital;
 mod record;
 mod recovery;
@@ -21,4 +22,5 @@ pub struct Mutation(
     retention::RetentionMutation,
     self_service::SelfServiceMutation,
     recovery::RecoveryMutation,
+    case::CaseMutation,
 );

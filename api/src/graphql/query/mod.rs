@@ -2,6 +2,7 @@
 
 mod audit;
 mod branch;
+mod case;
 mod delivery;
 mod development;
 mod hospital;
@@ -19,4 +20,5 @@ pub struct Query(
     hospital::HospitalQuery,
     retention::RetentionQuery,
     volunteer::VolunteerQuery,
+    case::CaseQuery,
 );

@@ -229,6 +229,7 @@ impl From<ContactAttemptInput> for service::NewAttempt {
             outcome: input.outcome.into(),
             contact: input.contact_kind.map(Into::into),
             note: input.note,
+            case_id: None,
         }
     }
 }

@@ -108,7 +108,15 @@ pub struct StaffAlert {
     /// `job_failed`: background work for the branch (a campaign launch) failed for good.
     /// `recovery_call_back`: a volunteer reclaiming their record from a new phone asked to be
     /// called; the number is on the record as `REPORTED_PHONE` (unmask it to call).
+    /// Donation cases: `case_stale_contact` (a case opened on a stale contact),
+    /// `case_stage_overdue`, `late_regret` (the donor backed out after clearance),
+    /// `case_question` and `case_family_concern` (from the donor's app),
+    /// `case_donor_reconnected` (the donor has a new number), `case_second_request` (another
+    /// search hit on a volunteer already in a case).
     pub kind: String,
+    /// Act at once: a patient may already be in conditioning (`late_regret`,
+    /// `withdrawal_during_case`).
+    pub urgent: bool,
     pub created_at: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,
 }
@@ -119,6 +127,7 @@ impl From<StaffAlertView> for StaffAlert {
             id: ID(view.id.to_string()),
             branch_code: view.branch_code,
             volunteer_id: view.volunteer_id.map(|id| ID(id.to_string())),
+            urgent: crate::service::alerts::AlertKind::is_urgent(&view.kind),
             kind: view.kind,
             created_at: view.created_at,
             resolved_at: view.resolved_at,

@@ -4,6 +4,7 @@
 mod audit;
 mod branch;
 mod campaign;
+mod case;
 mod contact;
 mod delivery;
 mod development;
@@ -21,6 +22,10 @@ mod volunteer;
 pub use audit::AuditEventPage;
 pub use branch::Branch;
 pub use campaign::{Campaign, CampaignInput, CampaignPage};
+pub use case::{
+    CaseFile, CaseFilterInput, CaseRequest, CaseRequestKind, CaseStepInput, CheckUp, CheckUpAnswersInput, DonationCase,
+    EndCaseInput, FamilySessionInput, MyDonation, OpenCaseInput, RequestedCase,
+};
 pub use contact::{BackupContactInput, ContactAttempt, ContactAttemptInput, ContactKind, PhoneKind, TypedContactKind};
 pub use delivery::{CampaignDelivery, MessageDelivery};
 pub use development::DevelopmentSms;

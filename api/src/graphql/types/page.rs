@@ -4,12 +4,15 @@
 
 use async_graphql::{OutputType, SimpleObject};
 
-use super::StaffAlert;
+use super::{CheckUp, DonationCase, RequestedCase, StaffAlert};
 use crate::service::keyset;
 
 /// A page of a list, in the list's order.
 #[derive(Debug, SimpleObject)]
 #[graphql(concrete(name = "StaffAlertPage", params(StaffAlert)))]
+#[graphql(concrete(name = "DonationCasePage", params(DonationCase)))]
+#[graphql(concrete(name = "RequestedCasePage", params(RequestedCase)))]
+#[graphql(concrete(name = "CheckUpPage", params(CheckUp)))]
 pub struct Page<T: OutputType> {
     /// The rows of this page.
     pub nodes: Vec<T>,

@@ -11,7 +11,7 @@ use entity::volunteer_contact::{self, ContactKind};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -41,6 +41,8 @@ pub struct NewAttempt {
     /// Which of the volunteer's own contacts was tried, if one was.
     pub contact: Option<ContactKind>,
     pub note: Option<String>,
+    /// The donation case the attempt is for, when one is: the case counts its failures.
+    pub case_id: Option<Uuid>,
 }
 
 /// An attempt as staff read it.
@@ -83,12 +85,7 @@ impl ContactAttemptService {
         attempt: NewAttempt,
         request_id: Option<&str>,
     ) -> AppResult<AttemptView> {
-        let note = attempt
-            .note
-            .as_deref()
-            .map(|note| short_text(note, MAX_NOTE_CHARS))
-            .transpose()
-            .map_err(AppError::field("input.note"))?;
+        let note = checked_note(&attempt)?;
         let Principal::Staff { id: staff_id, .. } = actor else { return Err(actor.refusal()) };
         let model = self.volunteers.find_model(volunteer_id).await?;
         if !reader.scope.admits(&model.branch_code) {
@@ -116,7 +113,7 @@ impl ContactAttemptService {
     /// # Errors
     /// The database failed.
     #[allow(clippy::too_many_arguments)] // the attempt, and who, when and in which request
-    pub(super) async fn record_in(
+    pub(crate) async fn record_in(
         &self,
         txn: &DatabaseTransaction,
         actor: &Principal,
@@ -139,6 +136,7 @@ impl ContactAttemptService {
             contact_kind: Set(attempt.contact.map(|kind| kind.to_value())),
             note: Set(note.map(|note| self.keys.cipher.encrypt(note, registry::CONTACT_ATTEMPT_NOTE.at(id)))),
             attempted_at: Set(now),
+            case_id: Set(attempt.case_id),
         }
         .insert(txn)
         .await?;
@@ -272,30 +270,57 @@ impl ContactAttemptService {
             .order_by_desc(contact_attempt::Column::AttemptedAt)
             .all(&self.db)
             .await?;
-        let mut attempts = grouped(
-            rows,
-            |row| row.volunteer_id,
-            |row| {
-                let note = row
-                    .note
-                    .as_ref()
-                    .map(|sealed| self.keys.cipher.decrypt(sealed, registry::CONTACT_ATTEMPT_NOTE.at(row.id)))
-                    .transpose()
-                    .map_err(AppError::internal)?;
-                Ok(AttemptView {
-                    id: row.id,
-                    channel: AttemptChannel::parse(&row.channel).unwrap_or(AttemptChannel::PhoneCall),
-                    outcome: AttemptOutcome::parse(&row.outcome).unwrap_or(AttemptOutcome::NoAnswer),
-                    contact_kind: row.contact_kind.and_then(|stored| ContactKind::try_from_value(&stored).ok()),
-                    note,
-                    staff_id: row.staff_id,
-                    attempted_at: row.attempted_at,
-                })
-            },
-        )?;
+        let mut attempts = grouped(rows, |row| row.volunteer_id, |row| self.view(row))?;
         for list in attempts.values_mut() {
             list.truncate(usize::try_from(MAX_ATTEMPTS).unwrap_or(usize::MAX));
         }
         Ok(attempts)
     }
+
+    /// The attempts on a donation case, newest first.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn attempts_on_case(&self, case_id: Uuid) -> AppResult<Vec<AttemptView>> {
+        contact_attempt::Entity::find()
+            .filter(contact_attempt::Column::CaseId.eq(case_id))
+            .order_by_desc(contact_attempt::Column::AttemptedAt)
+            .limit(MAX_ATTEMPTS)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|row| self.view(row))
+            .collect()
+    }
+
+    fn view(&self, row: contact_attempt::Model) -> AppResult<AttemptView> {
+        let note = row
+            .note
+            .as_ref()
+            .map(|sealed| self.keys.cipher.decrypt(sealed, registry::CONTACT_ATTEMPT_NOTE.at(row.id)))
+            .transpose()
+            .map_err(AppError::internal)?;
+        Ok(AttemptView {
+            id: row.id,
+            channel: AttemptChannel::parse(&row.channel).unwrap_or(AttemptChannel::PhoneCall),
+            outcome: AttemptOutcome::parse(&row.outcome).unwrap_or(AttemptOutcome::NoAnswer),
+            contact_kind: row.contact_kind.and_then(|stored| ContactKind::try_from_value(&stored).ok()),
+            note,
+            staff_id: row.staff_id,
+            attempted_at: row.attempted_at,
+        })
+    }
+}
+
+/// The attempt's note, checked: when given, neither empty nor too long.
+///
+/// # Errors
+/// BAD_USER_INPUT on `input.note`.
+pub fn checked_note(attempt: &NewAttempt) -> AppResult<Option<String>> {
+    attempt
+        .note
+        .as_deref()
+        .map(|note| short_text(note, MAX_NOTE_CHARS))
+        .transpose()
+        .map_err(AppError::field("input.note"))
 }

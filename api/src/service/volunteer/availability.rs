@@ -27,9 +27,10 @@ use crate::domain::{PauseReason, Phone, WithdrawalCause};
 use crate::error::{AppError, AppResult};
 use crate::messaging::{BranchRules, Messaging, NewMessage, Recipient};
 use crate::pii::KeyRing;
-use crate::pii::registry;
+use crate::pii::registry::{self, Erase};
 use crate::service::alerts::{self, AlertKind};
 use crate::service::audit::{self, AuditAction, AuditEntry};
+use crate::service::cases;
 use crate::service::{OwnRecord, Principal};
 
 /// Days before a pause ends that its reminder goes out.
@@ -119,7 +120,9 @@ impl AvailabilityService {
         if until > today + Duration::days(rules.max_pause_days) {
             return Err(AppError::invalid("until", format!("must be within {} days", rules.max_pause_days)));
         }
-        in_no_case(&model)?;
+        if cases::reserving_stage(&self.db, model.id).await?.is_some() {
+            return Err(reserved());
+        }
         let stored = match reason {
             PauseReason::Medical => StatusReason::Medical,
             PauseReason::Personal => StatusReason::Personal,
@@ -231,13 +234,6 @@ impl AvailabilityService {
         if !confirmed {
             return Err(AppError::invalid("confirmation", "ask for the withdrawal notice again and confirm it"));
         }
-        if in_no_case(&model).is_err() {
-            alerts::raise(&self.db, &model.branch_code, Some(model.id), AlertKind::WithdrawalDuringCase).await?;
-            return Err(AppError::Conflict {
-                field: "status".into(),
-                message: "a patient is waiting for you; your coordinator will call you, or please call them".into(),
-            });
-        }
         let outcome = if now < model.cooling_off_until { Withdrawn::Purged } else { Withdrawn::Tombstoned };
         // Erasing reads before it deletes: on SQLite a deferred transaction would meet `database
         // is locked` at once if an outbox worker wrote in between (seen in CI).
@@ -245,6 +241,16 @@ impl AvailabilityService {
             // Every other write to this volunteer waits, or has finished: nothing is added to
             // what is being erased.
             db::lock_volunteer(txn, model.id).await?;
+            // Reserved for a patient from confirmatory typing on: the refusal commits the
+            // coordinator's alert. A case still at its search hit ends with the withdrawal.
+            if cases::reserving_stage(txn, model.id).await?.is_some() {
+                alerts::raise(txn, &model.branch_code, Some(model.id), AlertKind::WithdrawalDuringCase).await?;
+                return Ok(Err(AppError::Conflict {
+                    field: "status".into(),
+                    message: "a patient is waiting for you; your coordinator will call you, or please call them".into(),
+                }));
+            }
+            cases::end_on_withdrawal(txn, &model, cause, now).await?;
             if outcome == Withdrawn::Tombstoned {
                 let reason = match cause {
                     WithdrawalCause::Health => StatusReason::Medical,
@@ -267,8 +273,8 @@ impl AvailabilityService {
                 entry,
             )
             .await?;
-            Ok(())
-        })?;
+            Ok(Ok(()))
+        })??;
         Ok(outcome)
     }
 
@@ -454,7 +460,7 @@ pub(super) async fn tombstone<C: ConnectionTrait>(
 }
 
 /// Deletes a volunteer and everything that names them: the rows of every table of the personal
-/// data registry (`pii::registry::VOLUNTEER_TABLES`), sessions, and codes and tickets sent to
+/// data registry (`pii::registry::VOLUNTEER_TABLES`), deleted or unlinked as it says, sessions, and codes and tickets sent to
 /// their numbers. Audit rows keep only the opaque id.
 async fn erase<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<()> {
     let phone_indexes: Vec<Option<Vec<u8>>> = volunteer_contact::Entity::find()
@@ -466,11 +472,24 @@ async fn erase<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<()> {
         .await?;
     let phone_indexes: Vec<Vec<u8>> = phone_indexes.into_iter().flatten().collect();
     for owned in registry::VOLUNTEER_TABLES {
-        let delete = Query::delete()
-            .from_table(Alias::new(owned.table))
-            .and_where(Expr::col(Alias::new("volunteer_id")).eq(id))
-            .to_owned();
-        conn.execute(&delete).await?;
+        match owned.erase {
+            Erase::Delete => {
+                let delete = Query::delete()
+                    .from_table(Alias::new(owned.table))
+                    .and_where(Expr::col(Alias::new("volunteer_id")).eq(id))
+                    .to_owned();
+                conn.execute(&delete).await?;
+            }
+            Erase::Unlink(sealed) => {
+                let mut unlink = Query::update();
+                unlink.table(Alias::new(owned.table)).value(Alias::new("volunteer_id"), Option::<Uuid>::None);
+                for column in sealed {
+                    unlink.value(Alias::new(column.column), Option::<Vec<u8>>::None);
+                }
+                unlink.and_where(Expr::col(Alias::new("volunteer_id")).eq(id));
+                conn.execute(&unlink).await?;
+            }
+        }
     }
     refresh_token::Entity::delete_many()
         .filter(refresh_token::Column::SubjectKind.eq("volunteer"))
@@ -491,15 +510,13 @@ async fn erase<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<()> {
     Ok(())
 }
 
-/// Refuses what a volunteer reserved for a patient may not do alone.
-fn in_no_case(model: &volunteer::Model) -> AppResult<()> {
-    if matches!(model.status, DonorStatus::ReservedForThisPatient | DonorStatus::ReservedForAnotherPatient) {
-        return Err(AppError::Conflict {
-            field: "status".into(),
-            message: "you are reserved for a patient; please call your coordinator".into(),
-        });
+/// The refusal of what a volunteer reserved for a patient (a case past its search hit) may not
+/// do alone.
+fn reserved() -> AppError {
+    AppError::Conflict {
+        field: "status".into(),
+        message: "you are reserved for a patient; please call your coordinator".into(),
     }
-    Ok(())
 }
 
 /// Where a volunteer returns after a pause: available once HLA typed, pending before.

@@ -341,7 +341,7 @@ impl ContactService {
                 let today = local_today(rules, now);
                 reconnect::queue_phone_change_notices(txn, &self.keys, &self.messaging, &model, today).await?;
                 let path = ReconnectionPath::SelfService;
-                reconnect::count_reconnection(txn, &model, path, rules.stale_contact_days, now).await?;
+                reconnect::record_reconnection(txn, &model, path, rules.stale_contact_days, now).await?;
             }
             let replaced =
                 self.replace_contact(txn, me.id, kind, phone.expose(), Some(phone_index.clone()), Some(now), now).await;

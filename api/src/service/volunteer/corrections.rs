@@ -20,6 +20,7 @@ use crate::error::{AppError, AppResult};
 use crate::pii::KeyRing;
 use crate::pii::registry;
 use crate::service::audit::{self, AuditAction, AuditEntry};
+use crate::service::cases;
 use crate::service::{Coordinator, Principal};
 
 /// Longest note on a status decision, in characters.
@@ -103,7 +104,8 @@ impl CorrectionService {
     ///
     /// # Errors
     /// BAD_USER_INPUT on `reason`, `until` or `note`; CONFLICT on `status` for AV before HLA
-    /// typing; NOT_FOUND; FORBIDDEN for another branch's volunteer.
+    /// typing, or while an active donation case reserves the volunteer; NOT_FOUND; FORBIDDEN for
+    /// another branch's volunteer.
     pub async fn set_status(
         &self,
         coordinator: &Coordinator,
@@ -115,6 +117,12 @@ impl CorrectionService {
     ) -> AppResult<Option<VolunteerView>> {
         let note = note.map(|note| short_text(note, MAX_NOTE_CHARS)).transpose().map_err(AppError::field("note"))?;
         let model = self.readable(coordinator, id).await?;
+        if let Some(stage) = cases::reserving_stage(&self.db, id).await? {
+            return Err(AppError::Conflict {
+                field: "status".into(),
+                message: format!("follows an active donation case, now at {}: move or end the case", stage.as_str()),
+            });
+        }
         let now = Utc::now();
         let change = match status {
             StaffStatus::Available => {

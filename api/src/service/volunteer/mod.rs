@@ -16,7 +16,7 @@ mod records;
 mod sign_in;
 mod status;
 
-pub use attempts::{AttemptView, ContactAttemptService, NewAttempt};
+pub use attempts::{AttemptView, ContactAttemptService, NewAttempt, checked_note};
 pub use availability::{
     AvailabilityRun, AvailabilityService, PAUSE_REMINDER_DAYS, PauseTask, WithdrawalNotice, Withdrawn,
 };

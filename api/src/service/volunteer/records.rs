@@ -173,7 +173,7 @@ impl VolunteerService {
     ///
     /// # Errors
     /// INTERNAL for a branch the catalog does not know (the foreign key makes that a bug).
-    pub(super) async fn branch_rules(&self, branch: &str) -> AppResult<BranchRules> {
+    pub(crate) async fn branch_rules(&self, branch: &str) -> AppResult<BranchRules> {
         let catalog = self.messaging.catalog().snapshot().await?;
         catalog
             .branch(branch)
@@ -364,12 +364,12 @@ impl VolunteerService {
         Ok(masked_text(&clear))
     }
 
-    pub(super) async fn find_model(&self, id: Uuid) -> AppResult<volunteer::Model> {
+    pub(crate) async fn find_model(&self, id: Uuid) -> AppResult<volunteer::Model> {
         self.find_model_on(&self.db, id).await
     }
 
     /// [`Self::find_model`] through `conn`: inside a write, its transaction.
-    pub(super) async fn find_model_on<C: ConnectionTrait>(&self, conn: &C, id: Uuid) -> AppResult<volunteer::Model> {
+    pub(crate) async fn find_model_on<C: ConnectionTrait>(&self, conn: &C, id: Uuid) -> AppResult<volunteer::Model> {
         volunteer::Entity::find_by_id(id).one(conn).await?.ok_or(AppError::NotFound { resource: "volunteer" })
     }
 

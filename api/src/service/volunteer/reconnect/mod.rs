@@ -33,6 +33,7 @@ use crate::error::{AppError, AppResult};
 use crate::messaging::{Messaging, NewMessage, Recipient};
 use crate::pii::KeyRing;
 use crate::pii::registry;
+use crate::service::cases;
 use crate::service::rate_limit::{self, Limit};
 
 /// Tries at the ID number per record per day. A volunteer needs two (the code, then the
@@ -132,19 +133,22 @@ async fn working_primary<C: ConnectionTrait>(
         .await?)
 }
 
-/// Counts a reconnection, on `conn` (the transaction that reconnects), when the volunteer was
-/// lost (TU/UC) or their contact stale (not confirmed within the branch's `stale_days`): the
-/// retention programme's outcome, per branch, month and path. Returns whether it counted.
+/// Records a reconnection, on `conn` (the transaction that reconnects). A volunteer in an
+/// active donation case has their coordinator alerted: the case waits to reach them on the new
+/// number. And the reconnection is counted when the volunteer was lost (TU/UC) or their contact
+/// stale (not confirmed within the branch's `stale_days`): the retention programme's outcome,
+/// per branch, month and path. Returns whether it counted.
 ///
 /// # Errors
 /// The database failed.
-pub(super) async fn count_reconnection<C: ConnectionTrait>(
+pub(super) async fn record_reconnection<C: ConnectionTrait>(
     conn: &C,
     model: &volunteer::Model,
     path: ReconnectionPath,
     stale_days: i64,
     now: DateTime<Utc>,
 ) -> AppResult<bool> {
+    cases::alert_on_reconnection(conn, model.id, &model.branch_code).await?;
     let lost = model.status == DonorStatus::TemporarilyUnavailable
         && model.status_reason == Some(StatusReason::UnableToContact);
     let stale = model.last_confirmed_at < now - Duration::days(stale_days);

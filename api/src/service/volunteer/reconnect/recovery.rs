@@ -35,7 +35,7 @@ use crate::service::volunteer::records::{VolunteerService, name_index};
 use crate::service::volunteer::status::{Change as StatusChange, StatusLog};
 use crate::service::{ClientAddress, Principal};
 
-use super::{count_reconnection, queue_phone_change_notices, working_primary};
+use super::{queue_phone_change_notices, record_reconnection, working_primary};
 
 /// How long a recovery stays open after the name and ID number matched.
 const RECOVERY_MINUTES: i64 = 30;
@@ -263,7 +263,7 @@ impl RecoveryService {
                 return Ok(Err(AppError::NotFound { resource: "recovery" }));
             }
             queue_phone_change_notices(txn, &self.keys, &self.messaging, &holder, today).await?;
-            count_reconnection(txn, &holder, path, rules.stale_contact_days, now).await?;
+            record_reconnection(txn, &holder, path, rules.stale_contact_days, now).await?;
             let replaced = self
                 .contacts
                 .replace_contact(

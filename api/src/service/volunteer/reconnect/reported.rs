@@ -20,7 +20,7 @@ use crate::service::volunteer::contacts::Promotion;
 use crate::service::volunteer::records::current_contact;
 use crate::service::{Principal, VolunteerReader};
 
-use super::{RecoveryService, count_reconnection};
+use super::{RecoveryService, record_reconnection};
 
 /// Where staff learned a volunteer's new number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,11 +108,12 @@ impl RecoveryService {
                 outcome: AttemptOutcome::Reached,
                 contact: None,
                 note: note.clone(),
+                case_id: None,
             };
             self.attempts
                 .record_in(txn, actor, &model, Uuid::now_v7(), &attempt, note.as_deref(), now, request_id)
                 .await?;
-            count_reconnection(txn, &model, ReconnectionPath::Staff, rules.stale_contact_days, now).await?;
+            record_reconnection(txn, &model, ReconnectionPath::Staff, rules.stale_contact_days, now).await?;
             let entry = AuditEntry {
                 subject: Some(("volunteer", model.id)),
                 field: Some("reported_phone"),
