@@ -125,6 +125,59 @@ impl TestApp {
         Registered { id, ..registered }
     }
 
+    /// A coordinator of `branch` with a staff account of their own: a case names the coordinator
+    /// responsible, which must be a real account.
+    pub async fn coordinator(&self, branch: &str) -> api::service::Principal {
+        use api::service::{NewStaff, Principal, StaffRole};
+        let admin = Principal::Staff { id: uuid::Uuid::now_v7(), role: StaffRole::NationalAdmin, branch: "11".into() };
+        let input = NewStaff {
+            username: format!("coordinator.{branch}.{}", uuid::Uuid::now_v7().simple()),
+            password: STAFF_PASSWORD.into(),
+            role: StaffRole::BranchCoordinator,
+            branch_code: branch.into(),
+        };
+        let created = self.app.staff().create(&admin.national_admin().unwrap(), &admin, input, None).await.unwrap();
+        Principal::Staff { id: created.id, role: StaffRole::BranchCoordinator, branch: branch.into() }
+    }
+
+    /// Makes `volunteer` (of `branch`) available and HLA typed, and opens a donation case for
+    /// them on a search hit today, for `requester`, as a new coordinator of the branch; returns
+    /// the case's id and that coordinator.
+    pub async fn open_case(
+        &self,
+        volunteer: uuid::Uuid,
+        branch: &str,
+        requester: api::service::cases::Requester,
+    ) -> (uuid::Uuid, api::service::Principal) {
+        use api::domain::donation::{Product, Urgency};
+        use api::service::cases::{NewCase, PatientInfo};
+        use sea_orm::{ActiveModelTrait, Set};
+        entity::volunteer::ActiveModel {
+            id: Set(volunteer),
+            status: Set(entity::volunteer::DonorStatus::Available),
+            hla_resolution: Set(entity::volunteer::HlaResolution::High),
+            ..Default::default()
+        }
+        .update(self.app.db())
+        .await
+        .unwrap();
+        let coordinator = self.coordinator(branch).await;
+        let patient = PatientInfo { reference: "P-1".into(), sex: None, age_band: None, shared: false };
+        let new = NewCase {
+            volunteer_id: volunteer,
+            requester,
+            patient,
+            product: Product::Pbsc,
+            urgency: Urgency::Standard,
+            coordinator_id: None,
+            coordinator_phone: None,
+            hit_on: None,
+        };
+        let cases = &self.app.services().cases;
+        let case = cases.open(&coordinator.coordinator().unwrap(), &coordinator, new, None).await.unwrap();
+        (case.id, coordinator)
+    }
+
     /// Makes a volunteer's last confirmation `days` old, as time passing would.
     pub async fn age_confirmation(&self, id: uuid::Uuid, days: i64) {
         use sea_orm::sea_query::Expr;

@@ -370,41 +370,6 @@ fn callers(volunteer: Uuid) -> Vec<(&'static str, Principal)> {
     ]
 }
 
-/// A case for `volunteer` (made available), opened by a coordinator of branch 51 on a request
-/// of `hospital`.
-async fn a_case(app: &registry_tests::TestApp, admin: &Principal, volunteer: Uuid, hospital: Uuid) -> Uuid {
-    use sea_orm::{ActiveModelTrait, Set};
-    entity::volunteer::ActiveModel {
-        id: Set(volunteer),
-        status: Set(entity::volunteer::DonorStatus::Available),
-        hla_resolution: Set(entity::volunteer::HlaResolution::High),
-        ..Default::default()
-    }
-    .update(app.app.db())
-    .await
-    .unwrap();
-    let input = api::service::NewStaff {
-        username: "matrix.coordinator".into(),
-        password: registry_tests::STAFF_PASSWORD.into(),
-        role: StaffRole::BranchCoordinator,
-        branch_code: "51".into(),
-    };
-    let account = app.app.staff().create(&admin.national_admin().unwrap(), admin, input, None).await.unwrap();
-    let coordinator = Principal::Staff { id: account.id, role: StaffRole::BranchCoordinator, branch: "51".into() };
-    let new = api::service::cases::NewCase {
-        volunteer_id: volunteer,
-        requester: api::service::cases::Requester::Hospital(hospital),
-        patient: api::service::cases::PatientInfo { reference: "M-1".into(), sex: None, age_band: None, shared: false },
-        product: api::domain::donation::Product::Pbsc,
-        urgency: api::domain::donation::Urgency::Standard,
-        coordinator_id: None,
-        coordinator_phone: None,
-        hit_on: None,
-    };
-    let cases = &app.app.services().cases;
-    cases.open(&coordinator.coordinator().unwrap(), &coordinator, new, None).await.unwrap().id
-}
-
 fn allowed(field: &str, record: Record, caller: &Principal) -> bool {
     let (root, name) = field.split_once('.').unwrap();
     let operation = if root == "Query" { OperationType::Query } else { OperationType::Mutation };
@@ -435,7 +400,8 @@ both_backends! {
             .await
             .unwrap();
         let volunteer = app.register_volunteer(1, "51").await;
-        let case = a_case(&app, &admin, volunteer.id, hospital.id).await;
+        let requester = api::service::cases::Requester::Hospital(hospital.id);
+        let (case, _) = app.open_case(volunteer.id, "51", requester).await;
         let segment = api::service::retention::VolunteerFilter { branch_code: Some("51".into()), ..Default::default() };
         let definition = api::service::retention::CampaignDefinition {
             response_window_days: None,

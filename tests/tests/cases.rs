@@ -442,19 +442,7 @@ both_backends! {
     async fn the_timeline_and_the_case_page_cost_the_same_statements_however_long_the_case(db) {
         // In process and not served: no scheduler runs statements of its own meanwhile.
         let app = db.app().await;
-        let admin = registry_tests::staff("national_admin", "11");
-        let input = api::service::NewStaff {
-            username: "coordinator51".into(),
-            password: registry_tests::STAFF_PASSWORD.into(),
-            role: api::service::StaffRole::BranchCoordinator,
-            branch_code: "51".into(),
-        };
-        let account = app.app.staff().create(&admin.national_admin().unwrap(), &admin, input, None).await.unwrap();
-        let coordinator = api::service::Principal::Staff {
-            id: account.id,
-            role: api::service::StaffRole::BranchCoordinator,
-            branch: "51".into(),
-        };
+        let coordinator = app.coordinator("51").await;
         let staff = |name: &str, variables: Value| {
             let document = client_document("staff", name);
             let coordinator = coordinator.clone();
@@ -489,5 +477,80 @@ both_backends! {
         assert_eq!(short_timeline, long_timeline, "the timeline reads a fixed number of statements");
         assert_eq!(short_page, long_page, "the case page reads a fixed number of statements");
         assert!(long_timeline <= 5 && long_page <= 7, "{long_timeline} and {long_page} statements");
+    }
+
+    async fn regret_is_counted_by_month_stage_and_cause_for_the_branch_and_the_nation(db) {
+        let app = db.app_with(|settings| settings.database.max_connections = 1).await;
+        let server = app.serve().await;
+        let admin = Desk::staff(&server, app.staff_token("national_admin", "11").await);
+        let sichuan = Desk::staff(&server, app.staff_token("branch_coordinator", "51").await);
+        let beijing = Desk::staff(&server, app.staff_token("branch_coordinator", "11").await);
+        let mut opened = Vec::new();
+        for n in 0..4 {
+            let volunteer = available(&app, 20 + n).await;
+            let case = sichuan.call("OpenCase", open_input(&volunteer, &json!({ "requestingCentre": "Anthony Nolan" }))).await;
+            opened.push(case["openCase"]["id"].as_str().unwrap().to_owned());
+        }
+        let beijing_volunteer = app.register_volunteer(30, "11").await;
+        volunteer::ActiveModel { id: Set(beijing_volunteer.id), status: Set(DonorStatus::Available), ..Default::default() }
+            .update(app.app.db())
+            .await
+            .unwrap();
+        let in_beijing = beijing.call("OpenCase", open_input(&beijing_volunteer, &json!({ "requestingCentre": "DKMS" }))).await;
+        let in_beijing = in_beijing["openCase"]["id"].as_str().unwrap().to_owned();
+        let end = |case: &str, by: &str, cause: &str| json!({ "caseId": case, "input": { "endedBy": by, "cause": cause } });
+        // Branch 51: two donor-side ends (family at clearance: late; fear at typing), one on the
+        // patient's side, one collected. Branch 11: one donor-side end for work.
+        steps(&sichuan, &opened[0], &TO_EXAM, 60).await;
+        steps(&sichuan, &opened[0], &["CLEARANCE"], 30).await;
+        sichuan.call("EndCase", end(&opened[0], "DONOR", "FAMILY")).await;
+        steps(&sichuan, &opened[1], &["CT_REQUESTED"], 80).await;
+        sichuan.call("EndCase", end(&opened[1], "DONOR", "FEAR")).await;
+        sichuan.call("EndCase", end(&opened[2], "PATIENT", "OTHER")).await;
+        steps(&sichuan, &opened[3], &TO_EXAM, 50).await;
+        steps(&sichuan, &opened[3], &["CLEARANCE", "GCSF_START", "COLLECTION"], 20).await;
+        beijing.call("EndCase", end(&in_beijing, "DONOR", "WORK")).await;
+
+        // Steps are dated up to 90 days back, so the figures span the months since.
+        let now = Utc::now();
+        let this_month = api::domain::calendar::month_of(now);
+        let since = this_month.checked_sub_months(chrono::Months::new(4)).unwrap();
+        app.app.services().cases.roll_up_figures(since, this_month, now).await.unwrap();
+        let variables = |branch: Value| json!({ "branchCode": branch, "from": since, "to": this_month });
+        let ours = sichuan.call("AttritionFigures", variables(json!("51"))).await;
+        let months = ours["attritionFigures"].as_array().unwrap();
+        let sum = |field: &str| months.iter().map(|month| month["cases"][field].as_i64().unwrap()).sum::<i64>();
+        assert_eq!(sum("collected"), 1);
+        let collection: Vec<&Value> = months
+            .iter()
+            .flat_map(|month| month["cases"]["milestoneDays"].as_array().unwrap())
+            .filter(|row| row["stage"] == "COLLECTION")
+            .collect();
+        assert_eq!(collection.len(), 1);
+        assert_eq!(collection[0]["medianDays"], 72, "from the search hit 90 days ago to collection 18 days ago");
+        // Cases are opened and ended now: the current month holds them.
+        let ours = &months.last().unwrap()["cases"];
+        assert_eq!(ours["opened"], 4);
+        assert_eq!(ours["endedEarly"], 3);
+        assert_eq!(ours["donorEnded"], 2);
+        assert_eq!(ours["lateRegrets"], 1);
+        let closed = ours["endedEarly"].as_i64().unwrap() + ours["collected"].as_i64().unwrap();
+        let expected = 2.0 / f64::from(i32::try_from(closed).unwrap());
+        assert!((ours["regretRate"].as_f64().unwrap() - expected).abs() < 1e-9, "{ours}");
+        let clearance = ours["byStage"].as_array().unwrap().iter().find(|row| row["stage"] == "CLEARANCE").unwrap();
+        assert_eq!((clearance["ended"].as_i64(), clearance["donorEnded"].as_i64()), (Some(1), Some(1)));
+        let causes: Vec<(&str, i64)> = ours["byCause"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| (row["cause"].as_str().unwrap(), row["count"].as_i64().unwrap()))
+            .collect();
+        assert_eq!(causes, [("FAMILY", 1), ("FEAR", 1)]);
+
+        let nation = admin.call("AttritionFigures", variables(Value::Null)).await;
+        let nation = &nation["attritionFigures"].as_array().unwrap().last().unwrap()["cases"];
+        assert_eq!((nation["opened"].as_i64(), nation["donorEnded"].as_i64()), (Some(5), Some(3)));
+        let refused = beijing.send("AttritionFigures", variables(json!("51"))).await;
+        assert_eq!(error_codes(&refused), ["FORBIDDEN"], "another branch's figures are refused");
     }
 }

@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is the failure report
 
+use api::domain::donation::Stage;
+use api::service::cases::Requester;
 use chrono::{Duration, Utc};
 use entity::{
     backup_contact, lost_contact_entry, outbound_message, staff_alert, volunteer, volunteer_contact,
@@ -451,7 +453,12 @@ both_backends! {
         let server = app.serve().await;
         let mut phone = Mobile::new(&server);
         phone.enrol(&app, PHONE, enrolment()).await;
-        set(&app, volunteer::Column::Status, volunteer::DonorStatus::ReservedForThisPatient).await;
+        // Reserved: a case for them past its search hit (confirmatory typing requested).
+        let id = volunteer::Entity::find().one(app.app.db()).await.unwrap().unwrap().id;
+        let (case, coordinator) = app.open_case(id, "51", Requester::Centre("Anthony Nolan".into())).await;
+        let (cases, today) = (&app.app.services().cases, api::domain::calendar::today(Utc::now()));
+        let reach = coordinator.coordinator().unwrap();
+        cases.record_step(&reach, &coordinator, case, Stage::CtRequested, today, None).await.unwrap();
         let notice = phone.call("WithdrawalNotice", json!({})).await["withdrawalNotice"].clone();
         let refused = phone.send("Withdraw", json!({ "cause": "FEAR", "confirmation": notice["confirmation"] })).await;
         assert_eq!((error_codes(&refused), field_of(&refused)), (vec!["CONFLICT".into()], "status".into()));

@@ -144,7 +144,8 @@ impl Services {
             .periodic(queue_refresh)
             .periodic(attrition_snapshot)
             .periodic(Arc::new(cases::CaseTask(cases.clone())))
-            .periodic(Arc::new(cases::FollowUpTask(cases.clone())));
+            .periodic(Arc::new(cases::FollowUpTask(cases.clone())))
+            .periodic(Arc::new(cases::FiguresTask(cases.clone())));
         Self {
             jobs,
             enrolment: EnrolmentService::new(db.clone(), Arc::clone(&keys), volunteers.clone(), sessions.clone()),

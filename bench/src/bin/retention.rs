@@ -22,7 +22,7 @@ use api::config::Settings;
 use api::service::development::registry::Synthetic;
 use api::service::retention::{SearchOrder, SortField, VolunteerFilter};
 use api::service::{BranchScope, NewStaff, Principal, StaffRole};
-use bench::{arg, percentile};
+use bench::{arg, explain, measure, peak_rss_mib, report};
 use chrono::Utc;
 use entity::{campaign, campaign_recipient, job_lease, outbound_message, volunteer};
 use rand::{Rng, SeedableRng};
@@ -101,52 +101,6 @@ async fn gql(server: &Server, token: &str, query: &str, variables: Value) -> Val
 
 async fn raw(db: &sea_orm::DatabaseConnection, statement: Statement) -> Value {
     json!(db.query_all_raw(statement).await.unwrap().len())
-}
-
-/// Runs `work` `samples` times after a tenth as many warm-up runs; returns the sorted timings.
-async fn measure<F, Fut>(samples: usize, mut work: F) -> Vec<Duration>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Value>,
-{
-    for _ in 0..(samples / 10).max(1) {
-        work().await;
-    }
-    let mut timings = Vec::with_capacity(samples);
-    for _ in 0..samples {
-        let started = Instant::now();
-        work().await;
-        timings.push(started.elapsed());
-    }
-    timings.sort();
-    timings
-}
-
-fn report(what: &str, service: &[Duration], bare: &[Duration]) {
-    let (p50, p95) = (percentile(service, 50), percentile(service, 95));
-    let (bare50, bare95) = (percentile(bare, 50), percentile(bare, 95));
-    println!(
-        "{what}\n  service {p50:>8.1} / {p95:>8.1}    bare SQL {bare50:>8.1} / {bare95:>8.1}    ratio p50 {:.2}",
-        p50 / bare50
-    );
-}
-
-/// Prints the plan PostgreSQL chooses for `statement`, and whether it walks an index.
-async fn explain(db: &sea_orm::DatabaseConnection, statement: &Statement) -> anyhow::Result<()> {
-    let explained = Statement {
-        sql: format!("EXPLAIN (ANALYZE, BUFFERS) {}", statement.sql),
-        values: statement.values.clone(),
-        db_backend: DbBackend::Postgres,
-    };
-    let rows = db.query_all_raw(explained).await?;
-    let plan: Vec<String> = rows.iter().filter_map(|row| row.try_get_by_index::<String>(0).ok()).collect();
-    let uses_index = plan.iter().any(|line| line.contains("Index"));
-    println!("  EXPLAIN ({}):", if uses_index { "uses an index" } else { "NO INDEX" });
-    for line in plan.iter().filter(|line| !line.trim_start().starts_with("Buffers") && !line.contains("Planning")) {
-        println!("    {line}");
-    }
-    println!();
-    Ok(())
 }
 
 fn count_statement(branch: Option<&str>) -> Statement {
@@ -274,18 +228,6 @@ async fn cleanup(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
     campaign::Entity::delete_many().filter(campaign::Column::Id.is_in(ids)).exec(db).await?;
     job_lease::Entity::delete_many().filter(job_lease::Column::Name.like("retention.%")).exec(db).await?;
     Ok(())
-}
-
-fn peak_rss_mib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|line| line.starts_with("VmHWM:"))
-                .and_then(|line| line.split_whitespace().nth(1).and_then(|kb| kb.parse::<u64>().ok()))
-        })
-        .map_or(0, |kb| kb / 1024)
 }
 
 /// One run of the measurements: the served app, its staff tokens and the sample count.

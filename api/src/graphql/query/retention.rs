@@ -7,6 +7,7 @@ use crate::graphql::types::{
     VolunteerFilterInput, VolunteerOrder, volunteer_connection,
 };
 use crate::graphql::{parse_id, principal, services};
+use crate::service::retention;
 
 #[derive(Debug, Default)]
 pub struct RetentionQuery;
@@ -100,8 +101,20 @@ impl RetentionQuery {
         to: NaiveDate,
     ) -> Result<Vec<AttritionMonth>> {
         let reader = principal(ctx).volunteer_reader()?;
-        let figures = services(ctx)?.attrition.figures(&reader, branch_code.as_deref(), from, to).await?;
-        Ok(figures.into_iter().map(Into::into).collect())
+        let services = services(ctx)?;
+        let branch = branch_code.as_deref();
+        let register = services.attrition.figures(&reader, branch, from, to).await?;
+        let cases = services.cases.figures(&reader, branch, from, to).await?;
+        // The months of either: a month of case history before the service took snapshots of
+        // the register still shows its regret.
+        let mut months: std::collections::BTreeMap<NaiveDate, AttritionMonth> =
+            register.into_iter().map(|figures| (figures.month, figures.into())).collect();
+        for (month, case_month) in cases {
+            let month =
+                months.entry(month).or_insert_with(|| retention::MonthFigures { month, ..Default::default() }.into());
+            month.cases = case_month.into();
+        }
+        Ok(months.into_values().collect())
     }
 
     /// Exports within the caller's reach (the latest 100), newest first; with

@@ -3,8 +3,10 @@
 use async_graphql::{Enum, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::case::{CaseEndCause, CaseStage};
 use super::volunteer::Volunteer;
-use crate::service::retention;
+use crate::domain::donation::{EndCause, Stage};
+use crate::service::{cases, retention};
 
 /// Why a volunteer is in the lost-contact work queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
@@ -98,8 +100,115 @@ pub struct AttritionMonth {
     /// Counted as it happens, so current to the minute.
     pub reconnected: Reconnected,
     /// When these figures were computed (the oldest snapshot they add up): the job takes one
-    /// every hour; a past month keeps the last one taken in it.
+    /// every hour; a past month keeps the last one taken in it. Null for a month with donation
+    /// cases but no snapshot of the register (before the service ran): its volunteer counts
+    /// are then 0, not measured.
     pub computed_at: Option<DateTime<Utc>>,
+    /// Donation cases and regret in the month.
+    pub cases: CaseMonth,
+}
+
+/// One month's donation cases and regret, for a branch or the nation.
+#[derive(Debug, Default, SimpleObject)]
+pub struct CaseMonth {
+    /// Cases opened (search hits acted on).
+    pub opened: i64,
+    /// Collections recorded.
+    pub collected: i64,
+    /// Cases ended early, whoever's side.
+    pub ended_early: i64,
+    /// Of those, ended by the donor: regret.
+    pub donor_ended: i64,
+    /// `donorEnded / (collected + endedEarly)`: the share of the month's closed cases the donor
+    /// ended.
+    pub regret_rate: f64,
+    /// Donor-side ends from clearance on.
+    pub late_regrets: i64,
+    /// Early ends by the stage reached, with the donor's share of each.
+    pub by_stage: Vec<StageRegret>,
+    /// Donor-side ends by cause.
+    pub by_cause: Vec<CauseRegret>,
+    /// Days from the search hit to each step recorded in the month.
+    pub milestone_days: Vec<MilestoneTime>,
+    /// When the rollup computed these (hourly for the current and the previous month).
+    pub computed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, SimpleObject)]
+pub struct StageRegret {
+    pub stage: CaseStage,
+    pub ended: i64,
+    pub donor_ended: i64,
+    /// `donorEnded / ` the month's closed cases.
+    pub regret_rate: f64,
+}
+
+#[derive(Debug, SimpleObject)]
+pub struct CauseRegret {
+    pub cause: CaseEndCause,
+    pub count: i64,
+    /// Of the month's donor-side ends.
+    pub share: f64,
+}
+
+#[derive(Debug, SimpleObject)]
+pub struct MilestoneTime {
+    pub stage: CaseStage,
+    /// Steps recorded in the month.
+    pub count: i64,
+    pub median_days: i64,
+    pub p90_days: i64,
+}
+
+impl From<cases::CaseMonth> for CaseMonth {
+    fn from(month: cases::CaseMonth) -> Self {
+        let figures = month.figures;
+        let closed = figures.collected + figures.ended_early;
+        Self {
+            opened: figures.opened,
+            collected: figures.collected,
+            ended_early: figures.ended_early,
+            donor_ended: figures.donor_ended,
+            regret_rate: figures.regret_rate(),
+            late_regrets: figures.late_regrets,
+            by_stage: figures
+                .by_stage
+                .iter()
+                .filter_map(|row| {
+                    Some(StageRegret {
+                        stage: Stage::parse(&row.stage)?.into(),
+                        ended: row.ended,
+                        donor_ended: row.donor_ended,
+                        regret_rate: share(row.donor_ended, closed),
+                    })
+                })
+                .collect(),
+            by_cause: figures
+                .by_cause
+                .iter()
+                .filter_map(|row| {
+                    Some(CauseRegret {
+                        cause: EndCause::parse(&row.cause)?.into(),
+                        count: row.count,
+                        share: share(row.count, figures.donor_ended),
+                    })
+                })
+                .collect(),
+            milestone_days: figures
+                .milestone_days
+                .iter()
+                .filter_map(|row| {
+                    Some(MilestoneTime {
+                        stage: Stage::parse(&row.stage)?.into(),
+                        count: row.count,
+                        median_days: row.median,
+                        p90_days: row.p90,
+                    })
+                })
+                .collect(),
+            computed_at: month.computed_at,
+        }
+    }
 }
 
 /// Volunteers reconnected, by path: the retention programme's outcome measure.
@@ -148,6 +257,7 @@ impl From<retention::MonthFigures> for AttritionMonth {
                     + figures.reconnected.staff,
             },
             computed_at: figures.computed_at,
+            cases: CaseMonth::default(),
         }
     }
 }

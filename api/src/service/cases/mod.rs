@@ -17,9 +17,11 @@
 //! - `requests.rs`: family concerns and questions, and the family session;
 //! - `donor.rs`: what the volunteer sees and does in the app;
 //! - `follow_up.rs`: the check-ups after collection, and the scheduled work (overdue stages,
-//!   check-up reminders).
+//!   check-up reminders);
+//! - `figures.rs`: the regret figures, per month, branch and nation, which the rollup keeps.
 
 mod donor;
+mod figures;
 mod follow_up;
 mod moves;
 mod open;
@@ -34,6 +36,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Que
 use uuid::Uuid;
 
 pub use donor::{CheckUpAnswers, DonorStep, StepProgress, Timeline};
+pub use figures::{CaseFigures, CaseMonth, CauseCount, FiguresTask, MilestoneDays, NATIONAL, StageEnds};
 pub use follow_up::{ANSWER_DAYS, CaseTask, FollowUpTask, FollowUpView};
 pub use moves::{EndInput, Ending, end_on_withdrawal};
 pub use open::{NewCase, PatientInfo, Requester};

@@ -1,6 +1,8 @@
 //! Development conveniences: what the development SMS gateway "sent" (so that a developer can
-//! sign in without a phone), and synthetic volunteers, one at a time or a whole registry.
+//! sign in without a phone), and synthetic volunteers, one at a time or a whole registry with
+//! its history of donation cases.
 
+pub mod cases;
 pub mod registry;
 
 use crate::domain::Phone;
