@@ -219,14 +219,21 @@ impl TestApp {
     /// Delivers what is queued and returns the latest sign-in code the development gateway
     /// "sent" to `phone` (E.164), as a developer reads it from `developmentSms`.
     pub async fn latest_code(&self, phone: &str) -> Option<String> {
+        self.deliver(&["login_code"]).await;
+        let sent = self.app.messaging().development_sms()?.recent(phone, 1).into_iter().next()?;
+        (sent.template_key == "login_code").then(|| sent.params.first().cloned()).flatten()
+    }
+
+    /// Delivers what is queued until no message of `templates` is in flight: a served app's own
+    /// workers may hold one mid-delivery, so this waits for them too.
+    pub async fn deliver(&self, templates: &[&str]) {
         use entity::outbound_message::{Column, Entity, Status};
         use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
         let messaging = self.app.messaging();
-        // A served app's own workers may hold a code mid-delivery: wait until none is in flight.
         for _ in 0..500 {
             while messaging.deliver_batch("test").await.unwrap() > 0 {}
             let in_flight = Entity::find()
-                .filter(Column::TemplateKey.eq("login_code"))
+                .filter(Column::TemplateKey.is_in(templates.iter().copied()))
                 .filter(Column::Status.is_in([Status::Queued, Status::Claimed, Status::Sending]))
                 .count(self.app.db())
                 .await
@@ -236,8 +243,6 @@ impl TestApp {
             }
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
-        let sent = messaging.development_sms()?.recent(phone, 1).into_iter().next()?;
-        (sent.template_key == "login_code").then(|| sent.params.first().cloned()).flatten()
     }
 
     /// Starts the HTTP server on a free loopback port.

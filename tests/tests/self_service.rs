@@ -159,7 +159,7 @@ both_backends! {
         assert_eq!(changed["changePhone"]["primaryPhone"], "139****0002");
 
         // The old number and both backup contacts are told; the old number reads no name.
-        app.latest_code(new_phone).await;
+        app.deliver(&["phone_changed_old", "phone_changed_backup"]).await;
         let sms = app.app.messaging().development_sms().unwrap();
         let to_old = sms.recent(PHONE, 1);
         assert_eq!(to_old[0].template_key, "phone_changed_old");
@@ -229,7 +229,7 @@ both_backends! {
         assert_eq!(parent["phone"], "137****0011");
 
         phone.call("SendRecoveryCode", json!({ "recoveryId": offer["id"], "destinationId": parent["id"] })).await;
-        while app.app.messaging().deliver_batch("test").await.unwrap() > 0 {}
+        app.deliver(&["recovery_code"]).await;
         let sent = app.app.messaging().development_sms().unwrap().recent("+8613700000011", 1);
         assert_eq!(sent[0].template_key, "recovery_code");
         let code = sent[0].params[0].clone();
@@ -248,7 +248,7 @@ both_backends! {
         assert_eq!(found["data"]["findVolunteers"][0]["id"], id.to_string(), "staff find her by the new number");
 
         // The old number and both backup contacts got their notices.
-        while app.app.messaging().deliver_batch("test").await.unwrap() > 0 {}
+        app.deliver(&["phone_changed_old", "phone_changed_backup"]).await;
         let sms = app.app.messaging().development_sms().unwrap();
         assert_eq!(sms.recent(PHONE, 1)[0].template_key, "phone_changed_old");
         for backup in ["+8613700000011", "+8613700000012"] {

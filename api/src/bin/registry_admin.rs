@@ -12,6 +12,8 @@
 //!   `api::service::development::registry`) into an empty register, in bulk, with ten years of
 //!   donation cases (`api::service::development::cases`): 3.6 million volunteers take minutes
 //!   on PostgreSQL. For benchmarks and demos; refused in production.
+//! - `registry-admin seed-cases [seed]`: adds the case history alone, to a register seeded
+//!   before donation cases existed.
 
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -21,7 +23,8 @@ use api::config::Settings;
 const USAGE: &str = "usage: registry-admin bootstrap-national-admin <username>\n       \
                      registry-admin rotate-field-keys [batch size, default 500]\n       \
                      registry-admin seed-volunteers <count> [branch, default 51] [first number, default 0]\n       \
-                     registry-admin seed-registry <count> [seed, default 1]";
+                     registry-admin seed-registry <count> [seed, default 1]\n       \
+                     registry-admin seed-cases [seed, default 1]";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -45,6 +48,10 @@ async fn main() -> ExitCode {
                 (Err(err), _) | (_, Err(err)) => Err(err),
             }
         }
+        ["seed-cases", rest @ ..] if rest.len() <= 1 => match number(rest.first(), 1) {
+            Ok(seed) => seed_cases(u64::from(seed)).await,
+            Err(err) => Err(err),
+        },
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -119,11 +126,7 @@ async fn seed(count: u32, branch: &str, first: u32) -> anyhow::Result<()> {
 
 async fn seed_registry(count: u32, seed: u64) -> anyhow::Result<()> {
     use sea_orm::{EntityTrait, PaginatorTrait};
-    let settings = Settings::load()?;
-    if settings.is_production() {
-        anyhow::bail!("a synthetic registry is for benchmarks and demos only; the production profile refuses it");
-    }
-    let app = api::App::build(settings).await?;
+    let app = bulk_app().await?;
     if entity::volunteer::Entity::find().count(app.db()).await? > 0 {
         anyhow::bail!("the register is not empty: seed a fresh database");
     }
@@ -144,9 +147,15 @@ async fn seed_registry(count: u32, seed: u64) -> anyhow::Result<()> {
         report.backup_contacts,
         started.elapsed().as_secs_f64()
     );
-    // About 2,000 collections a year over ten years, on a registry of that size; fewer on a
-    // small one (a tenth of the volunteers at most are ever matched).
-    let collections_per_year = (count / 1_800).clamp(1, 2_000);
+    write_cases(&app, count, seed).await
+}
+
+/// Ten years of donation cases over the seeded register: about 2,000 collections a year on a
+/// registry of national size, fewer on a small one (a tenth of the volunteers at most are ever
+/// matched).
+async fn write_cases(app: &api::App, volunteers: u32, seed: u64) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let collections_per_year = (volunteers / 1_800).clamp(1, 2_000);
     let history = api::service::development::cases::CaseHistory {
         years: 10,
         collections_per_year,
@@ -165,4 +174,27 @@ async fn seed_registry(count: u32, seed: u64) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// Adds the case history to a register seeded before cases existed.
+async fn seed_cases(seed: u64) -> anyhow::Result<()> {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let app = bulk_app().await?;
+    if entity::donation_case::Entity::find().count(app.db()).await? > 0 {
+        anyhow::bail!("the register already has donation cases");
+    }
+    let volunteers = entity::volunteer::Entity::find().count(app.db()).await?;
+    write_cases(&app, u32::try_from(volunteers).unwrap_or(u32::MAX), seed).await
+}
+
+/// The app for a bulk load: refused in production, and with statements allowed to run as long
+/// as a load of millions of rows and the statistics after it take (an hour), not a request's
+/// few seconds.
+async fn bulk_app() -> anyhow::Result<api::App> {
+    let mut settings = Settings::load()?;
+    if settings.is_production() {
+        anyhow::bail!("a synthetic registry is for benchmarks and demos only; the production profile refuses it");
+    }
+    settings.database.statement_timeout_ms = 3_600_000;
+    api::App::build(settings).await
 }
