@@ -83,15 +83,8 @@ impl CaseHistory {
     pub async fn write(self, db: &DatabaseConnection, cases: &CaseService) -> anyhow::Result<CaseReport> {
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let wanted = (f64::from(self.years * self.collections_per_year) / COLLECTED_SHARE).round() as u64;
-        let donors: Vec<(Uuid, String)> = volunteer::Entity::find()
-            .select_only()
-            .columns([volunteer::Column::Id, volunteer::Column::BranchCode])
-            .filter(volunteer::Column::Status.eq(DonorStatus::Available))
-            .limit(wanted)
-            .into_tuple()
-            .all(db)
-            .await?;
-        anyhow::ensure!(donors.len() as u64 == wanted, "{wanted} available volunteers needed, {} found", donors.len());
+        let donors = self.donors(db, wanted).await?;
+        anyhow::ensure!(donors.len() as u64 >= wanted * 9 / 10, "{wanted} available volunteers needed, {} found", donors.len());
         let mut rng = StdRng::seed_from_u64(self.seed);
         let staff = Uuid::now_v7();
         let today = calendar::today(self.now);
@@ -135,6 +128,37 @@ impl CaseHistory {
         let first = today - Duration::days(span);
         cases.roll_up_figures(first, today, self.now).await.map_err(|err| anyhow::anyhow!("rolling up: {err:?}"))?;
         Ok(report)
+    }
+
+    /// About `wanted` available volunteers, from every branch in proportion to its size: the
+    /// register's rows come branch after branch, so its first rows would all be one branch's.
+    async fn donors(self, db: &DatabaseConnection, wanted: u64) -> anyhow::Result<Vec<(Uuid, String)>> {
+        let sizes: Vec<(String, i64)> = volunteer::Entity::find()
+            .select_only()
+            .column(volunteer::Column::BranchCode)
+            .column_as(volunteer::Column::Id.count(), "n")
+            .filter(volunteer::Column::Status.eq(DonorStatus::Available))
+            .group_by(volunteer::Column::BranchCode)
+            .into_tuple()
+            .all(db)
+            .await?;
+        let total: i64 = sizes.iter().map(|(_, n)| n).sum();
+        let mut donors = Vec::new();
+        for (branch, n) in sizes {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+            let share = (wanted as f64 * n as f64 / total.max(1) as f64).round() as u64;
+            let ids: Vec<Uuid> = volunteer::Entity::find()
+                .select_only()
+                .column(volunteer::Column::Id)
+                .filter(volunteer::Column::BranchCode.eq(branch.as_str()))
+                .filter(volunteer::Column::Status.eq(DonorStatus::Available))
+                .limit(share)
+                .into_tuple()
+                .all(db)
+                .await?;
+            donors.extend(ids.into_iter().map(|id| (id, branch.clone())));
+        }
+        Ok(donors)
     }
 
     /// One case opened on `opened`, walked through the funnel until it ends, is collected and
