@@ -378,6 +378,27 @@ both_backends! {
         assert_eq!(alerts_of(&app, "case_donor_reconnected").await, 1, "no case, no case alert");
     }
 
+    async fn a_stale_volunteer_a_search_hit_tops_the_lost_contact_queue(db) {
+        let app = db.app_with(|settings| settings.database.max_connections = 1).await;
+        let server = app.serve().await;
+        let desk = Desk::staff(&server, app.staff_token("branch_coordinator", "51").await);
+        let matched = available(&app, 14).await;
+        let rare = available(&app, 15).await;
+        volunteer::ActiveModel { id: Set(rare.id), blood_rh: Set(Some("negative".into())), ..Default::default() }
+            .update(app.app.db())
+            .await
+            .unwrap();
+        for id in [matched.id, rare.id] {
+            app.age_confirmation(id, 400).await;
+        }
+        desk.call("OpenCase", open_input(&matched, &json!({ "requestingCentre": "Anthony Nolan" }))).await;
+        app.app.services().work_queue.refresh(Utc::now()).await.unwrap();
+        let queue = desk.call("LostContactQueue", json!({ "branchCode": "51", "first": 10 })).await;
+        let entries = queue["lostContactQueue"]["entries"].as_array().unwrap();
+        let order: Vec<&str> = entries.iter().map(|entry| entry["volunteer"]["id"].as_str().unwrap()).collect();
+        assert_eq!(order, [matched.id.to_string(), rare.id.to_string()], "a patient waits for the first");
+    }
+
     async fn bad_input_names_its_field_and_stores_nothing(db) {
         let app = db.app_with(|settings| settings.database.max_connections = 1).await;
         let server = app.serve().await;

@@ -84,7 +84,11 @@ impl CaseHistory {
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let wanted = (f64::from(self.years * self.collections_per_year) / COLLECTED_SHARE).round() as u64;
         let donors = self.donors(db, wanted).await?;
-        anyhow::ensure!(donors.len() as u64 >= wanted * 9 / 10, "{wanted} available volunteers needed, {} found", donors.len());
+        anyhow::ensure!(
+            donors.len() as u64 >= wanted * 9 / 10,
+            "{wanted} available volunteers needed, {} found",
+            donors.len()
+        );
         let mut rng = StdRng::seed_from_u64(self.seed);
         let staff = Uuid::now_v7();
         let today = calendar::today(self.now);

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, Utc};
 use entity::campaign_recipient;
 use entity::contact_attempt;
+use entity::donation_case;
 use entity::lost_contact_entry::{self, Column as Entry};
 use entity::outbound_message::{self, Channel, Status};
 use entity::volunteer::{self, DonorStatus, HlaResolution};
@@ -24,6 +25,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::domain::AttemptOutcome;
+use crate::domain::donation::CaseState;
 use crate::error::{AppError, AppResult};
 use crate::messaging::{BranchRules, Messaging};
 use crate::service::volunteer::{VolunteerService, VolunteerView};
@@ -313,18 +315,31 @@ fn reasons_of(stale_before: DateTime<Utc>, now: DateTime<Utc>) -> SimpleExpr {
         .add(bit(Condition::all().add(Expr::exists(unanswered)), LostContactReason::NoCampaignReply))
 }
 
-/// Priority: typed volunteers first (the finer the typing, the sooner a match needs them),
+/// Priority: a volunteer a patient's search just hit (an active case) above all, since a
+/// patient waits; then typed volunteers (the finer the typing, the sooner a match needs them),
 /// then the rare blood groups (Rh negative is about 0.3% of the Chinese population, AB about
-/// 10%). A volunteer in a recent match will rank above all once donation cases exist.
+/// 10%).
 fn priority() -> SimpleExpr {
     let typing = Expr::case(V::HlaResolution.eq(HlaResolution::High), 40)
         .case(V::HlaResolution.eq(HlaResolution::Intermediate), 30)
         .case(V::HlaResolution.eq(HlaResolution::Low), 20)
         .finally(0);
+    let matched = Query::select()
+        .expr(Expr::val(1))
+        .from(donation_case::Entity)
+        .and_where(
+            Expr::col((donation_case::Entity, donation_case::Column::VolunteerId)).equals((volunteer::Entity, V::Id)),
+        )
+        .and_where(donation_case::Column::State.eq(CaseState::Active.as_str()))
+        .to_owned();
     Expr::expr(typing)
         .add(Expr::case(V::BloodRh.eq("negative"), 15).finally(0))
         .add(Expr::case(V::BloodAbo.eq("AB"), 5).finally(0))
+        .add(Expr::case(Expr::exists(matched), MATCHED).finally(0))
 }
+
+/// What a volunteer in an active case adds to their priority: more than everything else does.
+const MATCHED: i32 = 100;
 
 fn entry_volunteer() -> sea_orm::RelationDef {
     lost_contact_entry::Entity::belongs_to(volunteer::Entity).from(Entry::VolunteerId).to(V::Id).into()
