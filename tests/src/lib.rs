@@ -178,6 +178,18 @@ impl TestApp {
         (case.id, coordinator)
     }
 
+    /// Sets a branch's quiet hours, in minutes after local midnight; `start == end` is a window
+    /// that never holds, for tests whose delivery must not depend on the hour they run.
+    pub async fn set_quiet_hours(&self, branch: &str, start: i32, end: i32) {
+        use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+        let mut row: entity::branch::ActiveModel =
+            entity::branch::Entity::find_by_id(branch.to_owned()).one(self.app.db()).await.unwrap().unwrap().into();
+        row.quiet_hours_start = Set(start);
+        row.quiet_hours_end = Set(end);
+        row.update(self.app.db()).await.unwrap();
+        self.app.messaging().catalog().invalidate();
+    }
+
     /// Makes a volunteer's last confirmation `days` old, as time passing would.
     pub async fn age_confirmation(&self, id: uuid::Uuid, days: i64) {
         use sea_orm::sea_query::Expr;

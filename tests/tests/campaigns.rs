@@ -30,16 +30,6 @@ const PAGE: &str = "query($id: ID!) { campaign(id: $id) { status recipients queu
 const QUEUE: &str = "query($b: String, $n: Int, $a: String) { lostContactQueue(branchCode: $b, first: $n, after: $a) {
     nextCursor entries { reasons priority failedAttempts canMarkLost volunteer { id status backupContacts { name phone } } } } }";
 
-/// Quiet hours that never hold: delivery in this test must not depend on the hour it runs.
-async fn quiet_never(app: &TestApp, branch: &str) {
-    let mut row: entity::branch::ActiveModel =
-        entity::branch::Entity::find_by_id(branch.to_owned()).one(app.app.db()).await.unwrap().unwrap().into();
-    row.quiet_hours_start = Set(0);
-    row.quiet_hours_end = Set(0);
-    row.update(app.app.db()).await.unwrap();
-    app.app.messaging().catalog().invalidate();
-}
-
 async fn gql(server: &Server, token: &str, query: &str, variables: Value) -> Value {
     let (status, body) = server.gql(Some(token), query, variables).await;
     assert_eq!(status, 200, "{body}");
@@ -92,7 +82,7 @@ both_backends! {
                 settings.volunteers.inform_backup_contacts = false;
             })
             .await;
-        quiet_never(&app, "51").await;
+        app.set_quiet_hours("51", 0, 0).await;
         let mut stale = Vec::new();
         for n in 0..30 {
             let volunteer = app.register_volunteer(n, "51").await;

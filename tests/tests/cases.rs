@@ -229,6 +229,7 @@ both_backends! {
         let server = app.serve().await;
         let desk = Desk::staff(&server, app.staff_token("branch_coordinator", "51").await);
         let volunteer = available(&app, 3).await;
+        app.set_quiet_hours("51", 0, 0).await; // the reminders' SMS must not wait for the morning
         let mut phone = Mobile::new(&server);
         assert!(phone.sign_in(&app, &volunteer.phone).await.is_none());
         let opened = desk.call("OpenCase", open_input(&volunteer, &json!({ "requestingCentre": "北京道培医院" }))).await;

@@ -202,7 +202,7 @@ both_backends! {
         deliver_until(&app, || !gateway.accepted().is_empty()).await;
         assert_eq!(message(&app, code).await.attempts, 3);
 
-        quiet_never(&app, "51").await;
+        app.set_quiet_hours("51", 0, 0).await;
         let unregistered = queue(&app, reminder("13800000002")).await;
         app.app.messaging().deliver_batch("w").await.unwrap();
         let stored = message(&app, unregistered).await;
@@ -267,7 +267,7 @@ both_backends! {
             queue(&app, reminder("13800000001")).await,
             queue(&app, reminder("13800000001")).await,
         ];
-        quiet_never(&app, "51").await;
+        app.set_quiet_hours("51", 0, 0).await;
         app.app.messaging().deliver_batch("w").await.unwrap();
         assert_eq!(gateway.accepted().len(), 2, "the branch cap is 2 non-essential SMS a day");
         let statuses: Vec<Status> = futures::future::join_all(ids.iter().map(|id| message(&app, *id))).await.into_iter().map(|m| m.status).collect();
@@ -277,7 +277,7 @@ both_backends! {
     async fn a_volunteer_who_replied_td_gets_codes_but_no_campaign_messages(db) {
         let gateway = FakeGateway::start().await;
         let app = db.app_with(gateway.configure()).await;
-        quiet_never(&app, "51").await;
+        app.set_quiet_hours("51", 0, 0).await;
         let server = app.serve().await;
         let reply = json!({ "extend": "", "mobile": "13800000001", "nationcode": "86", "sign": "中华骨髓库四川分库", "text": "TD", "time": chrono::Utc::now().timestamp() });
         let answer = post_callback(&server.client, &server.url("/callbacks/sms/replies"), &reply, CALLBACK_SECRET).await;
@@ -412,7 +412,7 @@ both_backends! {
     async fn campaign_totals_count_messages_by_status_and_segments(db) {
         let gateway = FakeGateway::start().await;
         let app = db.app_with(gateway.configure()).await;
-        quiet_never(&app, "51").await;
+        app.set_quiet_hours("51", 0, 0).await;
         let campaign = Uuid::now_v7();
         for phone in ["13800000001", "13800000002", "13800000003"] {
             let mut message = sms(phone, "recommitment", &[("name", "王五")]);
@@ -499,19 +499,5 @@ impl FakeGatewayless {
 async fn quiet_now(app: &TestApp, branch: &str) {
     let local = chrono::Utc::now() + chrono::Duration::minutes(480);
     let minute = i32::try_from(chrono::Timelike::hour(&local) * 60 + chrono::Timelike::minute(&local)).unwrap();
-    set_quiet_hours(app, branch, (minute - 30).rem_euclid(1440), (minute + 30).rem_euclid(1440)).await;
-}
-
-/// Sets a branch's quiet hours to an empty window.
-async fn quiet_never(app: &TestApp, branch: &str) {
-    set_quiet_hours(app, branch, 0, 0).await;
-}
-
-async fn set_quiet_hours(app: &TestApp, branch: &str, start: i32, end: i32) {
-    let mut row: entity::branch::ActiveModel =
-        entity::branch::Entity::find_by_id(branch.to_owned()).one(app.app.db()).await.unwrap().unwrap().into();
-    row.quiet_hours_start = Set(start);
-    row.quiet_hours_end = Set(end);
-    row.update(app.app.db()).await.unwrap();
-    app.app.messaging().catalog().invalidate();
+    app.set_quiet_hours(branch, (minute - 30).rem_euclid(1440), (minute + 30).rem_euclid(1440)).await;
 }
