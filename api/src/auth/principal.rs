@@ -20,6 +20,19 @@ impl BranchScope {
             Self::Branch(own) => own == branch_code,
         }
     }
+
+    /// The branch a read covers when `asked` for one: the caller's own for branch roles, the one
+    /// named (or every branch, `None`) for national roles.
+    ///
+    /// # Errors
+    /// FORBIDDEN when a branch role names another branch.
+    pub fn branch_read(&self, asked: Option<&str>) -> AppResult<Option<String>> {
+        match (self, asked) {
+            (Self::All, asked) => Ok(asked.map(str::to_owned)),
+            (Self::Branch(own), Some(asked)) if asked != own => Err(AppError::Forbidden),
+            (Self::Branch(own), _) => Ok(Some(own.clone())),
+        }
+    }
 }
 
 /// The mark of a capability built by a check of this file. It is private, so no other module

@@ -23,7 +23,6 @@ use crate::domain::calendar::{month_of, start_of};
 use crate::domain::donation::{CaseState, EndCause, EndedBy, Stage};
 use crate::error::{AppError, AppResult};
 use crate::service::VolunteerReader;
-use crate::service::retention::VolunteerFilter;
 
 /// The key of the national rows.
 pub const NATIONAL: &str = "00";
@@ -109,8 +108,7 @@ impl CaseService {
         from: NaiveDate,
         to: NaiveDate,
     ) -> AppResult<BTreeMap<NaiveDate, CaseMonth>> {
-        let scope = VolunteerFilter { branch_code: branch.map(str::to_owned), ..Default::default() };
-        let branch = scope.branch_within(&reader.scope)?.unwrap_or_else(|| NATIONAL.to_owned());
+        let branch = reader.scope.branch_read(branch)?.unwrap_or_else(|| NATIONAL.to_owned());
         let rows = case_figures::Entity::find()
             .filter(case_figures::Column::BranchCode.eq(branch))
             .filter(case_figures::Column::Month.between(from, to))

@@ -25,7 +25,7 @@ use crate::service::alerts::{self, AlertKind};
 use crate::service::audit::{self, AuditAction, AuditEntry};
 use crate::service::keyset::{self, Page};
 use crate::service::volunteer::with_working_phone;
-use crate::service::{BranchScope, OwnRecord, Principal, VolunteerReader};
+use crate::service::{OwnRecord, Principal, VolunteerReader};
 
 /// A volunteer to remind: id, sealed name, SMS and app preferences, working phone.
 type Reachable = (Uuid, Vec<u8>, bool, bool, Option<Uuid>, Option<Vec<u8>>);
@@ -160,7 +160,7 @@ impl CaseService {
         after: Option<&str>,
     ) -> AppResult<Page<FollowUpView>> {
         keyset::check_first(first, MAX_WORK_LIST)?;
-        let branch = scoped_branch(&reader.scope, branch_code)?;
+        let branch = reader.scope.branch_read(branch_code)?;
         let mut query = case_follow_up::Entity::find()
             .filter(case_follow_up::Column::AnsweredAt.is_null())
             .filter(case_follow_up::Column::RemindedAt.lt(Utc::now() - Duration::days(ANSWER_DAYS)))
@@ -329,16 +329,6 @@ impl CaseService {
                 .await?;
             Ok(overdue.len() as u64)
         })
-    }
-}
-
-/// The branch a list reads: the one asked for, which a branch role may only ask for its own;
-/// `None` (every branch) for national roles that ask for none.
-pub(super) fn scoped_branch<'a>(scope: &'a BranchScope, asked: Option<&'a str>) -> AppResult<Option<&'a str>> {
-    match (scope, asked) {
-        (BranchScope::Branch(own), Some(asked)) if asked != own => Err(AppError::Forbidden),
-        (BranchScope::Branch(own), _) => Ok(Some(own.as_str())),
-        (BranchScope::All, asked) => Ok(asked),
     }
 }
 

@@ -4,10 +4,9 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{case_milestone, donation_case};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
 use uuid::Uuid;
 
-use super::follow_up::scoped_branch;
 use super::{CaseService, CaseView, FollowUpView, RequestView};
 use crate::db;
 use crate::domain::donation::{CaseState, EndCause, EndedBy, Product, Stage, Urgency};
@@ -129,12 +128,8 @@ impl CaseService {
         first: u64,
         after: Option<&str>,
     ) -> AppResult<Page<CaseView>> {
-        keyset::check_first(first, MAX_CASES)?;
-        let mut query = donation_case::Entity::find()
-            .order_by_desc(donation_case::Column::OpenedAt)
-            .order_by_desc(donation_case::Column::Id)
-            .limit(keyset::fetch_size(first));
-        if let Some(branch) = scoped_branch(&reader.scope, filter.branch_code.as_deref())? {
+        let mut query = donation_case::Entity::find();
+        if let Some(branch) = reader.scope.branch_read(filter.branch_code.as_deref())? {
             query = query.filter(donation_case::Column::BranchCode.eq(branch));
         }
         if let Some(state) = filter.state {
@@ -143,15 +138,7 @@ impl CaseService {
         if let Some(stage) = filter.stage {
             query = query.filter(donation_case::Column::Stage.eq(stage.as_str()));
         }
-        if let Some(cursor) = after {
-            let (at, id) = keyset::read_time_cursor(cursor, CURSOR_TAG)?;
-            query =
-                query.filter(keyset::after(donation_case::Column::OpenedAt, at, donation_case::Column::Id, id, true));
-        }
-        let rows = query.all(&self.db).await?;
-        let page = Page::cut(rows, first, |last| keyset::time_cursor(CURSOR_TAG, last.opened_at, last.id));
-        let nodes = page.nodes.into_iter().map(|row| self.view(row)).collect::<AppResult<Vec<_>>>()?;
-        Ok(Page { nodes, next_cursor: page.next_cursor })
+        self.newest_first(query, first, after, |case| self.view(case)).await
     }
 
     /// Logs an attempt to reach the donor of an active case, in the volunteer's attempt log: a
@@ -200,9 +187,21 @@ impl CaseService {
         first: u64,
         after: Option<&str>,
     ) -> AppResult<Page<RequestedCase>> {
+        let query = donation_case::Entity::find().filter(donation_case::Column::RequestingHospitalId.eq(hospital.id));
+        self.newest_first(query, first, after, |case| self.requested_view(case)).await
+    }
+
+    /// A page of the cases `query` selects, newest opened first, each made a view: the one
+    /// order of the staff's list and the hospital's.
+    async fn newest_first<T>(
+        &self,
+        query: Select<donation_case::Entity>,
+        first: u64,
+        after: Option<&str>,
+        view: impl Fn(donation_case::Model) -> AppResult<T>,
+    ) -> AppResult<Page<T>> {
         keyset::check_first(first, MAX_CASES)?;
-        let mut query = donation_case::Entity::find()
-            .filter(donation_case::Column::RequestingHospitalId.eq(hospital.id))
+        let mut query = query
             .order_by_desc(donation_case::Column::OpenedAt)
             .order_by_desc(donation_case::Column::Id)
             .limit(keyset::fetch_size(first));
@@ -213,7 +212,7 @@ impl CaseService {
         }
         let rows = query.all(&self.db).await?;
         let page = Page::cut(rows, first, |last| keyset::time_cursor(CURSOR_TAG, last.opened_at, last.id));
-        let nodes = page.nodes.into_iter().map(|row| self.requested_view(row)).collect::<AppResult<Vec<_>>>()?;
+        let nodes = page.nodes.into_iter().map(view).collect::<AppResult<Vec<_>>>()?;
         Ok(Page { nodes, next_cursor: page.next_cursor })
     }
 

@@ -158,11 +158,7 @@ impl VolunteerFilter {
     /// # Errors
     /// FORBIDDEN when branch staff name another branch.
     pub fn branch_within(&self, scope: &BranchScope) -> AppResult<Option<String>> {
-        match (scope, &self.branch_code) {
-            (BranchScope::All, named) => Ok(named.clone()),
-            (BranchScope::Branch(own), Some(named)) if named != own => Err(AppError::Forbidden),
-            (BranchScope::Branch(own), _) => Ok(Some(own.clone())),
-        }
+        scope.branch_read(self.branch_code.as_deref())
     }
 
     /// Whether the filter names a person (an ID number, phone or name): such a filter is a
