@@ -1,6 +1,7 @@
 //! Shared pieces of the benchmark programs.
 
 #![allow(clippy::print_stdout, clippy::cast_precision_loss)] // a report of figures
+#![allow(clippy::expect_used, clippy::missing_panics_doc)] // a benchmark: a panic is its failure report
 
 use std::time::{Duration, Instant};
 
@@ -79,4 +80,38 @@ pub fn peak_rss_mib() -> u64 {
                 .and_then(|line| line.split_whitespace().nth(1).and_then(|kb| kb.parse::<u64>().ok()))
         })
         .map_or(0, |kb| kb / 1024)
+}
+
+/// Staff tokens for new accounts of this run (`bench.<tag>.<role>.<time>`): a national
+/// administrator and a coordinator of branch 51.
+pub async fn staff_tokens(app: &registry_tests::TestApp, tag: &str) -> (String, String) {
+    use api::service::{NewStaff, Principal, StaffRole};
+    let admin = Principal::Staff { id: uuid::Uuid::now_v7(), role: StaffRole::NationalAdmin, branch: "11".into() };
+    let stamp = chrono::Utc::now().timestamp_millis();
+    let mut tokens = Vec::new();
+    for (role, branch) in [(StaffRole::NationalAdmin, "11"), (StaffRole::BranchCoordinator, "51")] {
+        let input = NewStaff {
+            username: format!("bench.{tag}.{}.{stamp}", role.as_str()),
+            password: registry_tests::STAFF_PASSWORD.into(),
+            role,
+            branch_code: branch.into(),
+        };
+        let national = admin.national_admin().expect("a national administrator");
+        let created = app.app.staff().create(&national, &admin, input, None).await.expect("a staff account");
+        let principal = Principal::Staff { id: created.id, role, branch: branch.into() };
+        tokens.push(app.app.tokens().issue(&principal, 1, None, chrono::Utc::now()).expect("a token"));
+    }
+    (tokens.remove(0), tokens.remove(0))
+}
+
+/// Runs `query` through the server as `token`; it must succeed.
+pub async fn gql(server: &registry_tests::Server, token: &str, query: &str, variables: Value) -> Value {
+    let (status, body) = server.gql(Some(token), query, variables).await;
+    assert!(status == 200 && body.get("errors").is_none(), "{query}: {body}");
+    body
+}
+
+/// Runs `statement` bare on `db`; answers how many rows came back.
+pub async fn raw(db: &sea_orm::DatabaseConnection, statement: Statement) -> Value {
+    serde_json::json!(db.query_all_raw(statement).await.expect("the statement runs").len())
 }

@@ -16,13 +16,12 @@
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)] // a report
 
 use api::config::Settings;
-use api::service::{NewStaff, Principal, StaffRole};
-use bench::{arg, explain, measure, peak_rss_mib, report};
+use bench::{arg, explain, gql, measure, peak_rss_mib, raw, report, staff_tokens};
 use chrono::{Months, Utc};
 use entity::donation_case;
-use registry_tests::{Server, TestApp};
-use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, Statement};
-use serde_json::{Value, json};
+use registry_tests::TestApp;
+use sea_orm::{DbBackend, EntityTrait, PaginatorTrait, Statement};
+use serde_json::json;
 
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/registry_bench";
 const LIST: &str = "query($f: CaseFilterInput) { donationCases(filter: $f, first: 20) { nodes { id volunteerId patientReference product urgency state stage stageOn stageDueAt staleContact } nextCursor } }";
@@ -41,7 +40,7 @@ async fn main() -> anyhow::Result<()> {
     anyhow::ensure!(cases >= 1_000, "seed the bench database first (see this program's doc comment)");
     let volunteers = entity::volunteer::Entity::find().count(&db).await?;
     let server = app.serve().await;
-    let (admin, coordinator) = staff_tokens(&app).await;
+    let (admin, coordinator) = staff_tokens(&app, "cases").await;
     println!(
         "donation cases at scale: {volunteers} volunteers, {cases} cases on PostgreSQL; {samples} samples each; p50 / p95 in ms"
     );
@@ -72,35 +71,6 @@ async fn main() -> anyhow::Result<()> {
     println!("\npeak resident memory of this process (server, client and comparators): {} MiB", peak_rss_mib());
     server.stop().await?;
     Ok(())
-}
-
-/// Staff tokens: a national administrator and a coordinator of branch 51, new accounts each run.
-async fn staff_tokens(app: &TestApp) -> (String, String) {
-    let admin = Principal::Staff { id: uuid::Uuid::now_v7(), role: StaffRole::NationalAdmin, branch: "11".into() };
-    let stamp = Utc::now().timestamp_millis();
-    let mut tokens = Vec::new();
-    for (role, branch) in [(StaffRole::NationalAdmin, "11"), (StaffRole::BranchCoordinator, "51")] {
-        let input = NewStaff {
-            username: format!("bench.cases.{}.{stamp}", role.as_str()),
-            password: registry_tests::STAFF_PASSWORD.into(),
-            role,
-            branch_code: branch.into(),
-        };
-        let created = app.app.staff().create(&admin.national_admin().unwrap(), &admin, input, None).await.unwrap();
-        let principal = Principal::Staff { id: created.id, role, branch: branch.into() };
-        tokens.push(app.app.tokens().issue(&principal, 1, None, Utc::now()).unwrap());
-    }
-    (tokens.remove(0), tokens.remove(0))
-}
-
-async fn gql(server: &Server, token: &str, query: &str, variables: Value) -> Value {
-    let (status, body) = server.gql(Some(token), query, variables).await;
-    assert!(status == 200 && body.get("errors").is_none(), "{query}: {body}");
-    body
-}
-
-async fn raw(db: &sea_orm::DatabaseConnection, statement: Statement) -> Value {
-    json!(db.query_all_raw(statement).await.unwrap().len())
 }
 
 /// The list's statement as the service runs it.

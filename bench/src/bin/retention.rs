@@ -19,19 +19,18 @@
 use std::time::{Duration, Instant};
 
 use api::config::Settings;
+use api::service::BranchScope;
 use api::service::development::registry::Synthetic;
 use api::service::retention::{SearchOrder, SortField, VolunteerFilter};
-use api::service::{BranchScope, NewStaff, Principal, StaffRole};
-use bench::{arg, explain, measure, peak_rss_mib, report};
+use bench::{arg, explain, gql, measure, peak_rss_mib, raw, report, staff_tokens};
 use chrono::Utc;
 use entity::{campaign, campaign_recipient, job_lease, outbound_message, volunteer};
 use rand::{Rng, SeedableRng};
 use registry_tests::{Server, TestApp};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, Statement,
-    TransactionTrait,
+    ActiveValue::Set, ColumnTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, Statement, TransactionTrait,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/registry_bench";
 const NODE: &str =
@@ -53,7 +52,7 @@ async fn main() -> anyhow::Result<()> {
     // The retention jobs are timed below, on their own; the served app must not start them.
     hold_jobs(&db).await?;
     let server = app.serve().await;
-    let (admin, coordinator) = staff_tokens(&app).await;
+    let (admin, coordinator) = staff_tokens(&app, "retention").await;
     println!("retention at scale: {count} volunteers on PostgreSQL; {samples} samples each; p50 / p95 in ms");
     println!("  {}", statistics_state(&db).await?);
     println!("  (service = the real server over loopback HTTP; bare = the same SQL statement on the same pool)\n");
@@ -72,35 +71,6 @@ async fn main() -> anyhow::Result<()> {
     println!("\npeak resident memory of this process (server, client and comparators): {} MiB", peak_rss_mib());
     server.stop().await?;
     Ok(())
-}
-
-/// Staff tokens: a national administrator and a coordinator of branch 51, new accounts each run.
-async fn staff_tokens(app: &TestApp) -> (String, String) {
-    let admin = Principal::Staff { id: uuid::Uuid::now_v7(), role: StaffRole::NationalAdmin, branch: "11".into() };
-    let stamp = Utc::now().timestamp_millis();
-    let mut tokens = Vec::new();
-    for (role, branch) in [(StaffRole::NationalAdmin, "11"), (StaffRole::BranchCoordinator, "51")] {
-        let input = NewStaff {
-            username: format!("bench.{}.{stamp}", role.as_str()),
-            password: registry_tests::STAFF_PASSWORD.into(),
-            role,
-            branch_code: branch.into(),
-        };
-        let created = app.app.staff().create(&admin.national_admin().unwrap(), &admin, input, None).await.unwrap();
-        let principal = Principal::Staff { id: created.id, role, branch: branch.into() };
-        tokens.push(app.app.tokens().issue(&principal, 1, None, Utc::now()).unwrap());
-    }
-    (tokens.remove(0), tokens.remove(0))
-}
-
-async fn gql(server: &Server, token: &str, query: &str, variables: Value) -> Value {
-    let (status, body) = server.gql(Some(token), query, variables).await;
-    assert!(status == 200 && body.get("errors").is_none(), "{query}: {body}");
-    body
-}
-
-async fn raw(db: &sea_orm::DatabaseConnection, statement: Statement) -> Value {
-    json!(db.query_all_raw(statement).await.unwrap().len())
 }
 
 fn count_statement(branch: Option<&str>) -> Statement {
