@@ -153,7 +153,7 @@ both_backends! {
         let seen = requester.call("RequestedCase", json!({ "id": case })).await;
         assert_eq!(seen["requestedCase"]["state"], "ENDED");
         assert_eq!(seen["requestedCase"]["outcome"], "DONOR_NOT_REACHABLE");
-        let listed = requester.call("RequestedCases", json!({ "first": 10 })).await;
+        let listed = requester.call("RequestedCases", json!({ "first": 100 })).await; // the largest page, within the cost limit
         assert_eq!(listed["requestedCases"]["nodes"][0]["id"], case.as_str());
         let said = format!("{seen}{listed}");
         assert!(!said.contains(&volunteer.id.to_string()), "the requester never learns who the donor was");
@@ -244,7 +244,8 @@ both_backends! {
         let (status, reason) = status_of(&app, volunteer.id).await;
         assert_eq!((status, reason), (DonorStatus::TemporarilyUnavailable, Some(StatusReason::AfterTransplantation)));
         steps(&desk, &case, &["TRANSPLANT", "FOLLOW_UP"], 47).await;
-        let listed = desk.call("DonationCases", json!({ "filter": { "branchCode": "51", "state": "FOLLOW_UP" }, "first": 10 })).await;
+        // Lists at their largest page (100) stay within the cost limit.
+        let listed = desk.call("DonationCases", json!({ "filter": { "branchCode": "51", "state": "FOLLOW_UP" }, "first": 100 })).await;
         assert_eq!(listed["donationCases"]["nodes"][0]["id"], case.as_str());
 
         // The served app's scheduler runs the reminders too; whichever run comes first, each
@@ -300,7 +301,7 @@ both_backends! {
             file["caseFile"]["checkUps"].as_array().unwrap().iter().filter(|c| c["answeredAt"].is_string()).collect();
         assert_eq!(answered.len(), 3);
         assert_eq!(answered[0]["answers"]["symptoms"], json!(["FATIGUE"]));
-        let work = desk.call("UnansweredCheckUps", json!({ "branchCode": "51" })).await;
+        let work = desk.call("UnansweredCheckUps", json!({ "branchCode": "51", "first": 100 })).await;
         assert!(work["unansweredCheckUps"]["nodes"].as_array().unwrap().is_empty(), "nothing waits two weeks yet");
     }
 

@@ -23,6 +23,7 @@ impl CaseQuery {
     ///
     /// Access: national administrators (any branch, or all); coordinators and recruiters (their
     /// branch).
+    #[graphql(complexity = "first.max(1) as usize * child_complexity")]
     async fn donation_cases(
         &self,
         ctx: &Context<'_>,
@@ -39,6 +40,7 @@ impl CaseQuery {
     /// staff's follow-up work list; `first` up to 100.
     ///
     /// Access: national administrators; coordinators and recruiters (their branch).
+    #[graphql(complexity = "first.max(1) as usize * child_complexity")]
     async fn unanswered_check_ups(
         &self,
         ctx: &Context<'_>,
@@ -62,6 +64,7 @@ impl CaseQuery {
     /// The calling hospital's requests for donors, newest first; `first` up to 100.
     ///
     /// Access: partner hospitals (their own requests).
+    #[graphql(complexity = "first.max(1) as usize * child_complexity")]
     async fn requested_cases(
         &self,
         ctx: &Context<'_>,
