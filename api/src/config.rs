@@ -40,6 +40,39 @@ pub struct Settings {
     pub messaging: MessagingSettings,
     pub auth: AuthSettings,
     pub volunteers: VolunteerSettings,
+    pub webhooks: WebhookSettings,
+}
+
+/// How the registry calls partner hospitals' webhook endpoints.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// Whether endpoints may be plain HTTP and resolve to loopback, private or link-local
+    /// addresses. Unset, development allows them (a receiver on the developer's machine) and
+    /// production refuses them: an endpoint is a hospital's public HTTPS server, never a way
+    /// into the registry's own network.
+    pub allow_private_network: Option<bool>,
+    /// How long one try waits for the receiver; well under a job's lease, so no two workers
+    /// ever hold one delivery.
+    pub timeout_ms: u64,
+    /// Tries before a delivery is dead-lettered with an alert.
+    pub max_attempts: i32,
+    /// The first retry waits about this long, each later one twice the one before (with
+    /// jitter), up to `backoff_max_ms`.
+    pub backoff_base_ms: u64,
+    pub backoff_max_ms: u64,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            allow_private_network: None,
+            timeout_ms: 10_000,
+            max_attempts: 8,
+            backoff_base_ms: 30_000,
+            backoff_max_ms: 6 * 60 * 60 * 1_000,
+        }
+    }
 }
 
 /// What self-service asks of volunteers and tells the people around them.

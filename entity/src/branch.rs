@@ -44,6 +44,8 @@ pub struct Model {
     pub case_failed_attempts: i32,
     /// How long a donor stays TU/TX after collection.
     pub donation_rest_days: i32,
+    /// How long a partner hospital has to answer an admission request, by default.
+    pub admission_answer_hours: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

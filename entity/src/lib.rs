@@ -5,6 +5,7 @@
 //! data are ciphertexts (`Vec<u8>`) written by `api::pii`, with a blind index beside them
 //! where exact lookup is needed.
 
+pub mod admission_request;
 pub mod attrition_rollup;
 pub mod audit_event;
 pub mod backup_contact;
@@ -22,6 +23,7 @@ pub mod enrolment_ticket;
 pub mod family_member;
 pub mod hospital;
 pub mod hospital_credential;
+pub mod idempotency_key;
 pub mod inbound_reply;
 pub mod inbox_notification;
 pub mod job;
@@ -43,3 +45,6 @@ pub mod volunteer_export;
 pub mod volunteer_name_prefix;
 pub mod volunteer_status_change;
 pub mod volunteer_tombstone;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;
+pub mod webhook_event;

@@ -21,6 +21,7 @@ mod m20261204_000010_queue_campaigns_by_cursor;
 mod m20261207_000011_create_jobs;
 mod m20261207_000012_reconnect;
 mod m20261207_000013_donation_cases;
+mod m20261207_000014_green_channel;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000011_create_jobs::Migration),
             Box::new(m20261207_000012_reconnect::Migration),
             Box::new(m20261207_000013_donation_cases::Migration),
+            Box::new(m20261207_000014_green_channel::Migration),
         ]
     }
 }

@@ -83,7 +83,7 @@ impl TestDb {
     pub async fn app_with(&self, configure: impl FnOnce(&mut Settings)) -> TestApp {
         let mut settings = self.settings();
         configure(&mut settings);
-        TestApp { app: api::App::build(settings).await.expect("the app builds over the test database") }
+        TestApp { app: Box::new(api::App::build(settings).await.expect("the app builds over the test database")) }
     }
 
     async fn create(backend: Backend) -> Option<Self> {

@@ -12,6 +12,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::missing_panics_doc)] // a panic is a test failure
 
 mod database;
+pub mod desk;
 pub mod gateway;
 mod logging;
 pub mod mobile;
@@ -58,7 +59,8 @@ macro_rules! both_backends {
 /// A built app over a test database.
 #[derive(Clone, Debug)]
 pub struct TestApp {
-    pub app: api::App,
+    /// Boxed: the app with all its services is large, and every test's future holds it.
+    pub app: Box<api::App>,
 }
 
 impl TestApp {
@@ -181,12 +183,17 @@ impl TestApp {
     /// Sets a branch's quiet hours, in minutes after local midnight; `start == end` is a window
     /// that never holds, for tests whose delivery must not depend on the hour they run.
     pub async fn set_quiet_hours(&self, branch: &str, start: i32, end: i32) {
-        use sea_orm::{ActiveModelTrait, EntityTrait, Set};
-        let mut row: entity::branch::ActiveModel =
-            entity::branch::Entity::find_by_id(branch.to_owned()).one(self.app.db()).await.unwrap().unwrap().into();
-        row.quiet_hours_start = Set(start);
-        row.quiet_hours_end = Set(end);
-        row.update(self.app.db()).await.unwrap();
+        use entity::branch::{Column, Entity};
+        use sea_orm::sea_query::Expr;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let updated = Entity::update_many()
+            .col_expr(Column::QuietHoursStart, Expr::value(start))
+            .col_expr(Column::QuietHoursEnd, Expr::value(end))
+            .filter(Column::Code.eq(branch))
+            .exec(self.app.db())
+            .await
+            .unwrap();
+        assert_eq!(updated.rows_affected, 1, "branch {branch} exists");
         self.app.messaging().catalog().invalidate();
     }
 
@@ -259,7 +266,7 @@ impl TestApp {
 
     /// Starts the HTTP server on a free loopback port.
     pub async fn serve(&self) -> Server {
-        Server::start(self.app.clone()).await
+        Server::start((*self.app).clone()).await
     }
 }
 

@@ -354,6 +354,61 @@ const EXPECTATIONS: &[(&str, Record, &str)] = &[
         Record::Open,
         r#"mutation { answerCheckUp(id: "018f0000-0000-7000-8000-000000000000", input: { feelingWell: true, symptoms: [], seenDoctor: false }) { id } }"#,
     ),
+    ("Query.admissionRequests", Record::Open, "{ admissionRequests(first: 5) { id } }"),
+    ("Query.admissionRequest", Record::AnotherHospital, r#"{ admissionRequest(id: "ADMISSION") { id } }"#),
+    ("Query.caseAdmissions", Record::Open, r#"{ caseAdmissions(caseId: "CASE") { id } }"#),
+    (
+        "Query.hospitalScorecard",
+        Record::Open,
+        r#"{ hospitalScorecard(branchCode: "51", from: "2026-01-01", to: "2026-12-31") { requests } }"#,
+    ),
+    ("Query.webhookEndpoint", Record::Open, "{ webhookEndpoint { url } }"),
+    ("Query.webhookDeliveries", Record::Open, "{ webhookDeliveries(first: 5) { id } }"),
+    (
+        "Mutation.requestAdmission",
+        Record::Open,
+        r#"mutation { requestAdmission(input: { caseId: "CASE", hospitalId: "HOSPITAL", purpose: MEDICAL_EXAM, proposedOn: "SOON", stayDays: 1 }) { id } }"#,
+    ),
+    (
+        "Mutation.rerouteAdmission",
+        Record::Open,
+        r#"mutation { rerouteAdmission(requestId: "ADMISSION", hospitalId: "HOSPITAL") { id } }"#,
+    ),
+    (
+        "Mutation.acceptAdmission",
+        Record::AnotherHospital,
+        r#"mutation { acceptAdmission(idempotencyKey: "m1", input: { requestId: "ADMISSION", admittedOn: "SOON", department: "血液科", contactName: "李", contactPhone: "13800000002" }) { id } }"#,
+    ),
+    (
+        "Mutation.declineAdmission",
+        Record::AnotherHospital,
+        r#"mutation { declineAdmission(idempotencyKey: "m2", input: { requestId: "ADMISSION", reason: NO_BED, note: "矩阵" }) { id } }"#,
+    ),
+    (
+        "Mutation.rescheduleAdmission",
+        Record::AnotherHospital,
+        r#"mutation { rescheduleAdmission(idempotencyKey: "m3", input: { requestId: "ADMISSION", admittedOn: "SOON", reason: "矩阵" }) { id } }"#,
+    ),
+    (
+        "Mutation.cancelAdmission",
+        Record::AnotherHospital,
+        r#"mutation { cancelAdmission(idempotencyKey: "m4", input: { requestId: "ADMISSION", reason: "矩阵" }) { id } }"#,
+    ),
+    (
+        "Mutation.registerWebhookEndpoint",
+        Record::Open,
+        r#"mutation { registerWebhookEndpoint(idempotencyKey: "m5", url: "http://127.0.0.1:9/hook") { secret } }"#,
+    ),
+    (
+        "Mutation.rotateWebhookSecret",
+        Record::Open,
+        r#"mutation { rotateWebhookSecret(idempotencyKey: "m6") { secret } }"#,
+    ),
+    (
+        "Mutation.redeliverWebhook",
+        Record::Open,
+        r#"mutation { redeliverWebhook(idempotencyKey: "m7", deliveryId: "018f0000-0000-7000-8000-000000000000") { id } }"#,
+    ),
 ];
 
 /// One caller of each kind; `volunteer` is a registered volunteer of branch 51.
@@ -401,7 +456,23 @@ both_backends! {
             .unwrap();
         let volunteer = app.register_volunteer(1, "51").await;
         let requester = api::service::cases::Requester::Hospital(hospital.id);
-        let (case, _) = app.open_case(volunteer.id, "51", requester).await;
+        let (case, coordinator) = app.open_case(volunteer.id, "51", requester).await;
+        let admission = api::service::green_channel::NewAdmission {
+            case_id: case,
+            hospital_id: hospital.id,
+            purpose: api::domain::admission::AdmissionPurpose::MedicalExam,
+            proposed_on: chrono::Utc::now().date_naive() + chrono::Duration::days(30),
+            alternatives: vec![],
+            stay_days: 1,
+            answer_within_hours: None,
+        };
+        let admission = app
+            .app
+            .services()
+            .green_channel
+            .request(&coordinator.coordinator().unwrap(), &coordinator, admission, None)
+            .await
+            .unwrap();
         let segment = api::service::retention::VolunteerFilter { branch_code: Some("51".into()), ..Default::default() };
         let definition = api::service::retention::CampaignDefinition {
             response_window_days: None,
@@ -430,6 +501,8 @@ both_backends! {
             for (who, caller) in callers(volunteer.id) {
                 let operation = operation
                     .replace("HOSPITAL", &hospital.id.to_string())
+                    .replace("ADMISSION", &admission.id.to_string())
+                    .replace("SOON", &(chrono::Utc::now().date_naive() + chrono::Duration::days(30)).to_string())
                     .replace("MESSAGE", &message.id.to_string())
                     .replace("VOLUNTEER", &volunteer.id.to_string())
                     .replace("CAMPAIGN", &campaign.model.id.to_string())

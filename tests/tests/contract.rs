@@ -40,10 +40,10 @@ fn every_mobile_document_is_played_by_a_test() {
     }
 }
 
-/// A partner hospital's documents are played by the donation-case tests.
+/// A partner hospital's documents are played by the donation-case and green-channel tests.
 #[test]
 fn every_hospital_document_is_played_by_a_test() {
-    let played = include_str!("cases.rs");
+    let played = [include_str!("cases.rs"), include_str!("green_channel.rs"), include_str!("../src/desk.rs")].concat();
     for entry in std::fs::read_dir(registry_tests::mobile::client_dir("hospital")).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|ext| ext == "graphql") {

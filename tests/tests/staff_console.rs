@@ -63,8 +63,9 @@ async fn a_branch_at_work(app: &TestApp, server: &Server, token: &str) -> (Strin
 fn every_staff_document_is_played_by_this_test() {
     let mut played: Vec<&str> = screens("", "").into_iter().map(|(name, _)| name).collect();
     played.extend(RECONNECTING);
-    // Donation cases' documents are played over HTTP by `cases.rs`.
-    let cases = include_str!("cases.rs");
+    // Donation cases' and the green channel's documents are played over HTTP by `cases.rs`
+    // and `green_channel.rs`.
+    let cases = [include_str!("cases.rs"), include_str!("green_channel.rs")].concat();
     for entry in std::fs::read_dir(client_dir("staff")).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|ext| ext == "graphql") {

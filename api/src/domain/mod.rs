@@ -8,9 +8,9 @@
 macro_rules! stored_names {
     ($(#[$meta:meta])* $name:ident { $($(#[$variant_meta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
         pub enum $name {
-            $($(#[$variant_meta])* $variant),+
+            $($(#[$variant_meta])* #[serde(rename = $text)] $variant),+
         }
 
         impl $name {
@@ -31,6 +31,7 @@ macro_rules! stored_names {
     };
 }
 
+pub mod admission;
 pub mod calendar;
 pub mod contact;
 pub mod donation;

@@ -2,13 +2,13 @@
 //! where a family stands, and why a volunteer leaves. Each is stored by its `as_str` name.
 
 /// ABO and Rh, when the volunteer knows them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BloodGroup {
     pub abo: Abo,
     pub rh: Rh,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Abo {
     A,
     B,
@@ -33,7 +33,7 @@ impl Abo {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Rh {
     Positive,
     Negative,

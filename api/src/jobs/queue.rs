@@ -129,6 +129,12 @@ pub trait JobHandler: Send + Sync + 'static {
     /// answers true; a handler whose work is idempotent may simply run again after a crash.
     /// Returns how much it did, for the caller and the logs.
     async fn run(&self, job: &job::Model, lease: &Lease<'_>) -> AppResult<u64>;
+
+    /// The first retry's wait and the longest, in milliseconds: each retry waits twice the one
+    /// before, with jitter. Kinds that reach a partner's server set their own.
+    fn backoff(&self) -> (u64, u64) {
+        (BACKOFF_BASE_MS, BACKOFF_MAX_MS)
+    }
 }
 
 /// A worker's hold on one job.
@@ -192,7 +198,7 @@ impl JobQueue {
                     done.amount += amount;
                     self.finish(worker, &job).await?;
                 }
-                Err(err) => self.retry_or_bury(worker, &job, &err).await?,
+                Err(err) => self.retry_or_bury(worker, &job, &err, handler.backoff()).await?,
             }
         }
         Ok(done)
@@ -212,13 +218,19 @@ impl JobQueue {
 
     /// A failed run goes back to the queue after a backoff, or, on its last attempt, to the dead
     /// letters with an alert for its branch.
-    async fn retry_or_bury(&self, worker: &str, job: &job::Model, err: &AppError) -> AppResult<()> {
+    async fn retry_or_bury(
+        &self,
+        worker: &str,
+        job: &job::Model,
+        err: &AppError,
+        (base_ms, max_ms): (u64, u64),
+    ) -> AppResult<()> {
         let now = Utc::now();
         // The error's shape, never a value: errors name fields and rules, not their contents.
         let reason: String = format!("{err:?}").chars().take(500).collect();
         if job.attempts < job.max_attempts {
             tracing::warn!(kind = %job.kind, job = %job.id, attempt = job.attempts, error = ?err, "job failed; retrying");
-            let at = now + backoff(job.attempts, BACKOFF_BASE_MS, BACKOFF_MAX_MS);
+            let at = now + backoff(job.attempts, base_ms, max_ms);
             JOBS.requeue(worker, job.id, at, &reason, now).exec(&self.db).await?;
             self.metrics.observe_job(&job.kind, "retried");
             return Ok(());

@@ -33,6 +33,8 @@ impl SealedColumn {
     }
 }
 
+pub const ADMISSION_REQUEST_CONTACT: SealedColumn = SealedColumn::new("admission_request", "contact");
+pub const ADMISSION_REQUEST_NOTE: SealedColumn = SealedColumn::new("admission_request", "note");
 pub const BACKUP_CONTACT_NAME: SealedColumn = SealedColumn::new("backup_contact", "name");
 pub const BACKUP_CONTACT_PHONE: SealedColumn = SealedColumn::new("backup_contact", "phone");
 pub const CASE_FOLLOW_UP_ANSWERS: SealedColumn = SealedColumn::new("case_follow_up", "answers");
@@ -44,6 +46,7 @@ pub const DONATION_CASE_END_NOTE: SealedColumn = SealedColumn::new("donation_cas
 pub const FAMILY_MEMBER_NAME: SealedColumn = SealedColumn::new("family_member", "name");
 pub const FAMILY_MEMBER_PHONE: SealedColumn = SealedColumn::new("family_member", "phone");
 pub const HOSPITAL_CONTACT: SealedColumn = SealedColumn::new("hospital", "contact");
+pub const IDEMPOTENCY_KEY_ANSWER: SealedColumn = SealedColumn::new("idempotency_key", "answer");
 pub const INBOUND_REPLY_BODY: SealedColumn = SealedColumn::new("inbound_reply", "body");
 pub const INBOUND_REPLY_PHONE: SealedColumn = SealedColumn::new("inbound_reply", "phone");
 pub const INBOX_NOTIFICATION_BODY: SealedColumn = SealedColumn::new("inbox_notification", "body");
@@ -57,9 +60,13 @@ pub const VOLUNTEER_NATIONAL_ID: SealedColumn = SealedColumn::new("volunteer", "
 pub const VOLUNTEER_PENDING_NAME: SealedColumn = SealedColumn::new("volunteer", "pending_name");
 pub const VOLUNTEER_CONTACT_VALUE: SealedColumn = SealedColumn::new("volunteer_contact", "value");
 pub const VOLUNTEER_STATUS_CHANGE_NOTE: SealedColumn = SealedColumn::new("volunteer_status_change", "note");
+pub const WEBHOOK_ENDPOINT_SECRET: SealedColumn = SealedColumn::new("webhook_endpoint", "secret");
+pub const WEBHOOK_ENDPOINT_PREVIOUS_SECRET: SealedColumn = SealedColumn::new("webhook_endpoint", "previous_secret");
 
 /// Every sealed column, for key rotation and the schema test.
 pub const SEALED_COLUMNS: &[SealedColumn] = &[
+    ADMISSION_REQUEST_CONTACT,
+    ADMISSION_REQUEST_NOTE,
     BACKUP_CONTACT_NAME,
     BACKUP_CONTACT_PHONE,
     CASE_FOLLOW_UP_ANSWERS,
@@ -71,6 +78,7 @@ pub const SEALED_COLUMNS: &[SealedColumn] = &[
     FAMILY_MEMBER_NAME,
     FAMILY_MEMBER_PHONE,
     HOSPITAL_CONTACT,
+    IDEMPOTENCY_KEY_ANSWER,
     INBOUND_REPLY_BODY,
     INBOUND_REPLY_PHONE,
     INBOX_NOTIFICATION_BODY,
@@ -84,6 +92,8 @@ pub const SEALED_COLUMNS: &[SealedColumn] = &[
     VOLUNTEER_PENDING_NAME,
     VOLUNTEER_CONTACT_VALUE,
     VOLUNTEER_STATUS_CHANGE_NOTE,
+    WEBHOOK_ENDPOINT_SECRET,
+    WEBHOOK_ENDPOINT_PREVIOUS_SECRET,
 ];
 
 /// What the volunteer's data export shows of a table.

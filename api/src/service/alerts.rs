@@ -51,6 +51,8 @@ pub enum AlertKind {
     CaseDonorReconnected,
     /// Another search hit on a volunteer already in an active case was refused.
     CaseSecondRequest,
+    /// A partner hospital let an admission request pass its deadline unanswered: re-route it.
+    AdmissionOverdue,
 }
 
 impl AlertKind {
@@ -68,6 +70,7 @@ impl AlertKind {
             Self::CaseFamilyConcern => "case_family_concern",
             Self::CaseDonorReconnected => "case_donor_reconnected",
             Self::CaseSecondRequest => "case_second_request",
+            Self::AdmissionOverdue => "admission_overdue",
         }
     }
 

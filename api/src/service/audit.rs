@@ -14,6 +14,12 @@ use crate::error::AppResult;
 /// tense, so old rows need no migration).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AuditAction {
+    AdmissionAccepted,
+    AdmissionCancelled,
+    AdmissionDeclined,
+    AdmissionRequested,
+    AdmissionRescheduled,
+    AdmissionRerouted,
     CaseOpened,
     CaseMilestone,
     CaseEnded,
@@ -66,10 +72,13 @@ pub enum AuditAction {
     VolunteerExportApproved,
     VolunteerExportDownloaded,
     VolunteerExportRequested,
+    WebhookEndpointRegistered,
+    WebhookSecretRotated,
+    WebhookRedelivered,
 }
 
 impl AuditAction {
-    pub const ALL: [Self; 48] = [
+    pub const ALL: [Self; 57] = [
         Self::CaseOpened,
         Self::CaseMilestone,
         Self::CaseEnded,
@@ -118,12 +127,30 @@ impl AuditAction {
         Self::VolunteerExportApproved,
         Self::VolunteerExportDownloaded,
         Self::VolunteerExportRequested,
+        Self::AdmissionAccepted,
+        Self::AdmissionCancelled,
+        Self::AdmissionDeclined,
+        Self::AdmissionRequested,
+        Self::AdmissionRescheduled,
+        Self::AdmissionRerouted,
+        Self::WebhookEndpointRegistered,
+        Self::WebhookSecretRotated,
+        Self::WebhookRedelivered,
     ];
 
     /// The stored spelling.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
+            Self::AdmissionAccepted => "admission.accepted",
+            Self::AdmissionCancelled => "admission.cancelled",
+            Self::AdmissionDeclined => "admission.declined",
+            Self::AdmissionRequested => "admission.requested",
+            Self::AdmissionRescheduled => "admission.rescheduled",
+            Self::AdmissionRerouted => "admission.rerouted",
+            Self::WebhookEndpointRegistered => "webhook.endpoint_registered",
+            Self::WebhookSecretRotated => "webhook.secret_rotated",
+            Self::WebhookRedelivered => "webhook.redelivered",
             Self::CaseOpened => "case.opened",
             Self::CaseMilestone => "case.milestone",
             Self::CaseEnded => "case.ended",

@@ -8,7 +8,9 @@ mod branches;
 pub mod cases;
 pub mod deliveries;
 pub mod development;
+pub mod green_channel;
 mod hospitals;
+pub mod idempotency;
 pub mod keyset;
 mod rate_limit;
 pub mod retention;
@@ -16,6 +18,7 @@ mod second_factor;
 mod sessions;
 mod staff;
 pub mod volunteer;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -37,7 +40,7 @@ pub use volunteer::{
 };
 
 use crate::auth::Tokens;
-use crate::config::{VolunteerCodeSettings, VolunteerSettings};
+use crate::config::{VolunteerCodeSettings, VolunteerSettings, WebhookSettings};
 use crate::jobs::Jobs;
 use crate::messaging::Messaging;
 use crate::pii::KeyRing;
@@ -64,6 +67,10 @@ pub struct Services {
     pub attempts: volunteer::ContactAttemptService,
     /// Donation cases, from the search hit to follow-up.
     pub cases: cases::CaseService,
+    /// Fast-track admission requests to partner hospitals.
+    pub green_channel: green_channel::GreenChannel,
+    /// Partner hospitals' webhook endpoints and deliveries.
+    pub webhooks: webhooks::WebhookService,
     /// Status changes and their history.
     pub status: volunteer::StatusLog,
     pub search: retention::SearchService,
@@ -96,6 +103,7 @@ impl Services {
         messaging: Messaging,
         codes: VolunteerCodeSettings,
         self_service: VolunteerSettings,
+        (webhook_settings, development): (WebhookSettings, bool),
     ) -> Self {
         let sessions = SessionService::new(db.clone(), Arc::clone(&tokens));
         let volunteers = VolunteerService::new(db.clone(), Arc::clone(&keys), messaging.clone(), self_service);
@@ -129,12 +137,22 @@ impl Services {
             retention::RetentionJobs::new(db.clone(), Arc::clone(&keys), work_queue.clone(), attrition.clone());
         let [queue_refresh, attrition_snapshot] = retention_jobs.periodic();
         let attempts = volunteer::ContactAttemptService::new(db.clone(), Arc::clone(&keys), volunteers.clone());
+        let webhooks = webhooks::WebhookService::new(
+            db.clone(),
+            Arc::clone(&keys),
+            webhook_settings,
+            development,
+            Arc::clone(messaging.metrics()),
+        );
+        let green_channel =
+            green_channel::GreenChannel::new(db.clone(), Arc::clone(&keys), volunteers.clone(), webhooks.clone());
         let cases = cases::CaseService::new(
             db.clone(),
             Arc::clone(&keys),
             volunteers.clone(),
             attempts.clone(),
             messaging.clone(),
+            green_channel.clone(),
         );
         // Every kind of background work, in one place: a new kind is one line here.
         let jobs = Jobs::new(db.clone(), Arc::clone(messaging.metrics()), alerts::job_failed)
@@ -145,7 +163,9 @@ impl Services {
             .periodic(attrition_snapshot)
             .periodic(Arc::new(cases::CaseTask(cases.clone())))
             .periodic(Arc::new(cases::FollowUpTask(cases.clone())))
-            .periodic(Arc::new(cases::FiguresTask(cases.clone())));
+            .periodic(Arc::new(cases::FiguresTask(cases.clone())))
+            .handler(Arc::new(webhooks::WebhookDelivery::new(webhooks.clone())), Some(webhooks.wake_handle()))
+            .periodic(Arc::new(green_channel::DeadlineTask(green_channel.clone())));
         Self {
             jobs,
             enrolment: EnrolmentService::new(db.clone(), Arc::clone(&keys), volunteers.clone(), sessions.clone()),
@@ -159,6 +179,8 @@ impl Services {
             alerts: alerts::StaffAlertService::new(db.clone()),
             attempts,
             cases,
+            green_channel,
+            webhooks,
             status: volunteer::StatusLog::new(Arc::clone(&keys)),
             exports: retention::ExportService::new(db.clone(), search.clone()),
             search,

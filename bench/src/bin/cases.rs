@@ -34,7 +34,7 @@ async fn main() -> anyhow::Result<()> {
     let mut settings = Settings { data_dir: std::path::PathBuf::from("target/bench-data"), ..Settings::default() };
     settings.database.url = Some(url.into());
     settings.messaging.workers = 0;
-    let app = TestApp { app: api::App::build(settings).await? };
+    let app = TestApp { app: Box::new(api::App::build(settings).await?) };
     let db = app.app.db().clone();
     let cases = donation_case::Entity::find().count(&db).await?;
     anyhow::ensure!(cases >= 1_000, "seed the bench database first (see this program's doc comment)");

@@ -45,7 +45,7 @@ async fn main() -> anyhow::Result<()> {
     settings.database.statement_timeout_ms = 120_000;
     settings.http.request_timeout_ms = 120_000;
     settings.messaging.workers = 0;
-    let app = TestApp { app: api::App::build(settings).await? };
+    let app = TestApp { app: Box::new(api::App::build(settings).await?) };
     let db = app.app.db().clone();
     let count = volunteer::Entity::find().count(&db).await?;
     anyhow::ensure!(count >= 1_000, "seed the bench database first (see this program's doc comment)");

@@ -1,5 +1,6 @@
 //! The mutation root, merged from one object per concern.
 
+mod admission;
 mod case;
 mod hospital;
 mod record;
@@ -23,4 +24,5 @@ pub struct Mutation(
     self_service::SelfServiceMutation,
     recovery::RecoveryMutation,
     case::CaseMutation,
+    admission::AdmissionMutation,
 );

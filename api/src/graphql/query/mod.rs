@@ -1,5 +1,6 @@
 //! The query root, merged from one object per concern.
 
+mod admission;
 mod audit;
 mod branch;
 mod case;
@@ -21,4 +22,5 @@ pub struct Query(
     retention::RetentionQuery,
     volunteer::VolunteerQuery,
     case::CaseQuery,
+    admission::AdmissionQuery,
 );

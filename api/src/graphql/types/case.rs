@@ -376,6 +376,19 @@ pub struct CaseFile {
     pub check_ups: Vec<CheckUp>,
 }
 
+/// A hospital admission on the donor's timeline.
+#[derive(Debug, SimpleObject)]
+pub struct MyAdmission {
+    pub purpose: super::admission::AdmissionPurpose,
+    /// REQUESTED while the hospital has not answered; ACCEPTED with the date.
+    pub status: super::admission::AdmissionStatus,
+    pub hospital_name: String,
+    pub proposed_on: NaiveDate,
+    pub admitted_on: Option<NaiveDate>,
+    pub department: Option<String>,
+    pub stay_days: i32,
+}
+
 impl From<service::CasePage> for CaseFile {
     fn from(page: service::CasePage) -> Self {
         Self {
@@ -434,6 +447,8 @@ pub struct MyDonation {
     /// The donor's questions and concerns, and their answers.
     pub requests: Vec<CaseRequest>,
     pub check_ups: Vec<CheckUp>,
+    /// Hospital admissions asked for or agreed on the donor's behalf: where and when to go.
+    pub admissions: Vec<MyAdmission>,
 }
 
 impl From<service::Timeline> for MyDonation {
@@ -448,6 +463,19 @@ impl From<service::Timeline> for MyDonation {
             patient_age_band: timeline.patient_age_band.map(Into::into),
             requests: timeline.requests.into_iter().map(Into::into).collect(),
             check_ups: timeline.follow_ups.into_iter().map(Into::into).collect(),
+            admissions: timeline
+                .admissions
+                .into_iter()
+                .map(|admission| MyAdmission {
+                    purpose: admission.purpose.into(),
+                    status: admission.status.into(),
+                    hospital_name: admission.hospital_name,
+                    proposed_on: admission.proposed_on,
+                    admitted_on: admission.admitted_on,
+                    department: admission.department,
+                    stay_days: admission.stay_days,
+                })
+                .collect(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! GraphQL output types. They are built from service results, never derived on entities,
 //! so the contract changes only when this module does.
 
+mod admission;
 mod audit;
 mod branch;
 mod campaign;
@@ -19,6 +20,10 @@ mod self_service;
 mod staff;
 mod volunteer;
 
+pub use admission::{
+    AcceptAdmissionInput, AdmissionRequest, AdmissionStatus, CancelAdmissionInput, DeclineAdmissionInput,
+    HospitalScore, RequestAdmissionInput, RescheduleAdmissionInput, WebhookDelivery, WebhookEndpoint, WebhookSecret,
+};
 pub use audit::AuditEventPage;
 pub use branch::Branch;
 pub use campaign::{Campaign, CampaignInput, CampaignPage};

@@ -12,6 +12,7 @@ use super::{CaseService, FollowUpView, RequestView};
 use crate::domain::donation::{AgeBand, CaseState, Explained, PatientSex, Product, Stage};
 use crate::error::AppResult;
 use crate::service::OwnRecord;
+use crate::service::green_channel::DonorAdmission;
 
 /// Where a step stands for the donor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,11 +48,14 @@ pub struct Timeline {
     pub patient_age_band: Option<AgeBand>,
     pub requests: Vec<RequestView>,
     pub follow_ups: Vec<FollowUpView>,
+    /// Hospital admissions asked for or agreed: where and when to go.
+    pub admissions: Vec<DonorAdmission>,
 }
 
 impl CaseService {
     /// The volunteer's current case (active or in follow-up), as a timeline; `None` when they
-    /// have none. Four statements, whatever the number of steps, requests and check-ups.
+    /// have none. Five statements, whatever the number of steps, requests, check-ups and
+    /// admissions.
     ///
     /// # Errors
     /// The database failed.
@@ -97,6 +101,7 @@ impl CaseService {
             patient_age_band: case.patient_age_band.filter(|_| shared),
             requests: self.requests_of(&[case.id]).await?,
             follow_ups: self.follow_ups_of(&[case.id]).await?,
+            admissions: self.green_channel.for_donor(case.id).await?,
         }))
     }
 }

@@ -49,6 +49,7 @@ use crate::messaging::Messaging;
 use crate::pii::{KeyRing, registry};
 use crate::service::BranchScope;
 use crate::service::alerts::{self, AlertKind};
+use crate::service::green_channel::GreenChannel;
 use crate::service::volunteer::{ContactAttemptService, StatusLog, VolunteerService};
 
 /// Donation cases and what hangs on them. Cheap to clone.
@@ -60,6 +61,8 @@ pub struct CaseService {
     attempts: ContactAttemptService,
     status: StatusLog,
     messaging: Messaging,
+    /// Open admission requests are withdrawn when a case ends.
+    green_channel: GreenChannel,
 }
 
 /// A case as staff read it.
@@ -95,8 +98,9 @@ impl CaseService {
         volunteers: VolunteerService,
         attempts: ContactAttemptService,
         messaging: Messaging,
+        green_channel: GreenChannel,
     ) -> Self {
-        Self { status: StatusLog::new(Arc::clone(&keys)), db, keys, volunteers, attempts, messaging }
+        Self { status: StatusLog::new(Arc::clone(&keys)), db, keys, volunteers, attempts, messaging, green_channel }
     }
 
     /// The case `id`, for a caller whose reach is `scope`.

@@ -28,6 +28,7 @@ use crate::pii::registry;
 use crate::service::alerts::{self, AlertKind};
 use crate::service::audit::{self, AuditAction, AuditEntry};
 use crate::service::volunteer::{StatusChange, returning_status};
+use crate::service::webhooks::EventType;
 use crate::service::{Coordinator, Principal};
 
 /// Longest note on an early end, in characters.
@@ -239,9 +240,23 @@ impl CaseService {
                 ..Default::default()
             };
             audit::record(txn, actor, AuditAction::CaseEnded, entry).await?;
-            Ok(Ok(self.find_in(txn, &coordinator.scope, case_id).await?))
+            let mut told = self.green_channel.withdraw_for_case(txn, case_id).await?;
+            if let Some(hospital_id) = current.requesting_hospital_id {
+                let data = serde_json::json!({
+                    "caseId": case_id.to_string(),
+                    "endedStage": current.stage.as_str(),
+                    "endedBy": input.by.as_str(),
+                    "cause": input.cause.as_str(),
+                });
+                told |= self
+                    .green_channel
+                    .tell_hospital(txn, hospital_id, &case.branch_code, EventType::CaseEnded, data)
+                    .await?;
+            }
+            Ok(Ok((self.find_in(txn, &coordinator.scope, case_id).await?, told)))
         })??;
-        self.view(updated)
+        self.green_channel.after_commit(updated.1);
+        self.view(updated.0)
     }
 
     /// The attempts on the case that failed to reach the donor.

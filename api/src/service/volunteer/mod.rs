@@ -33,7 +33,9 @@ pub use privacy::{DataAccess, PrivacyService};
 pub use profile::{ProfileChanges, ProfileService};
 pub use reconnect::{DestinationKind, PhoneSource, RecoveryDestination, RecoveryOffer, RecoveryService};
 pub use records::{NewVolunteer, PersonalField, UnmaskPurpose, VolunteerService, VolunteerView};
-pub(crate) use records::{index_name_prefixes, name_index, name_prefix_index, rows_of, with_working_phone};
+pub(crate) use records::{
+    age_on, current_contact, index_name_prefixes, name_index, name_prefix_index, rows_of, with_working_phone,
+};
 pub use sign_in::{SignedIn, VolunteerSignIn};
 pub use status::{Change as StatusChange, StatusChangeView, StatusLog};
 

@@ -609,7 +609,7 @@ pub async fn mark_primary_phone_verified<C: ConnectionTrait>(conn: &C, id: Uuid,
     Ok(())
 }
 
-pub(super) async fn current_contact<C: ConnectionTrait>(
+pub(crate) async fn current_contact<C: ConnectionTrait>(
     conn: &C,
     id: Uuid,
     kind: ContactKind,
@@ -623,7 +623,7 @@ pub(super) async fn current_contact<C: ConnectionTrait>(
 }
 
 /// Whole years from `birth` to `today`.
-fn age_on(birth: NaiveDate, today: NaiveDate) -> u32 {
+pub(crate) fn age_on(birth: NaiveDate, today: NaiveDate) -> u32 {
     let had_birthday = (today.month(), today.day()) >= (birth.month(), birth.day());
     let years = today.year() - birth.year() - i32::from(!had_birthday);
     u32::try_from(years).unwrap_or(0)
