@@ -135,6 +135,12 @@ pub trait JobHandler: Send + Sync + 'static {
     fn backoff(&self) -> (u64, u64) {
         (BACKOFF_BASE_MS, BACKOFF_MAX_MS)
     }
+
+    /// Workers this process runs for the kind: more than one where a job waits on a partner
+    /// who may be slow, so that one slow partner does not hold up the others.
+    fn workers(&self) -> usize {
+        1
+    }
 }
 
 /// A worker's hold on one job.
@@ -303,6 +309,10 @@ pub(super) struct HandlerQueue {
 impl Queue for HandlerQueue {
     fn kind(&self) -> &'static str {
         self.handler.kind()
+    }
+
+    fn workers(&self) -> usize {
+        self.handler.workers()
     }
 
     fn poll(&self) -> std::time::Duration {

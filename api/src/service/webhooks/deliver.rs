@@ -21,6 +21,8 @@ use crate::pii::registry;
 
 /// The job kind that delivers a webhook.
 pub const DELIVER: &str = "webhooks.deliver";
+/// Delivery workers per process.
+const WORKERS: usize = 4;
 
 /// The delivery worker, as the job engine runs it.
 #[derive(Clone, Debug)]
@@ -55,6 +57,12 @@ impl JobHandler for WebhookDelivery {
 
     fn backoff(&self) -> (u64, u64) {
         (self.service.settings.backoff_base_ms, self.service.settings.backoff_max_ms)
+    }
+
+    /// A receiver that hangs holds a worker for the whole timeout at every try; other events
+    /// go through the other workers meanwhile.
+    fn workers(&self) -> usize {
+        WORKERS
     }
 
     /// One try. A refusal by the receiver (or no answer) is an error, which the engine retries
