@@ -35,8 +35,12 @@ impl App {
         let keys = KeyRing::load(&settings).context("loading personal-data keys")?;
         keys.announce();
         let metrics = Arc::new(Metrics::new());
-        let db = crate::db::connect(&settings, Arc::clone(&metrics)).await.context("connecting to the database")?;
         if settings.database.migrate_on_start {
+            // Boxed: it holds a copy of the settings across its awaits.
+            Box::pin(crate::db::migrate_apart(&settings, &metrics)).await.context("applying migrations")?;
+        }
+        let db = crate::db::connect(&settings, Arc::clone(&metrics)).await.context("connecting to the database")?;
+        if settings.database.migrate_on_start && crate::db::in_memory(&settings) {
             crate::db::migrate(&db).await.context("applying migrations")?;
         }
         let tokens = Arc::new(Tokens::new(&keys.token_signing.0, &settings.auth));

@@ -183,17 +183,12 @@ impl TestApp {
     /// Sets a branch's quiet hours, in minutes after local midnight; `start == end` is a window
     /// that never holds, for tests whose delivery must not depend on the hour they run.
     pub async fn set_quiet_hours(&self, branch: &str, start: i32, end: i32) {
-        use entity::branch::{Column, Entity};
-        use sea_orm::sea_query::Expr;
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-        let updated = Entity::update_many()
-            .col_expr(Column::QuietHoursStart, Expr::value(start))
-            .col_expr(Column::QuietHoursEnd, Expr::value(end))
-            .filter(Column::Code.eq(branch))
-            .exec(self.app.db())
-            .await
-            .unwrap();
-        assert_eq!(updated.rows_affected, 1, "branch {branch} exists");
+        use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+        let mut row: entity::branch::ActiveModel =
+            entity::branch::Entity::find_by_id(branch.to_owned()).one(self.app.db()).await.unwrap().unwrap().into();
+        row.quiet_hours_start = Set(start);
+        row.quiet_hours_end = Set(end);
+        row.update(self.app.db()).await.unwrap();
         self.app.messaging().catalog().invalidate();
     }
 

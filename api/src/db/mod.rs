@@ -64,6 +64,34 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
 }
 
+/// Whether the database lives in the process's memory, where every connection has its own.
+#[must_use]
+pub fn in_memory(settings: &Settings) -> bool {
+    let url = settings.database_url();
+    let url = url.expose_secret();
+    url.starts_with("sqlite:") && url.contains("memory")
+}
+
+/// Applies pending migrations on a connection of their own, closed before the service's pool
+/// opens. The sqlx SQLite driver keeps the column names of the statements a connection has
+/// prepared, and a schema change does not refresh them (transact-rs/sqlx#2517): a pool that
+/// migrated its own tables could hand a later query stale columns.
+///
+/// # Errors
+/// The database is unreachable, or a migration failed.
+pub async fn migrate_apart(settings: &Settings, metrics: &Arc<Metrics>) -> anyhow::Result<()> {
+    if in_memory(settings) {
+        // Each connection to an in-memory database is a database of its own: the pool migrates.
+        return Ok(());
+    }
+    let mut one = settings.clone();
+    one.database.max_connections = 1;
+    let db = connect(&one, Arc::clone(metrics)).await?;
+    migrate(&db).await?;
+    db.close().await?;
+    Ok(())
+}
+
 /// Pool usage for the metrics: connections in use, idle, and the maximum.
 #[must_use]
 pub fn pool_usage(db: &DatabaseConnection, max: u32) -> (u32, u32) {
