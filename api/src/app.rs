@@ -56,7 +56,7 @@ impl App {
             messaging,
             settings.auth.volunteer_codes.clone(),
             settings.volunteers.clone(),
-            (settings.webhooks.clone(), !settings.is_production()),
+            (settings.webhooks.clone(), settings.benefits.clone(), !settings.is_production()),
         );
         let schema = graphql::build(&settings, services.clone(), Arc::clone(&metrics));
         Ok(Self { state: AppState { schema, db, services, tokens, metrics, settings: Arc::new(settings) } })

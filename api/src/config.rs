@@ -41,6 +41,23 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub volunteers: VolunteerSettings,
     pub webhooks: WebhookSettings,
+    pub benefits: BenefitSettings,
+}
+
+/// How hospitals' entitlement checks are throttled.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BenefitSettings {
+    /// Failed checks one hospital may make per window before its checks are refused: enough
+    /// for a clerk's typos, far too few to try codes or ID numbers.
+    pub failed_checks: u32,
+    pub failed_checks_window_minutes: i64,
+}
+
+impl Default for BenefitSettings {
+    fn default() -> Self {
+        Self { failed_checks: 10, failed_checks_window_minutes: 60 }
+    }
 }
 
 /// How the registry calls partner hospitals' webhook endpoints.

@@ -53,6 +53,8 @@ pub struct Model {
     pub end_cause: Option<String>,
     /// Ciphertext of the coordinator's note on the end, bound to this row.
     pub end_note: Option<Vec<u8>>,
+    /// The volume collected, in ml, as the coordinator recorded it at collection.
+    pub collected_ml: Option<i32>,
     /// The donor withdrew after clearance: the patient may already be in conditioning.
     pub late_regret: bool,
     pub updated_at: DateTimeUtc,

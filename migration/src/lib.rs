@@ -22,6 +22,7 @@ mod m20261207_000011_create_jobs;
 mod m20261207_000012_reconnect;
 mod m20261207_000013_donation_cases;
 mod m20261207_000014_green_channel;
+mod m20261207_000015_benefits;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000012_reconnect::Migration),
             Box::new(m20261207_000013_donation_cases::Migration),
             Box::new(m20261207_000014_green_channel::Migration),
+            Box::new(m20261207_000015_benefits::Migration),
         ]
     }
 }

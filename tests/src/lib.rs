@@ -17,6 +17,7 @@ pub mod gateway;
 mod logging;
 pub mod mobile;
 mod proxy;
+pub mod receiver;
 mod server;
 
 use std::future::Future;

@@ -394,6 +394,40 @@ const EXPECTATIONS: &[(&str, Record, &str)] = &[
         Record::AnotherHospital,
         r#"mutation { cancelAdmission(idempotencyKey: "m4", input: { requestId: "ADMISSION", reason: "矩阵" }) { id } }"#,
     ),
+    ("Query.benefitRules", Record::Open, r#"{ benefitRules(branchCode: "51") { id } }"#),
+    ("Query.myBenefits", Record::Open, "{ myBenefits { aboutZh entitlements { id } } }"),
+    ("Query.caseEntitlements", Record::Open, r#"{ caseEntitlements(caseId: "CASE") { id } }"#),
+    ("Query.entitlementRedemptions", Record::Open, "{ entitlementRedemptions(first: 5) { id } }"),
+    (
+        "Mutation.defineBenefitRule",
+        Record::Open,
+        r#"mutation { defineBenefitRule(input: { branchCode: "51", ruleKey: "matrix", titleZh: "矩阵", titleEn: "Matrix", holders: [DONOR], kind: RECOGNITION, legalBasis: "矩阵" }) { id } }"#,
+    ),
+    (
+        "Mutation.nameBeneficiary",
+        Record::Open,
+        r#"mutation { nameBeneficiary(input: { familyMemberId: "018f0000-0000-7000-8000-000000000000", relationship: PARENT, name: "张建国", nationalId: "11010519491231002X" }) { id } }"#,
+    ),
+    (
+        "Mutation.sendEntitlementCode",
+        Record::Open,
+        r#"mutation { sendEntitlementCode(entitlementId: "018f0000-0000-7000-8000-000000000000") }"#,
+    ),
+    (
+        "Mutation.revokeEntitlement",
+        Record::Open,
+        r#"mutation { revokeEntitlement(entitlementId: "018f0000-0000-7000-8000-000000000000", reason: "矩阵") { id } }"#,
+    ),
+    (
+        "Mutation.checkEntitlement",
+        Record::Open,
+        r#"mutation { checkEntitlement(code: "ABCD", nationalId: "11010519491231002X") { valid } }"#,
+    ),
+    (
+        "Mutation.redeemEntitlement",
+        Record::Open,
+        r#"mutation { redeemEntitlement(idempotencyKey: "m8", input: { code: "ABCD", nationalId: "11010519491231002X", volumeMl: 100, proof: HOUSEHOLD_REGISTER }) { id } }"#,
+    ),
     (
         "Mutation.registerWebhookEndpoint",
         Record::Open,

@@ -40,7 +40,13 @@ fn days_ago(days: i64) -> NaiveDate {
 async fn steps(desk: &Desk<'_>, case: &str, stages: &[&str], start: i64) {
     for (i, stage) in stages.iter().enumerate() {
         let on = days_ago(start - i64::try_from(i).unwrap());
-        desk.call("RecordCaseStep", json!({ "caseId": case, "input": { "stage": stage, "on": on } })).await;
+        // Branch 51's benefit rules multiply the volume collected, so collection records it.
+        let collected = (*stage == "COLLECTION").then_some(400);
+        desk.call(
+            "RecordCaseStep",
+            json!({ "caseId": case, "input": { "stage": stage, "on": on, "collectedMl": collected } }),
+        )
+        .await;
     }
 }
 
@@ -455,7 +461,9 @@ both_backends! {
         let stages = TO_EXAM.iter().chain(&["CLEARANCE", "GCSF_START", "COLLECTION", "TRANSPLANT"]);
         for (i, stage) in stages.enumerate() {
             let on = days_ago(40 - i64::try_from(i).unwrap());
-            staff("RecordCaseStep", json!({ "caseId": case, "input": { "stage": stage, "on": on } })).await;
+            let collected = (*stage == "COLLECTION").then_some(400);
+            staff("RecordCaseStep", json!({ "caseId": case, "input": { "stage": stage, "on": on, "collectedMl": collected } }))
+                .await;
             let outcome = if i < 5 { "NO_ANSWER" } else { "REACHED" };
             let attempt = json!({ "caseId": case, "input": { "channel": "PHONE_CALL", "outcome": outcome } });
             staff("LogCaseContactAttempt", attempt).await;

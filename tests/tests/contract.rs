@@ -21,7 +21,7 @@ fn schema_graphql_matches_the_code() {
 /// tests (which run it over HTTP on both databases and check its result).
 #[test]
 fn every_mobile_document_is_played_by_a_test() {
-    let played = [include_str!("self_service.rs"), include_str!("cases.rs")].concat();
+    let played = [include_str!("self_service.rs"), include_str!("cases.rs"), include_str!("benefits.rs")].concat();
     let helpers = include_str!("../src/mobile.rs");
     let mut names: Vec<String> = std::fs::read_dir(registry_tests::mobile::contract_dir())
         .unwrap()
@@ -43,7 +43,13 @@ fn every_mobile_document_is_played_by_a_test() {
 /// A partner hospital's documents are played by the donation-case and green-channel tests.
 #[test]
 fn every_hospital_document_is_played_by_a_test() {
-    let played = [include_str!("cases.rs"), include_str!("green_channel.rs"), include_str!("../src/desk.rs")].concat();
+    let played = [
+        include_str!("cases.rs"),
+        include_str!("green_channel.rs"),
+        include_str!("benefits.rs"),
+        include_str!("../src/desk.rs"),
+    ]
+    .concat();
     for entry in std::fs::read_dir(registry_tests::mobile::client_dir("hospital")).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|ext| ext == "graphql") {

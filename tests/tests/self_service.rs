@@ -458,7 +458,7 @@ both_backends! {
         let (case, coordinator) = app.open_case(id, "51", Requester::Centre("Anthony Nolan".into())).await;
         let (cases, today) = (&app.app.services().cases, api::domain::calendar::today(Utc::now()));
         let reach = coordinator.coordinator().unwrap();
-        cases.record_step(&reach, &coordinator, case, Stage::CtRequested, today, None).await.unwrap();
+        cases.record_step(&reach, &coordinator, case, (Stage::CtRequested, today, None), None).await.unwrap();
         let notice = phone.call("WithdrawalNotice", json!({})).await["withdrawalNotice"].clone();
         let refused = phone.send("Withdraw", json!({ "cause": "FEAR", "confirmation": notice["confirmation"] })).await;
         assert_eq!((error_codes(&refused), field_of(&refused)), (vec!["CONFLICT".into()], "status".into()));

@@ -65,7 +65,7 @@ fn every_staff_document_is_played_by_this_test() {
     played.extend(RECONNECTING);
     // Donation cases' and the green channel's documents are played over HTTP by `cases.rs`
     // and `green_channel.rs`.
-    let cases = [include_str!("cases.rs"), include_str!("green_channel.rs")].concat();
+    let cases = [include_str!("cases.rs"), include_str!("green_channel.rs"), include_str!("benefits.rs")].concat();
     for entry in std::fs::read_dir(client_dir("staff")).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|ext| ext == "graphql") {

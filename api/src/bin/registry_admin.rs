@@ -44,12 +44,12 @@ async fn main() -> ExitCode {
         }
         ["seed-registry", count, rest @ ..] if rest.len() <= 1 => {
             match (number(Some(count), 0), number(rest.first(), 1)) {
-                (Ok(count), Ok(seed)) => seed_registry(count, u64::from(seed)).await,
+                (Ok(count), Ok(seed)) => Box::pin(seed_registry(count, u64::from(seed))).await,
                 (Err(err), _) | (_, Err(err)) => Err(err),
             }
         }
         ["seed-cases", rest @ ..] if rest.len() <= 1 => match number(rest.first(), 1) {
-            Ok(seed) => seed_cases(u64::from(seed)).await,
+            Ok(seed) => Box::pin(seed_cases(u64::from(seed))).await,
             Err(err) => Err(err),
         },
         _ => {

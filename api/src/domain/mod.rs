@@ -32,6 +32,7 @@ macro_rules! stored_names {
 }
 
 pub mod admission;
+pub mod benefit;
 pub mod calendar;
 pub mod contact;
 pub mod donation;

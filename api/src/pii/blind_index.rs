@@ -8,6 +8,7 @@
 use std::fmt;
 
 use crate::digest::hmac;
+use crate::domain::benefit::RedemptionCode;
 use crate::domain::{NationalId, Phone};
 
 #[derive(Clone)]
@@ -42,6 +43,11 @@ impl BlindIndex {
     #[must_use]
     pub fn phone(&self, phone: &Phone) -> Vec<u8> {
         self.digest("phone", phone.expose())
+    }
+
+    #[must_use]
+    pub fn redemption_code(&self, code: &RedemptionCode) -> Vec<u8> {
+        self.digest("redemption_code", code.expose())
     }
 }
 

@@ -43,6 +43,10 @@ pub const CASE_REQUEST_OUTCOME: SealedColumn = SealedColumn::new("case_request",
 pub const CASE_REQUEST_SESSION_ATTENDEES: SealedColumn = SealedColumn::new("case_request", "session_attendees");
 pub const CONTACT_ATTEMPT_NOTE: SealedColumn = SealedColumn::new("contact_attempt", "note");
 pub const DONATION_CASE_END_NOTE: SealedColumn = SealedColumn::new("donation_case", "end_note");
+pub const ENTITLEMENT_CODE: SealedColumn = SealedColumn::new("entitlement", "code");
+pub const ENTITLEMENT_HOLDER_NAME: SealedColumn = SealedColumn::new("entitlement", "holder_name");
+pub const ENTITLEMENT_HOLDER_NATIONAL_ID: SealedColumn = SealedColumn::new("entitlement", "holder_national_id");
+pub const ENTITLEMENT_REVOKE_REASON: SealedColumn = SealedColumn::new("entitlement", "revoke_reason");
 pub const FAMILY_MEMBER_NAME: SealedColumn = SealedColumn::new("family_member", "name");
 pub const FAMILY_MEMBER_PHONE: SealedColumn = SealedColumn::new("family_member", "phone");
 pub const HOSPITAL_CONTACT: SealedColumn = SealedColumn::new("hospital", "contact");
@@ -75,6 +79,10 @@ pub const SEALED_COLUMNS: &[SealedColumn] = &[
     CASE_REQUEST_SESSION_ATTENDEES,
     CONTACT_ATTEMPT_NOTE,
     DONATION_CASE_END_NOTE,
+    ENTITLEMENT_CODE,
+    ENTITLEMENT_HOLDER_NAME,
+    ENTITLEMENT_HOLDER_NATIONAL_ID,
+    ENTITLEMENT_REVOKE_REASON,
     FAMILY_MEMBER_NAME,
     FAMILY_MEMBER_PHONE,
     HOSPITAL_CONTACT,
@@ -128,6 +136,19 @@ pub struct VolunteerTable {
 }
 
 pub const VOLUNTEER_TABLES: &[VolunteerTable] = &[
+    VolunteerTable {
+        table: "entitlement",
+        export: Export::Omitted(
+            "benefits of the donor and the relatives they named, which the donor reads in the app; a relative's \
+             name and ID number are the relative's, not the volunteer's",
+        ),
+        erase: Erase::Delete,
+    },
+    VolunteerTable {
+        table: "benefit_grant",
+        export: Export::Omitted("which rule versions a collection granted; the benefits themselves are in the app"),
+        erase: Erase::Delete,
+    },
     VolunteerTable {
         table: "case_follow_up",
         export: Export::Omitted(

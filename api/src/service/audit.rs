@@ -20,6 +20,10 @@ pub enum AuditAction {
     AdmissionRequested,
     AdmissionRescheduled,
     AdmissionRerouted,
+    BenefitRuleDefined,
+    BeneficiaryNamed,
+    EntitlementRedeemed,
+    EntitlementRevoked,
     CaseOpened,
     CaseMilestone,
     CaseEnded,
@@ -78,7 +82,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [Self; 57] = [
+    pub const ALL: [Self; 61] = [
         Self::CaseOpened,
         Self::CaseMilestone,
         Self::CaseEnded,
@@ -133,6 +137,10 @@ impl AuditAction {
         Self::AdmissionRequested,
         Self::AdmissionRescheduled,
         Self::AdmissionRerouted,
+        Self::BenefitRuleDefined,
+        Self::BeneficiaryNamed,
+        Self::EntitlementRedeemed,
+        Self::EntitlementRevoked,
         Self::WebhookEndpointRegistered,
         Self::WebhookSecretRotated,
         Self::WebhookRedelivered,
@@ -148,6 +156,10 @@ impl AuditAction {
             Self::AdmissionRequested => "admission.requested",
             Self::AdmissionRescheduled => "admission.rescheduled",
             Self::AdmissionRerouted => "admission.rerouted",
+            Self::BenefitRuleDefined => "benefit_rule.defined",
+            Self::BeneficiaryNamed => "entitlement.beneficiary_named",
+            Self::EntitlementRedeemed => "entitlement.redeemed",
+            Self::EntitlementRevoked => "entitlement.revoked",
             Self::WebhookEndpointRegistered => "webhook.endpoint_registered",
             Self::WebhookSecretRotated => "webhook.secret_rotated",
             Self::WebhookRedelivered => "webhook.redelivered",

@@ -4,6 +4,7 @@
 
 pub mod alerts;
 pub mod audit;
+pub mod benefits;
 mod branches;
 pub mod cases;
 pub mod deliveries;
@@ -40,7 +41,7 @@ pub use volunteer::{
 };
 
 use crate::auth::Tokens;
-use crate::config::{VolunteerCodeSettings, VolunteerSettings, WebhookSettings};
+use crate::config::{BenefitSettings, VolunteerCodeSettings, VolunteerSettings, WebhookSettings};
 use crate::jobs::Jobs;
 use crate::messaging::Messaging;
 use crate::pii::KeyRing;
@@ -71,6 +72,8 @@ pub struct Services {
     pub green_channel: green_channel::GreenChannel,
     /// Partner hospitals' webhook endpoints and deliveries.
     pub webhooks: webhooks::WebhookService,
+    /// Benefit rules, entitlements and their redemption at hospitals.
+    pub benefits: benefits::Benefits,
     /// Status changes and their history.
     pub status: volunteer::StatusLog,
     pub search: retention::SearchService,
@@ -95,7 +98,9 @@ impl Services {
         &self.db
     }
 
+    /// Every service, wired once: the one place that knows who depends on whom.
     #[must_use]
+    #[allow(clippy::too_many_lines)] // one line or two per service, and splitting it hides the wiring
     pub fn new(
         db: DatabaseConnection,
         keys: Arc<KeyRing>,
@@ -103,7 +108,7 @@ impl Services {
         messaging: Messaging,
         codes: VolunteerCodeSettings,
         self_service: VolunteerSettings,
-        (webhook_settings, development): (WebhookSettings, bool),
+        (webhook_settings, benefit_settings, development): (WebhookSettings, BenefitSettings, bool),
     ) -> Self {
         let sessions = SessionService::new(db.clone(), Arc::clone(&tokens));
         let volunteers = VolunteerService::new(db.clone(), Arc::clone(&keys), messaging.clone(), self_service);
@@ -146,13 +151,21 @@ impl Services {
         );
         let green_channel =
             green_channel::GreenChannel::new(db.clone(), Arc::clone(&keys), volunteers.clone(), webhooks.clone());
+        let benefits = benefits::Benefits::new(
+            db.clone(),
+            Arc::clone(&keys),
+            volunteers.clone(),
+            messaging.clone(),
+            webhooks.clone(),
+            benefit_settings,
+        );
         let cases = cases::CaseService::new(
             db.clone(),
             Arc::clone(&keys),
             volunteers.clone(),
             attempts.clone(),
             messaging.clone(),
-            green_channel.clone(),
+            (green_channel.clone(), benefits.clone()),
         );
         // Every kind of background work, in one place: a new kind is one line here.
         let jobs = Jobs::new(db.clone(), Arc::clone(messaging.metrics()), alerts::job_failed)
@@ -180,6 +193,7 @@ impl Services {
             attempts,
             cases,
             green_channel,
+            benefits,
             webhooks,
             status: volunteer::StatusLog::new(Arc::clone(&keys)),
             exports: retention::ExportService::new(db.clone(), search.clone()),

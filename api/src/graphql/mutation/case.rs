@@ -64,7 +64,10 @@ impl CaseMutation {
         let coordinator = actor.coordinator()?;
         let id = parse_id("caseId", &case_id)?;
         let cases = &services(ctx)?.cases;
-        Ok(cases.record_step(&coordinator, &actor, id, input.stage.into(), input.on, request_id(ctx)).await?.into())
+        Ok(cases
+            .record_step(&coordinator, &actor, id, (input.stage.into(), input.on, input.collected_ml), request_id(ctx))
+            .await?
+            .into())
     }
 
     /// Ends an active case early, keeping the stage it reached, whose side ended it and why.

@@ -1,6 +1,7 @@
 //! The mutation root, merged from one object per concern.
 
 mod admission;
+mod benefit;
 mod case;
 mod hospital;
 mod record;
@@ -25,4 +26,5 @@ pub struct Mutation(
     recovery::RecoveryMutation,
     case::CaseMutation,
     admission::AdmissionMutation,
+    benefit::BenefitMutation,
 );

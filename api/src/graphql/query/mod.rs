@@ -2,6 +2,7 @@
 
 mod admission;
 mod audit;
+mod benefit;
 mod branch;
 mod case;
 mod delivery;
@@ -23,4 +24,5 @@ pub struct Query(
     volunteer::VolunteerQuery,
     case::CaseQuery,
     admission::AdmissionQuery,
+    benefit::BenefitQuery,
 );

@@ -544,6 +544,9 @@ pub struct CaseStepInput {
     pub stage: CaseStage,
     /// When it happened: not in the future, not before the previous step.
     pub on: NaiveDate,
+    /// At collection, the volume collected in ml (1 to 2500). Required when the branch's
+    /// benefit rules are a multiple of it.
+    pub collected_ml: Option<i32>,
 }
 
 /// An early end.

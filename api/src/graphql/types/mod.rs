@@ -3,6 +3,7 @@
 
 mod admission;
 mod audit;
+mod benefit;
 mod branch;
 mod campaign;
 mod case;
@@ -25,6 +26,10 @@ pub use admission::{
     HospitalScore, RequestAdmissionInput, RescheduleAdmissionInput, WebhookDelivery, WebhookEndpoint, WebhookSecret,
 };
 pub use audit::AuditEventPage;
+pub use benefit::{
+    BenefitRule, BenefitRuleInput, Entitlement, EntitlementCheck, MyBenefits, NameBeneficiaryInput,
+    RedeemEntitlementInput, Redemption,
+};
 pub use branch::Branch;
 pub use campaign::{Campaign, CampaignInput, CampaignPage};
 pub use case::{

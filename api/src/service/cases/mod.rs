@@ -49,6 +49,7 @@ use crate::messaging::Messaging;
 use crate::pii::{KeyRing, registry};
 use crate::service::BranchScope;
 use crate::service::alerts::{self, AlertKind};
+use crate::service::benefits::Benefits;
 use crate::service::green_channel::GreenChannel;
 use crate::service::volunteer::{ContactAttemptService, StatusLog, VolunteerService};
 
@@ -63,6 +64,8 @@ pub struct CaseService {
     messaging: Messaging,
     /// Open admission requests are withdrawn when a case ends.
     green_channel: GreenChannel,
+    /// Collection grants the branch's benefits.
+    benefits: Benefits,
 }
 
 /// A case as staff read it.
@@ -98,9 +101,18 @@ impl CaseService {
         volunteers: VolunteerService,
         attempts: ContactAttemptService,
         messaging: Messaging,
-        green_channel: GreenChannel,
+        (green_channel, benefits): (GreenChannel, Benefits),
     ) -> Self {
-        Self { status: StatusLog::new(Arc::clone(&keys)), db, keys, volunteers, attempts, messaging, green_channel }
+        Self {
+            status: StatusLog::new(Arc::clone(&keys)),
+            db,
+            keys,
+            volunteers,
+            attempts,
+            messaging,
+            green_channel,
+            benefits,
+        }
     }
 
     /// The case `id`, for a caller whose reach is `scope`.

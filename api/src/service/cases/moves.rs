@@ -31,6 +31,10 @@ use crate::service::volunteer::{StatusChange, returning_status};
 use crate::service::webhooks::EventType;
 use crate::service::{Coordinator, Principal};
 
+/// The most a collection yields, in ml: a marrow harvest is at most about 20 ml per kg of the
+/// donor, a PBSC product far less.
+const MAX_COLLECTED_ML: i32 = 2_500;
+
 /// Longest note on an early end, in characters.
 const MAX_NOTE_CHARS: usize = 500;
 
@@ -58,11 +62,14 @@ pub struct EndInput {
 impl CaseService {
     /// Records the case's next step on the date it happened. Only the next step of the case's
     /// path is accepted (G-CSF only for PBSC), and clearance only once every family concern is
-    /// resolved. The donor's status follows, and the donor's app shows the step.
+    /// resolved. The donor's status follows, and the donor's app shows the step. Collection
+    /// records the volume collected and grants the branch's benefits, in the same transaction.
     ///
     /// # Errors
-    /// BAD_USER_INPUT on `input.on` in the future or before the previous step, and on
-    /// `input.stage` for a step that skips one; CONFLICT on `input.stage` naming the current
+    /// BAD_USER_INPUT on `input.on` in the future or before the previous step, on
+    /// `input.stage` for a step that skips one, and on `input.collectedMl` out of bounds, given
+    /// for another step, or missing when the branch's benefit rules multiply it; CONFLICT on
+    /// `input.stage` naming the current
     /// stage for a step already passed or a case no longer active, or naming the open concern
     /// for clearance; NOT_FOUND; FORBIDDEN for another branch's case.
     pub async fn record_step(
@@ -70,8 +77,7 @@ impl CaseService {
         coordinator: &Coordinator,
         actor: &Principal,
         case_id: Uuid,
-        stage: Stage,
-        on: NaiveDate,
+        (stage, on, collected_ml): (Stage, NaiveDate, Option<i32>),
         request_id: Option<&str>,
     ) -> AppResult<CaseView> {
         let Principal::Staff { id: staff_id, .. } = actor else { return Err(actor.refusal()) };
@@ -79,8 +85,26 @@ impl CaseService {
         if on > calendar::today(now) {
             return Err(AppError::invalid("input.on", "must not be in the future"));
         }
+        match collected_ml {
+            Some(_) if stage != Stage::Collection => {
+                return Err(AppError::invalid("input.collectedMl", "is recorded at collection only"));
+            }
+            Some(ml) if !(1..=MAX_COLLECTED_ML).contains(&ml) => {
+                return Err(AppError::invalid("input.collectedMl", format!("must be from 1 to {MAX_COLLECTED_ML} ml")));
+            }
+            _ => {}
+        }
         let case = self.view(self.find_in(&self.db, &coordinator.scope, case_id).await?)?;
         check_move(&case, stage, on)?;
+        if stage == Stage::Collection
+            && collected_ml.is_none()
+            && self.benefits.need_volume(&case.branch_code, on).await?
+        {
+            return Err(AppError::invalid(
+                "input.collectedMl",
+                "the branch's benefit rules are a multiple of the volume collected: record it",
+            ));
+        }
         let rules = self.volunteers.branch_rules(&case.branch_code).await?;
         let updated = db::write!(&self.db, |txn| {
             let volunteer_id = case.volunteer_id.ok_or(AppError::NotFound { resource: "volunteer" })?;
@@ -133,6 +157,14 @@ impl CaseService {
             }
             if stage == Stage::Collection {
                 schedule(txn, case_id, volunteer_id, &case.branch_code, on).await?;
+                donation_case::Entity::update_many()
+                    .col_expr(donation_case::Column::CollectedMl, Expr::value(collected_ml))
+                    .filter(donation_case::Column::Id.eq(case_id))
+                    .exec(txn)
+                    .await?;
+                self.benefits
+                    .grant_at_collection(txn, case_id, &case.branch_code, volunteer_id, on, collected_ml)
+                    .await?;
             }
             self.tell_donor(txn, &case, volunteer_id, stage).await?;
             let entry = AuditEntry {

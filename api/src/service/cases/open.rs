@@ -136,6 +136,7 @@ impl CaseService {
                 end_cause: Set(None),
                 end_note: Set(None),
                 late_regret: Set(false),
+                collected_ml: Set(None),
                 updated_at: Set(now),
             }
             .insert(txn)

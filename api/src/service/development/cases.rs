@@ -242,6 +242,7 @@ impl CaseHistory {
             end_cause: Set(ended.map(|(.., cause)| cause.as_str().to_owned())),
             end_note: Set(None),
             late_regret: Set(ended.is_some_and(|(stage, by, _)| by == EndedBy::Donor && stage.is_late())),
+            collected_ml: Set(None),
             updated_at: Set(self.now),
         };
         Planned {

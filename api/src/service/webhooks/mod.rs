@@ -60,6 +60,8 @@ pub enum EventType {
     AdmissionCancelled,
     /// A case the hospital requested ended.
     CaseEnded,
+    /// The hospital redeemed an entitlement: its own receipt, for its records.
+    EntitlementRedeemed,
 }
 
 impl EventType {
@@ -70,6 +72,7 @@ impl EventType {
             Self::AdmissionChanged => "admission.changed",
             Self::AdmissionCancelled => "admission.cancelled",
             Self::CaseEnded => "case.ended",
+            Self::EntitlementRedeemed => "entitlement.redeemed",
         }
     }
 }
