@@ -7,7 +7,7 @@
 
 use api::domain::NationalId;
 use chrono::{Duration, NaiveDate, Utc};
-use entity::{audit_event, benefit_rule, entitlement, idempotency_key, message_template, redemption};
+use entity::{audit_event, benefit_grant, benefit_rule, entitlement, idempotency_key, message_template, redemption};
 use registry_tests::desk::{Desk, available, partner_hospital};
 use registry_tests::mobile::Mobile;
 use registry_tests::receiver::{Receiver, register};
@@ -198,6 +198,21 @@ both_backends! {
         assert_eq!(audits(&app, "entitlement.revoked").await, 1);
         let twice = desk.send("RevokeEntitlement", json!({ "entitlementId": father["id"], "reason": "再次" })).await;
         assert_eq!(error_codes(&twice), ["CONFLICT"]);
+
+        // Once the case is in follow-up the donor may withdraw: every entitlement and grant is
+        // erased, and the hospital's record of what it redeemed stays, naming no one.
+        for stage in ["TRANSPLANT", "FOLLOW_UP"] {
+            desk.call("RecordCaseStep", json!({ "caseId": donor.case, "input": { "stage": stage, "on": in_days(0) } })).await;
+        }
+        let notice = donor.phone.call("WithdrawalNotice", json!({})).await;
+        let confirmation = notice["withdrawalNotice"]["confirmation"].clone();
+        donor.phone.call("Withdraw", json!({ "cause": "PERSONAL", "confirmation": confirmation })).await;
+        let left = entitlement::Entity::find().filter(entitlement::Column::VolunteerId.eq(donor.volunteer.id)).count(app.app.db()).await.unwrap();
+        let grants = benefit_grant::Entity::find().filter(benefit_grant::Column::VolunteerId.eq(donor.volunteer.id)).count(app.app.db()).await.unwrap();
+        assert_eq!((left, grants), (0, 0), "withdrawal erases the benefits and the relatives' names and ID numbers");
+        let own = hospital.call("EntitlementRedemptions", json!({})).await;
+        let kept = &own["entitlementRedemptions"][0];
+        assert_eq!((kept["volumeMl"].as_i64(), kept["holder"].is_null(), kept["holderName"].is_null()), (Some(400), true, true));
     }
 
     async fn twenty_concurrent_redemptions_of_100_ml_against_400_give_exactly_four(db) {

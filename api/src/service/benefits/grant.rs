@@ -52,7 +52,7 @@ impl Benefits {
     /// The database failed.
     pub async fn need_volume(&self, branch_code: &str, collected_on: NaiveDate) -> AppResult<bool> {
         let rules = in_force(&self.db, branch_code, collected_on).await?;
-        Ok(rules.iter().any(|rule| rule.kind == BenefitKind::BloodVolume && rule.volume_multiple.is_some()))
+        Ok(rules.iter().any(|rule| rule.terms.kind == BenefitKind::BloodVolume && rule.terms.volume_multiple.is_some()))
     }
 
     /// Grants the branch's rules in force to a collection, on its transaction: one grant per
@@ -100,7 +100,7 @@ impl Benefits {
             benefit_grant::Entity::insert(benefit_grant::ActiveModel::from(grant.clone()))
                 .exec_without_returning(txn)
                 .await?;
-            if rule.holders.contains(&Holder::Donor) {
+            if rule.terms.holders.contains(&Holder::Donor) {
                 let holding = Holding {
                     grant: &grant,
                     rule,
@@ -154,7 +154,8 @@ impl Benefits {
             .await?
             .ok_or(AppError::NotFound { resource: "family member" })?;
         let granted = self.grants_of(me.id).await?;
-        let covering: Vec<_> = granted.iter().filter(|(_, rule)| rule.holders.contains(&holder)).cloned().collect();
+        let covering: Vec<_> =
+            granted.iter().filter(|(_, rule)| rule.terms.holders.contains(&holder)).cloned().collect();
         if covering.is_empty() {
             return Err(not_covered());
         }
@@ -313,7 +314,7 @@ impl Benefits {
         now: DateTime<Utc>,
     ) -> AppResult<Option<Uuid>> {
         let Some(terms) =
-            terms(holding.rule, holding.grant.collected_on, holding.grant.donated_ml, holding.cumulative_ml)
+            terms(&holding.rule.terms, holding.grant.collected_on, holding.grant.donated_ml, holding.cumulative_ml)
         else {
             return Ok(None);
         };
@@ -334,7 +335,7 @@ impl Benefits {
                 cipher.encrypt(holding.national_id.expose(), registry::ENTITLEMENT_HOLDER_NATIONAL_ID.at(id))
             ),
             holder_id_index: Set(self.keys.blind_index.national_id(holding.national_id)),
-            kind: Set(holding.rule.kind.as_str().to_owned()),
+            kind: Set(holding.rule.terms.kind.as_str().to_owned()),
             granted_ml: Set(terms.ml),
             remaining_ml: Set(terms.ml),
             granted_uses: Set(terms.uses),

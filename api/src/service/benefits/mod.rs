@@ -55,6 +55,27 @@ pub struct Benefits {
     settings: BenefitSettings,
 }
 
+/// What a rule gives, to whom and for how long: what a new version changes, and what
+/// [`terms`] reads to grant it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleTerms {
+    pub holders: Vec<Holder>,
+    pub kind: BenefitKind,
+    /// For a volume: a multiple of the donated volume…
+    pub volume_multiple: Option<i32>,
+    /// …or a fixed volume in ml.
+    pub fixed_ml: Option<i32>,
+    pub uses: Option<i32>,
+    /// The rule applies once the donor's donated volume, in all, reaches this.
+    pub lifetime_above_ml: Option<i32>,
+    /// Days from collection before it starts.
+    pub starts_after_days: i32,
+    /// Years from its start; none for life.
+    pub valid_years: Option<i32>,
+    /// The last collection date it covers; none while in force.
+    pub applies_until: Option<NaiveDate>,
+}
+
 /// One version of a branch's rule.
 #[derive(Clone, Debug)]
 pub struct RuleView {
@@ -64,15 +85,7 @@ pub struct RuleView {
     pub version: i32,
     pub title_zh: String,
     pub title_en: String,
-    pub holders: Vec<Holder>,
-    pub kind: BenefitKind,
-    pub volume_multiple: Option<i32>,
-    pub fixed_ml: Option<i32>,
-    pub uses: Option<i32>,
-    pub lifetime_above_ml: Option<i32>,
-    pub starts_after_days: i32,
-    pub valid_years: Option<i32>,
-    pub applies_until: Option<NaiveDate>,
+    pub terms: RuleTerms,
     pub legal_basis: String,
     pub created_at: DateTime<Utc>,
     pub superseded_at: Option<DateTime<Utc>>,
@@ -80,15 +93,9 @@ pub struct RuleView {
 
 impl From<benefit_rule::Model> for RuleView {
     fn from(row: benefit_rule::Model) -> Self {
-        Self {
-            id: row.id,
+        let terms = RuleTerms {
             holders: Holder::list(&row.holders),
             kind: BenefitKind::parse(&row.kind).unwrap_or(BenefitKind::Recognition),
-            branch_code: row.branch_code,
-            rule_key: row.rule_key,
-            version: row.version,
-            title_zh: row.title_zh,
-            title_en: row.title_en,
             volume_multiple: row.volume_multiple,
             fixed_ml: row.fixed_ml,
             uses: row.uses,
@@ -96,6 +103,15 @@ impl From<benefit_rule::Model> for RuleView {
             starts_after_days: row.starts_after_days,
             valid_years: row.valid_years,
             applies_until: row.applies_until,
+        };
+        Self {
+            id: row.id,
+            branch_code: row.branch_code,
+            rule_key: row.rule_key,
+            version: row.version,
+            title_zh: row.title_zh,
+            title_en: row.title_en,
+            terms,
             legal_basis: row.legal_basis,
             created_at: row.created_at,
             superseded_at: row.superseded_at,
@@ -189,7 +205,7 @@ struct Terms {
     expires_on: Option<NaiveDate>,
 }
 
-fn terms(rule: &RuleView, collected_on: NaiveDate, donated_ml: Option<i32>, cumulative_ml: i32) -> Option<Terms> {
+fn terms(rule: &RuleTerms, collected_on: NaiveDate, donated_ml: Option<i32>, cumulative_ml: i32) -> Option<Terms> {
     if rule.lifetime_above_ml.is_some_and(|threshold| cumulative_ml < threshold) {
         return None;
     }
@@ -221,14 +237,8 @@ mod tests {
         above: Option<i32>,
         after: i32,
         years: Option<i32>,
-    ) -> RuleView {
-        RuleView {
-            id: Uuid::nil(),
-            branch_code: "51".into(),
-            rule_key: "k".into(),
-            version: 1,
-            title_zh: String::new(),
-            title_en: String::new(),
+    ) -> RuleTerms {
+        RuleTerms {
             holders: vec![Holder::Donor],
             kind,
             volume_multiple: multiple,
@@ -238,9 +248,6 @@ mod tests {
             starts_after_days: after,
             valid_years: years,
             applies_until: None,
-            legal_basis: String::new(),
-            created_at: Utc::now(),
-            superseded_at: None,
         }
     }
 

@@ -8,7 +8,7 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use super::{Benefits, RuleView};
+use super::{Benefits, RuleTerms, RuleView};
 use crate::db;
 use crate::domain::benefit::{BenefitKind, Holder};
 use crate::domain::calendar;
@@ -23,15 +23,7 @@ pub struct NewRule {
     pub rule_key: String,
     pub title_zh: String,
     pub title_en: String,
-    pub holders: Vec<Holder>,
-    pub kind: BenefitKind,
-    pub volume_multiple: Option<i32>,
-    pub fixed_ml: Option<i32>,
-    pub uses: Option<i32>,
-    pub lifetime_above_ml: Option<i32>,
-    pub starts_after_days: i32,
-    pub valid_years: Option<i32>,
-    pub applies_until: Option<NaiveDate>,
+    pub terms: RuleTerms,
     pub legal_basis: String,
 }
 
@@ -47,7 +39,7 @@ impl NewRule {
         text("input.titleZh", &self.title_zh, 100)?;
         text("input.titleEn", &self.title_en, 100)?;
         text("input.legalBasis", &self.legal_basis, 2_000)?;
-        if self.holders.is_empty() {
+        if self.terms.holders.is_empty() {
             return Err(AppError::invalid("input.holders", "must name at least one holder"));
         }
         let within = |field: &'static str, value: Option<i32>, min: i32, max: i32| match value {
@@ -56,22 +48,22 @@ impl NewRule {
             }
             _ => Ok(()),
         };
-        within("input.volumeMultiple", self.volume_multiple, 1, 10)?;
-        within("input.fixedMl", self.fixed_ml, 1, 5_000)?;
-        within("input.uses", self.uses, 1, 100)?;
-        within("input.lifetimeAboveMl", self.lifetime_above_ml, 1, 10_000)?;
-        within("input.startsAfterDays", Some(self.starts_after_days), 0, 3_650)?;
-        within("input.validYears", self.valid_years, 1, 50)?;
-        match self.kind {
-            BenefitKind::BloodVolume if self.volume_multiple.is_some() == self.fixed_ml.is_some() => {
+        within("input.volumeMultiple", self.terms.volume_multiple, 1, 10)?;
+        within("input.fixedMl", self.terms.fixed_ml, 1, 5_000)?;
+        within("input.uses", self.terms.uses, 1, 100)?;
+        within("input.lifetimeAboveMl", self.terms.lifetime_above_ml, 1, 10_000)?;
+        within("input.startsAfterDays", Some(self.terms.starts_after_days), 0, 3_650)?;
+        within("input.validYears", self.terms.valid_years, 1, 50)?;
+        match self.terms.kind {
+            BenefitKind::BloodVolume if self.terms.volume_multiple.is_some() == self.terms.fixed_ml.is_some() => {
                 return Err(AppError::invalid("input.volumeMultiple", "a volume rule gives a multiple or a fixed ml"));
             }
-            BenefitKind::BloodUses if self.uses.is_none() => {
+            BenefitKind::BloodUses if self.terms.uses.is_none() => {
                 return Err(AppError::invalid("input.uses", "a uses rule gives a number of uses"));
             }
             _ => {}
         }
-        if self.applies_until.is_some_and(|until| until < today) {
+        if self.terms.applies_until.is_some_and(|until| until < today) {
             return Err(AppError::invalid("input.appliesUntil", "the rule's period has already ended"));
         }
         Ok(())
@@ -138,15 +130,15 @@ impl Benefits {
                 version: Set(version),
                 title_zh: Set(rule.title_zh.trim().to_owned()),
                 title_en: Set(rule.title_en.trim().to_owned()),
-                holders: Set(Holder::stored_list(&rule.holders)),
-                kind: Set(rule.kind.as_str().to_owned()),
-                volume_multiple: Set(rule.volume_multiple),
-                fixed_ml: Set(rule.fixed_ml),
-                uses: Set(rule.uses),
-                lifetime_above_ml: Set(rule.lifetime_above_ml),
-                starts_after_days: Set(rule.starts_after_days),
-                valid_years: Set(rule.valid_years),
-                applies_until: Set(rule.applies_until),
+                holders: Set(Holder::stored_list(&rule.terms.holders)),
+                kind: Set(rule.terms.kind.as_str().to_owned()),
+                volume_multiple: Set(rule.terms.volume_multiple),
+                fixed_ml: Set(rule.terms.fixed_ml),
+                uses: Set(rule.terms.uses),
+                lifetime_above_ml: Set(rule.terms.lifetime_above_ml),
+                starts_after_days: Set(rule.terms.starts_after_days),
+                valid_years: Set(rule.terms.valid_years),
+                applies_until: Set(rule.terms.applies_until),
                 legal_basis: Set(rule.legal_basis.trim().to_owned()),
                 created_by: Set(created_by),
                 created_at: Set(now),
