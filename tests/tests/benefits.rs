@@ -42,8 +42,6 @@ struct Donor<'a> {
 
 async fn donor<'a>(app: &TestApp, server: &'a Server, desk: &Desk<'_>, n: u32, ml: i32) -> Donor<'a> {
     let volunteer = available(app, n).await;
-    let (case, _) = app.open_case(volunteer.id, "51", api::service::cases::Requester::Centre("华西".into())).await;
-    let case = case.to_string();
     let mut phone = Mobile::new(server);
     phone.sign_in(app, &volunteer.phone).await;
     let family = json!({ "input": {
@@ -51,13 +49,28 @@ async fn donor<'a>(app: &TestApp, server: &'a Server, desk: &Desk<'_>, n: u32, m
     } });
     let recorded = phone.call("RecordFamilyMember", family).await;
     let father = recorded["recordFamilyMember"]["familyMembers"][0]["id"].as_str().unwrap().to_owned();
+    let case = collect(app, desk, volunteer.id, ml).await;
+    Donor { volunteer, case, phone, father }
+}
+
+/// Opens a case for the volunteer and records its steps to a collection of `ml` today.
+async fn collect(app: &TestApp, desk: &Desk<'_>, volunteer: uuid::Uuid, ml: i32) -> String {
+    let (case, _) = app.open_case(volunteer, "51", api::service::cases::Requester::Centre("华西".into())).await;
+    let case = case.to_string();
     let stages = ["CT_REQUESTED", "CT_SAMPLE_TAKEN", "CT_RESULT", "INFO_SESSION", "EXAM_BOOKED", "EXAM_PASSED"];
     for stage in stages.iter().chain(&["CLEARANCE", "GCSF_START"]) {
         desk.call("RecordCaseStep", json!({ "caseId": case, "input": { "stage": stage, "on": in_days(0) } })).await;
     }
     let collection = json!({ "caseId": case, "input": { "stage": "COLLECTION", "on": in_days(0), "collectedMl": ml } });
     desk.call("RecordCaseStep", collection).await;
-    Donor { volunteer, case, phone, father }
+    case
+}
+
+/// Moves a case past collection to follow-up.
+async fn follow_up(desk: &Desk<'_>, case: &str) {
+    for stage in ["TRANSPLANT", "FOLLOW_UP"] {
+        desk.call("RecordCaseStep", json!({ "caseId": case, "input": { "stage": stage, "on": in_days(0) } })).await;
+    }
 }
 
 fn name_father(donor: &Donor<'_>, relationship: &str, national_id: &str) -> Value {
@@ -201,9 +214,7 @@ both_backends! {
 
         // Once the case is in follow-up the donor may withdraw: every entitlement and grant is
         // erased, and the hospital's record of what it redeemed stays, naming no one.
-        for stage in ["TRANSPLANT", "FOLLOW_UP"] {
-            desk.call("RecordCaseStep", json!({ "caseId": donor.case, "input": { "stage": stage, "on": in_days(0) } })).await;
-        }
+        follow_up(&desk, &donor.case).await;
         let notice = donor.phone.call("WithdrawalNotice", json!({})).await;
         let confirmation = notice["withdrawalNotice"]["confirmation"].clone();
         donor.phone.call("Withdraw", json!({ "cause": "PERSONAL", "confirmation": confirmation })).await;
@@ -291,6 +302,20 @@ both_backends! {
         let after = donor(&app, &server, &desk, 2, 300).await;
         let named = after.phone.call("NameBeneficiary", name_father(&after, "PARENT", &father_id())).await;
         assert_eq!(named["nameBeneficiary"][0]["grantedMl"], 600);
+
+        // The first donor gives again: the father, named once, is granted under version 2 for
+        // this donation, and his first entitlement keeps version 1's terms.
+        follow_up(&desk, &before.case).await;
+        collect(&app, &desk, before.volunteer.id, 200).await;
+        let mine = before.phone.call("MyBenefits", json!({})).await;
+        let fathers: Vec<(i64, i64)> = mine["myBenefits"]["entitlements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["holder"] == "PARENT")
+            .map(|e| (e["rule"]["version"].as_i64().unwrap(), e["grantedMl"].as_i64().unwrap()))
+            .collect();
+        assert_eq!(fathers, [(1, 300), (2, 400)]);
     }
 
     async fn bad_input_names_its_field_and_stores_nothing(db) {

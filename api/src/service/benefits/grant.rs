@@ -83,8 +83,10 @@ impl Benefits {
         let national_id = cipher
             .decrypt(&donor.national_id, registry::VOLUNTEER_NATIONAL_ID.at(donor.id))
             .map_err(AppError::internal)?;
-        let national_id = NationalId::parse(&national_id)
-            .map_err(|_| AppError::internal(anyhow::anyhow!("stored national id unreadable")))?;
+        // The donor, and the relatives named for an earlier donation: a second donation grants
+        // them too, without naming them again.
+        let mut holders = vec![(Holder::Donor, None, name, parsed_id(&national_id)?)];
+        holders.extend(self.named_relatives(txn, volunteer_id).await?);
         let cumulative_ml = donated_before(txn, volunteer_id, case_id).await? + donated_ml.unwrap_or(0);
         for rule in &rules {
             let grant = benefit_grant::Model {
@@ -100,20 +102,50 @@ impl Benefits {
             benefit_grant::Entity::insert(benefit_grant::ActiveModel::from(grant.clone()))
                 .exec_without_returning(txn)
                 .await?;
-            if rule.terms.holders.contains(&Holder::Donor) {
-                let holding = Holding {
-                    grant: &grant,
-                    rule,
-                    holder: Holder::Donor,
-                    family_member_id: None,
-                    name: &name,
-                    national_id: &national_id,
-                    cumulative_ml,
-                };
-                self.hold(txn, &holding, now).await?;
+            for (holder, family_member_id, name, national_id) in &holders {
+                if rule.terms.holders.contains(holder) {
+                    let holding = Holding {
+                        grant: &grant,
+                        rule,
+                        holder: *holder,
+                        family_member_id: *family_member_id,
+                        name,
+                        national_id,
+                        cumulative_ml,
+                    };
+                    self.hold(txn, &holding, now).await?;
+                }
             }
         }
         Ok(())
+    }
+
+    /// The relatives the donor named before, once each, with their names and ID numbers.
+    async fn named_relatives(
+        &self,
+        txn: &DatabaseTransaction,
+        volunteer_id: Uuid,
+    ) -> AppResult<Vec<(Holder, Option<Uuid>, String, NationalId)>> {
+        let rows = entitlement::Entity::find()
+            .filter(entitlement::Column::VolunteerId.eq(volunteer_id))
+            .filter(entitlement::Column::Holder.ne(Holder::Donor.as_str()))
+            .order_by_asc(entitlement::Column::CreatedAt)
+            .all(txn)
+            .await?;
+        let mut seen = std::collections::HashSet::new();
+        let cipher = &self.keys.cipher;
+        let mut relatives = Vec::new();
+        for row in rows.into_iter().filter(|row| seen.insert(row.holder_id_index.clone())) {
+            let Some(holder) = Holder::parse(&row.holder) else { continue };
+            let name = cipher
+                .decrypt(&row.holder_name, registry::ENTITLEMENT_HOLDER_NAME.at(row.id))
+                .map_err(AppError::internal)?;
+            let national_id = cipher
+                .decrypt(&row.holder_national_id, registry::ENTITLEMENT_HOLDER_NATIONAL_ID.at(row.id))
+                .map_err(AppError::internal)?;
+            relatives.push((holder, row.family_member_id, name, parsed_id(&national_id)?));
+        }
+        Ok(relatives)
     }
 
     /// Names a relative from the donor's recorded family as a beneficiary: an entitlement under
@@ -356,6 +388,11 @@ impl Benefits {
         entitlement::Entity::insert(row).exec_without_returning(conn).await?;
         Ok(Some(id))
     }
+}
+
+/// A stored ID number, read back.
+fn parsed_id(stored: &str) -> AppResult<NationalId> {
+    NationalId::parse(stored).map_err(|_| AppError::internal(anyhow::anyhow!("stored national id unreadable")))
 }
 
 /// What the donor gave in collections other than `case_id`'s, in ml.
