@@ -40,8 +40,8 @@ pub struct IdempotentCall {
 
 /// What claiming a key found.
 #[derive(Debug)]
-pub enum Claim<T> {
-    /// The key is new: run the mutation and [`IdempotentCall::store`] its answer.
+enum Claim<T> {
+    /// The key is new: run the mutation and store its answer.
     Fresh(Uuid),
     /// The key answered before: this is that answer.
     Replay(T),
@@ -68,12 +68,43 @@ impl IdempotentCall {
         Ok(Self { owner, key: key.to_owned(), operation, digest: digest.to_vec() })
     }
 
+    /// Runs `change` once for this key, on `txn`, the mutation's own transaction: claims the
+    /// key, runs the change, stores its answer; or, for a key that answered before, replays
+    /// that answer without running anything. The change answers what the client gets and what
+    /// only a first run has to do after the commit (wake a worker), which a replay has as
+    /// `None`.
+    ///
+    /// # Errors
+    /// CONFLICT on `idempotencyKey` as [`Self::claim`]; the change's own refusal, which keeps
+    /// no key; the database failed.
+    pub async fn once<C, T, X, F, Fut>(
+        &self,
+        txn: &C,
+        keys: &KeyRing,
+        now: DateTime<Utc>,
+        change: F,
+    ) -> AppResult<(T, Option<X>)>
+    where
+        C: ConnectionTrait,
+        T: Serialize + DeserializeOwned,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = AppResult<(T, X)>>,
+    {
+        let claimed = match self.claim(txn, keys, now).await? {
+            Claim::Replay(answer) => return Ok((answer, None)),
+            Claim::Fresh(claimed) => claimed,
+        };
+        let (answer, after) = change().await?;
+        self.store(txn, keys, claimed, &answer).await?;
+        Ok((answer, Some(after)))
+    }
+
     /// Claims the key on `txn`, the mutation's own transaction.
     ///
     /// # Errors
     /// CONFLICT on `idempotencyKey` when the key was used with another operation or input;
     /// the database failed.
-    pub async fn claim<C: ConnectionTrait, T: DeserializeOwned>(
+    async fn claim<C: ConnectionTrait, T: DeserializeOwned>(
         &self,
         txn: &C,
         keys: &KeyRing,
@@ -126,7 +157,7 @@ impl IdempotentCall {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn store<C: ConnectionTrait>(
+    async fn store<C: ConnectionTrait>(
         &self,
         txn: &C,
         keys: &KeyRing,

@@ -24,7 +24,7 @@ use crate::error::{AppError, AppResult};
 use crate::messaging::{NewMessage, Recipient};
 use crate::pii::registry;
 use crate::service::audit::{self, AuditAction, AuditEntry};
-use crate::service::idempotency::{Claim, IdempotentCall};
+use crate::service::idempotency::IdempotentCall;
 use crate::service::rate_limit::{self as limits, Limit};
 use crate::service::webhooks::EventType;
 use crate::service::{PartnerHospital, Principal};
@@ -149,46 +149,63 @@ impl Benefits {
             .one(&self.db)
             .await?
             .ok_or(AppError::Forbidden)?;
+        let hospital_name = &hospital_name;
         let (view, told) = db::write!(&self.db, |txn| {
             let now = Utc::now();
-            let claimed = match call.claim(txn, &self.keys, now).await? {
-                Claim::Replay(answer) => return Ok((answer, false)),
-                Claim::Fresh(claimed) => claimed,
-            };
-            let row = entitlement::Entity::find_by_id(found.id)
-                .one(txn)
-                .await?
-                .ok_or(AppError::NotFound { resource: "entitlement" })?;
-            if let Some(why) = unusable(&row, calendar::today(now)) {
-                return Err(AppError::Conflict {
-                    field: "input.code".into(),
-                    message: format!("the entitlement cannot be used: {}", why.as_str()),
-                });
+            let (view, told) = call
+                .once(txn, &self.keys, now, || {
+                    self.take_on(txn, hospital, &found, (ml, uses, input.proof), hospital_name, now)
+                })
+                .await?;
+            let entry = AuditEntry { subject: Some(("entitlement", found.id)), request_id, ..Default::default() };
+            if told.is_some() {
+                audit::record(txn, actor, AuditAction::EntitlementRedeemed, entry).await?;
             }
-            take(txn, &row, ml, uses, now).await?;
-            let row = entitlement::Entity::find_by_id(row.id).one(txn).await?.ok_or(AppError::Contended)?;
-            let view = self.record(txn, &row, (hospital.id, &hospital_name), (ml, uses, input.proof), now).await?;
-            self.tell_donor(txn, &row, &view).await?;
-            let data = serde_json::json!({
-                "redemptionId": view.id.to_string(),
-                "entitlementId": row.id.to_string(),
-                "volumeMl": ml,
-                "uses": uses,
-                "remainingMl": row.remaining_ml,
-                "remainingUses": row.remaining_uses,
-                "redeemedAt": now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            });
-            let told =
-                self.webhooks.emit(txn, hospital.id, &row.branch_code, EventType::EntitlementRedeemed, data).await?;
-            let entry = AuditEntry { subject: Some(("entitlement", row.id)), request_id, ..Default::default() };
-            audit::record(txn, actor, AuditAction::EntitlementRedeemed, entry).await?;
-            call.store(txn, &self.keys, claimed, &view).await?;
-            Ok((view, told))
+            Ok((view, told.unwrap_or(false)))
         })?;
         if told {
             self.webhooks.wake();
         }
         Ok(view)
+    }
+
+    /// Takes the redemption from the entitlement `found` named, on `txn`: its row read again,
+    /// the balance taken, the redemption written, the donor and the hospital's system told.
+    /// Answers the redemption and whether a webhook was queued.
+    async fn take_on(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        hospital: &PartnerHospital,
+        found: &entitlement::Model,
+        (ml, uses, proof): (Option<i32>, Option<i32>, RelationshipProof),
+        hospital_name: &str,
+        now: DateTime<Utc>,
+    ) -> AppResult<(RedemptionView, bool)> {
+        let row = entitlement::Entity::find_by_id(found.id)
+            .one(txn)
+            .await?
+            .ok_or(AppError::NotFound { resource: "entitlement" })?;
+        if let Some(why) = unusable(&row, calendar::today(now)) {
+            return Err(AppError::Conflict {
+                field: "input.code".into(),
+                message: format!("the entitlement cannot be used: {}", why.as_str()),
+            });
+        }
+        take(txn, &row, ml, uses, now).await?;
+        let row = entitlement::Entity::find_by_id(row.id).one(txn).await?.ok_or(AppError::Contended)?;
+        let view = self.record(txn, &row, (hospital.id, hospital_name), (ml, uses, proof), now).await?;
+        self.tell_donor(txn, &row, &view).await?;
+        let data = serde_json::json!({
+            "redemptionId": view.id.to_string(),
+            "entitlementId": row.id.to_string(),
+            "volumeMl": ml,
+            "uses": uses,
+            "remainingMl": row.remaining_ml,
+            "remainingUses": row.remaining_uses,
+            "redeemedAt": now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        });
+        let told = self.webhooks.emit(txn, hospital.id, &row.branch_code, EventType::EntitlementRedeemed, data).await?;
+        Ok((view, told))
     }
 
     /// Writes the redemption of `taken` (ml, uses, proof) from `row`, as it is after the take.

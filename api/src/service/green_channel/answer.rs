@@ -21,7 +21,7 @@ use crate::domain::{Phone, calendar};
 use crate::error::{AppError, AppResult};
 use crate::pii::registry;
 use crate::service::audit::{self, AuditAction, AuditEntry};
-use crate::service::idempotency::{Claim, IdempotentCall};
+use crate::service::idempotency::IdempotentCall;
 use crate::service::webhooks::EventType;
 use crate::service::{PartnerHospital, Principal};
 
@@ -198,33 +198,33 @@ impl GreenChannel {
     ) -> AppResult<AdmissionView> {
         let (view, told) = db::write!(&self.db, |txn| {
             let now = Utc::now();
-            let claimed = match call.claim(txn, &self.keys, now).await? {
-                Claim::Replay(answer) => return Ok((answer, false)),
-                Claim::Fresh(claimed) => claimed,
-            };
-            let row = self.own_request(txn, hospital, id).await?;
-            let (mut model, event) = change(&row, now)?;
-            model.version = Set(row.version + 1);
-            model.updated_at = Set(now);
-            let applied = Entity::update_many()
-                .set(model)
-                .filter(Column::Id.eq(row.id))
-                .filter(Column::Version.eq(row.version))
-                .exec(txn)
+            let (view, told) = call
+                .once(txn, &self.keys, now, || async move {
+                    let row = self.own_request(txn, hospital, id).await?;
+                    let (mut model, event) = change(&row, now)?;
+                    model.version = Set(row.version + 1);
+                    model.updated_at = Set(now);
+                    let applied = Entity::update_many()
+                        .set(model)
+                        .filter(Column::Id.eq(row.id))
+                        .filter(Column::Version.eq(row.version))
+                        .exec(txn)
+                        .await?;
+                    if applied.rows_affected != 1 {
+                        return Err(AppError::Conflict {
+                            field: "input.requestId".into(),
+                            message: "the request changed meanwhile: read it again".into(),
+                        });
+                    }
+                    let row = Entity::find_by_id(row.id).one(txn).await?.ok_or(AppError::Contended)?;
+                    let entry =
+                        AuditEntry { subject: Some(("admission_request", row.id)), request_id, ..Default::default() };
+                    audit::record(txn, actor, action, entry).await?;
+                    let told = self.tell(txn, &row, event).await?;
+                    Ok((self.one_view_on(txn, row).await?, told))
+                })
                 .await?;
-            if applied.rows_affected != 1 {
-                return Err(AppError::Conflict {
-                    field: "input.requestId".into(),
-                    message: "the request changed meanwhile: read it again".into(),
-                });
-            }
-            let row = Entity::find_by_id(row.id).one(txn).await?.ok_or(AppError::Contended)?;
-            let entry = AuditEntry { subject: Some(("admission_request", row.id)), request_id, ..Default::default() };
-            audit::record(txn, actor, action, entry).await?;
-            let told = self.tell(txn, &row, event).await?;
-            let view = self.one_view_on(txn, row).await?;
-            call.store(txn, &self.keys, claimed, &view).await?;
-            Ok((view, told))
+            Ok((view, told.unwrap_or(false)))
         })?;
         self.after_commit(told);
         Ok(view)

@@ -34,7 +34,7 @@ pub use deliver::{DELIVER, WebhookDelivery};
 pub use sign::sign;
 
 use super::audit::{self, AuditAction, AuditEntry};
-use super::idempotency::{Claim, IdempotentCall};
+use super::idempotency::IdempotentCall;
 use super::{PartnerHospital, Principal};
 use crate::config::WebhookSettings;
 use crate::db;
@@ -251,33 +251,34 @@ impl WebhookService {
         let url = parsed.to_string();
         let secret = sign::new_secret();
         let hospital_id = hospital.id;
+        let (url, secret) = (&url, &secret);
         db::write!(&self.db, |txn| {
             let now = Utc::now();
-            let claimed = match call.claim(txn, &self.keys, now).await? {
-                Claim::Replay(answer) => return Ok(answer),
-                Claim::Fresh(claimed) => claimed,
-            };
-            let existing = webhook_endpoint::Entity::find()
-                .filter(webhook_endpoint::Column::HospitalId.eq(hospital_id))
-                .one(txn)
+            let (answer, _) = call
+                .once(txn, &self.keys, now, || async move {
+                    let existing = webhook_endpoint::Entity::find()
+                        .filter(webhook_endpoint::Column::HospitalId.eq(hospital_id))
+                        .one(txn)
+                        .await?;
+                    let id = existing.as_ref().map_or_else(Uuid::now_v7, |endpoint| endpoint.id);
+                    let sealed = self.keys.cipher.encrypt(secret, registry::WEBHOOK_ENDPOINT_SECRET.at(id));
+                    let model = webhook_endpoint::ActiveModel {
+                        id: Set(id),
+                        hospital_id: Set(hospital_id),
+                        url: Set(url.clone()),
+                        secret: Set(sealed),
+                        previous_secret: Set(None),
+                        previous_until: Set(None),
+                        created_at: Set(existing.as_ref().map_or(now, |endpoint| endpoint.created_at)),
+                        updated_at: Set(now),
+                    };
+                    let model = if existing.is_some() { model.update(txn).await? } else { model.insert(txn).await? };
+                    let entry =
+                        AuditEntry { subject: Some(("hospital", hospital_id)), request_id, ..Default::default() };
+                    audit::record(txn, actor, AuditAction::WebhookEndpointRegistered, entry).await?;
+                    Ok((IssuedSecret { endpoint: endpoint_view(&model), secret: secret.clone() }, ()))
+                })
                 .await?;
-            let id = existing.as_ref().map_or_else(Uuid::now_v7, |endpoint| endpoint.id);
-            let sealed = self.keys.cipher.encrypt(&secret, registry::WEBHOOK_ENDPOINT_SECRET.at(id));
-            let model = webhook_endpoint::ActiveModel {
-                id: Set(id),
-                hospital_id: Set(hospital_id),
-                url: Set(url.clone()),
-                secret: Set(sealed),
-                previous_secret: Set(None),
-                previous_until: Set(None),
-                created_at: Set(existing.as_ref().map_or(now, |endpoint| endpoint.created_at)),
-                updated_at: Set(now),
-            };
-            let model = if existing.is_some() { model.update(txn).await? } else { model.insert(txn).await? };
-            let entry = AuditEntry { subject: Some(("hospital", hospital_id)), request_id, ..Default::default() };
-            audit::record(txn, actor, AuditAction::WebhookEndpointRegistered, entry).await?;
-            let answer = IssuedSecret { endpoint: endpoint_view(&model), secret: secret.clone() };
-            call.store(txn, &self.keys, claimed, &answer).await?;
             Ok(answer)
         })
     }
@@ -298,34 +299,33 @@ impl WebhookService {
         let call = IdempotentCall::new(hospital, key, "rotateWebhookSecret", &())?;
         let secret = sign::new_secret();
         let hospital_id = hospital.id;
+        let secret = &secret;
         db::write!(&self.db, |txn| {
             let now = Utc::now();
-            let claimed = match call.claim(txn, &self.keys, now).await? {
-                Claim::Replay(answer) => return Ok(answer),
-                Claim::Fresh(claimed) => claimed,
-            };
-            let endpoint = webhook_endpoint::Entity::find()
-                .filter(webhook_endpoint::Column::HospitalId.eq(hospital_id))
-                .one(txn)
-                .await?
-                .ok_or(AppError::NotFound { resource: "webhook endpoint" })?;
-            let current = self
-                .keys
-                .cipher
-                .decrypt(&endpoint.secret, registry::WEBHOOK_ENDPOINT_SECRET.at(endpoint.id))
-                .map_err(AppError::internal)?;
-            let mut model: webhook_endpoint::ActiveModel = endpoint.clone().into();
-            model.secret = Set(self.keys.cipher.encrypt(&secret, registry::WEBHOOK_ENDPOINT_SECRET.at(endpoint.id)));
-            model.previous_secret = Set(Some(
-                self.keys.cipher.encrypt(&current, registry::WEBHOOK_ENDPOINT_PREVIOUS_SECRET.at(endpoint.id)),
-            ));
-            model.previous_until = Set(Some(now + ROTATION_OVERLAP));
-            model.updated_at = Set(now);
-            let model = model.update(txn).await?;
-            let entry = AuditEntry { subject: Some(("hospital", hospital_id)), request_id, ..Default::default() };
-            audit::record(txn, actor, AuditAction::WebhookSecretRotated, entry).await?;
-            let answer = IssuedSecret { endpoint: endpoint_view(&model), secret: secret.clone() };
-            call.store(txn, &self.keys, claimed, &answer).await?;
+            let (answer, _) = call
+                .once(txn, &self.keys, now, || async move {
+                    let endpoint = webhook_endpoint::Entity::find()
+                        .filter(webhook_endpoint::Column::HospitalId.eq(hospital_id))
+                        .one(txn)
+                        .await?
+                        .ok_or(AppError::NotFound { resource: "webhook endpoint" })?;
+                    let cipher = &self.keys.cipher;
+                    let current = cipher
+                        .decrypt(&endpoint.secret, registry::WEBHOOK_ENDPOINT_SECRET.at(endpoint.id))
+                        .map_err(AppError::internal)?;
+                    let mut model: webhook_endpoint::ActiveModel = endpoint.clone().into();
+                    model.secret = Set(cipher.encrypt(secret, registry::WEBHOOK_ENDPOINT_SECRET.at(endpoint.id)));
+                    model.previous_secret =
+                        Set(Some(cipher.encrypt(&current, registry::WEBHOOK_ENDPOINT_PREVIOUS_SECRET.at(endpoint.id))));
+                    model.previous_until = Set(Some(now + ROTATION_OVERLAP));
+                    model.updated_at = Set(now);
+                    let model = model.update(txn).await?;
+                    let entry =
+                        AuditEntry { subject: Some(("hospital", hospital_id)), request_id, ..Default::default() };
+                    audit::record(txn, actor, AuditAction::WebhookSecretRotated, entry).await?;
+                    Ok((IssuedSecret { endpoint: endpoint_view(&model), secret: secret.clone() }, ()))
+                })
+                .await?;
             Ok(answer)
         })
     }
@@ -393,32 +393,32 @@ impl WebhookService {
         let call = IdempotentCall::new(hospital, key, "redeliverWebhook", &delivery_id)?;
         let hospital_id = hospital.id;
         let answer = db::write!(&self.db, |txn| {
-            let claimed = match call.claim(txn, &self.keys, Utc::now()).await? {
-                Claim::Replay(answer) => return Ok(answer),
-                Claim::Fresh(claimed) => claimed,
-            };
-            // Another hospital's delivery is as unknown as one that does not exist.
-            let earlier = webhook_delivery::Entity::find_by_id(delivery_id)
-                .one(txn)
-                .await?
-                .filter(|delivery| delivery.hospital_id == hospital_id)
-                .ok_or(AppError::NotFound { resource: "webhook delivery" })?;
-            let event = webhook_event::Entity::find_by_id(earlier.event_id)
-                .one(txn)
-                .await?
-                .ok_or(AppError::NotFound { resource: "webhook delivery" })?;
-            let branch: String = entity::hospital::Entity::find_by_id(hospital_id)
-                .select_only()
-                .column(entity::hospital::Column::BranchCode)
-                .into_tuple()
-                .one(txn)
-                .await?
-                .ok_or(AppError::NotFound { resource: "hospital" })?;
-            let delivery = self.queue_delivery(txn, event.id, hospital_id, &branch).await?;
-            let entry = AuditEntry { subject: Some(("hospital", hospital_id)), request_id, ..Default::default() };
-            audit::record(txn, actor, AuditAction::WebhookRedelivered, entry).await?;
-            let answer = delivery_view(delivery, event.event_type);
-            call.store(txn, &self.keys, claimed, &answer).await?;
+            let (answer, _) = call
+                .once(txn, &self.keys, Utc::now(), || async move {
+                    // Another hospital's delivery is as unknown as one that does not exist.
+                    let earlier = webhook_delivery::Entity::find_by_id(delivery_id)
+                        .one(txn)
+                        .await?
+                        .filter(|delivery| delivery.hospital_id == hospital_id)
+                        .ok_or(AppError::NotFound { resource: "webhook delivery" })?;
+                    let event = webhook_event::Entity::find_by_id(earlier.event_id)
+                        .one(txn)
+                        .await?
+                        .ok_or(AppError::NotFound { resource: "webhook delivery" })?;
+                    let branch: String = entity::hospital::Entity::find_by_id(hospital_id)
+                        .select_only()
+                        .column(entity::hospital::Column::BranchCode)
+                        .into_tuple()
+                        .one(txn)
+                        .await?
+                        .ok_or(AppError::NotFound { resource: "hospital" })?;
+                    let delivery = self.queue_delivery(txn, event.id, hospital_id, &branch).await?;
+                    let entry =
+                        AuditEntry { subject: Some(("hospital", hospital_id)), request_id, ..Default::default() };
+                    audit::record(txn, actor, AuditAction::WebhookRedelivered, entry).await?;
+                    Ok((delivery_view(delivery, event.event_type), ()))
+                })
+                .await?;
             Ok(answer)
         })?;
         self.wake();
