@@ -323,3 +323,15 @@ pub fn error_codes(response: &serde_json::Value) -> Vec<String> {
         .map(|errors| errors.iter().filter_map(|err| err["extensions"]["code"].as_str().map(str::to_owned)).collect())
         .unwrap_or_default()
 }
+
+/// The input field the first error names, when it names one.
+#[must_use]
+pub fn field_of(response: &serde_json::Value) -> Option<&str> {
+    response["errors"][0]["extensions"]["field"].as_str()
+}
+
+/// Beijing's today, plus `days`: the calendar the registry dates steps and admissions by.
+#[must_use]
+pub fn in_days(days: i64) -> chrono::NaiveDate {
+    api::domain::calendar::today(chrono::Utc::now()) + chrono::Duration::days(days)
+}

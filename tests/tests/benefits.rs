@@ -6,23 +6,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is the failure report
 
 use api::domain::NationalId;
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use entity::{audit_event, benefit_grant, benefit_rule, entitlement, idempotency_key, message_template, redemption};
 use registry_tests::desk::{Desk, available, partner_hospital};
 use registry_tests::mobile::Mobile;
 use registry_tests::receiver::{Receiver, register};
-use registry_tests::{Server, TestApp, both_backends, error_codes};
+use registry_tests::{Server, TestApp, both_backends, error_codes, field_of, in_days};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
-
-/// Beijing's today, plus `days`.
-fn in_days(days: i64) -> NaiveDate {
-    (Utc::now() + Duration::hours(8)).date_naive() + Duration::days(days)
-}
-
-fn field_of(body: &Value) -> Option<&str> {
-    body["errors"][0]["extensions"]["field"].as_str()
-}
 
 /// The father's resident ID number: born 1962 in Chengdu.
 fn father_id() -> String {

@@ -11,19 +11,14 @@ use std::time::{Duration as StdDuration, Instant};
 
 use axum::http::HeaderMap;
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, Utc};
 use entity::{admission_request, audit_event, staff_alert, webhook_endpoint, webhook_event};
 use registry_tests::desk::{Desk, available, partner_hospital};
 use registry_tests::mobile::Mobile;
 use registry_tests::receiver::{Receiver, register};
-use registry_tests::{TestApp, both_backends, error_codes};
+use registry_tests::{TestApp, both_backends, error_codes, field_of, in_days};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
-
-/// Beijing's today, plus `days`.
-fn in_days(days: i64) -> NaiveDate {
-    (Utc::now() + Duration::hours(8)).date_naive() + Duration::days(days)
-}
 
 /// A case opened for a new available volunteer, requested by `hospital`.
 async fn case_for(app: &TestApp, n: u32, hospital: &str) -> (String, registry_tests::Registered) {
@@ -57,10 +52,6 @@ fn accept_input(request: &str, key: &str) -> Value {
 
 async fn count_audit(app: &TestApp, action: &str) -> u64 {
     audit_event::Entity::find().filter(audit_event::Column::Action.eq(action)).count(app.app.db()).await.unwrap()
-}
-
-fn field_of(body: &Value) -> Option<&str> {
-    body["errors"][0]["extensions"]["field"].as_str()
 }
 
 both_backends! {

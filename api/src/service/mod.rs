@@ -42,6 +42,7 @@ pub use volunteer::{
 
 use crate::auth::Tokens;
 use crate::config::{BenefitSettings, VolunteerCodeSettings, VolunteerSettings, WebhookSettings};
+use crate::error::{AppError, AppResult};
 use crate::jobs::Jobs;
 use crate::messaging::Messaging;
 use crate::pii::KeyRing;
@@ -246,4 +247,17 @@ impl RequestId {
     pub fn as_deref(&self) -> Option<&str> {
         self.0.as_deref()
     }
+}
+
+/// A trimmed, non-empty text of at most `max` characters, as partners and staff type notes,
+/// reasons and titles; a refusal names `field`.
+///
+/// # Errors
+/// BAD_USER_INPUT on `field`.
+pub(crate) fn bounded_text(field: &'static str, value: &str, max: usize) -> AppResult<String> {
+    let value = value.trim();
+    if value.is_empty() || value.chars().count() > max {
+        return Err(AppError::invalid(field, format!("must be 1 to {max} characters")));
+    }
+    Ok(value.to_owned())
 }

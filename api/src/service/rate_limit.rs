@@ -42,7 +42,24 @@ pub async fn hit<C: ConnectionTrait>(conn: &C, key: &str, limit: Limit, now: Dat
     if u32::try_from(counted.hits).unwrap_or(u32::MAX) <= limit.max {
         return Ok(());
     }
-    let reset = counted.window_started_at + limit.window;
-    let retry_after_secs = Ord::max(u64::try_from((reset - now).num_seconds()).unwrap_or(0), 1);
-    Err(AppError::RateLimited { retry_after_secs })
+    Err(refusal(counted.window_started_at + limit.window, now))
+}
+
+/// Refuses, without counting, once `key` has used up `limit` in its current window: for a
+/// limit that counts only failures, checked before each attempt and hit after a failed one.
+///
+/// # Errors
+/// RATE_LIMITED, with the seconds until the window resets.
+pub async fn spent<C: ConnectionTrait>(conn: &C, key: &str, limit: Limit, now: DateTime<Utc>) -> AppResult<()> {
+    let Some(row) = rate_limit::Entity::find_by_id(key.to_owned()).one(conn).await? else { return Ok(()) };
+    let reset = row.window_started_at + limit.window;
+    if reset > now && u32::try_from(row.hits).unwrap_or(u32::MAX) >= limit.max {
+        return Err(refusal(reset, now));
+    }
+    Ok(())
+}
+
+/// RATE_LIMITED until `reset`, at least a second.
+fn refusal(reset: DateTime<Utc>, now: DateTime<Utc>) -> AppError {
+    AppError::RateLimited { retry_after_secs: Ord::max(u64::try_from((reset - now).num_seconds()).unwrap_or(0), 1) }
 }

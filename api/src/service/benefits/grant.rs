@@ -78,14 +78,10 @@ impl Benefits {
             .one(txn)
             .await?
             .ok_or(AppError::NotFound { resource: "volunteer" })?;
-        let cipher = &self.keys.cipher;
-        let name = cipher.decrypt(&donor.name, registry::VOLUNTEER_NAME.at(donor.id)).map_err(AppError::internal)?;
-        let national_id = cipher
-            .decrypt(&donor.national_id, registry::VOLUNTEER_NATIONAL_ID.at(donor.id))
-            .map_err(AppError::internal)?;
+        let (name, national_id) = self.volunteers.identity(&donor)?;
         // The donor, and the relatives named for an earlier donation: a second donation grants
         // them too, without naming them again.
-        let mut holders = vec![(Holder::Donor, None, name, parsed_id(&national_id)?)];
+        let mut holders = vec![(Holder::Donor, None, name.expose().to_owned(), national_id)];
         holders.extend(self.named_relatives(txn, volunteer_id).await?);
         let cumulative_ml = donated_before(txn, volunteer_id, case_id).await? + donated_ml.unwrap_or(0);
         for rule in &rules {
@@ -143,7 +139,9 @@ impl Benefits {
             let national_id = cipher
                 .decrypt(&row.holder_national_id, registry::ENTITLEMENT_HOLDER_NATIONAL_ID.at(row.id))
                 .map_err(AppError::internal)?;
-            relatives.push((holder, row.family_member_id, name, parsed_id(&national_id)?));
+            let national_id = NationalId::parse(&national_id)
+                .map_err(|_| AppError::internal(anyhow::anyhow!("stored national id unreadable")))?;
+            relatives.push((holder, row.family_member_id, name, national_id));
         }
         Ok(relatives)
     }
@@ -388,11 +386,6 @@ impl Benefits {
         entitlement::Entity::insert(row).exec_without_returning(conn).await?;
         Ok(Some(id))
     }
-}
-
-/// A stored ID number, read back.
-fn parsed_id(stored: &str) -> AppResult<NationalId> {
-    NationalId::parse(stored).map_err(|_| AppError::internal(anyhow::anyhow!("stored national id unreadable")))
 }
 
 /// What the donor gave in collections other than `case_id`'s, in ml.

@@ -10,7 +10,6 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use super::rules::text;
 use super::{Benefits, EntitlementView, RedemptionView, RuleView, unusable};
 use crate::db;
 use crate::domain::benefit::{BenefitKind, Holder, RelationshipProof};
@@ -18,7 +17,7 @@ use crate::domain::calendar;
 use crate::error::{AppError, AppResult};
 use crate::pii::registry;
 use crate::service::audit::{self, AuditAction, AuditEntry};
-use crate::service::{Coordinator, OwnRecord, Principal, VolunteerReader};
+use crate::service::{Coordinator, OwnRecord, Principal, VolunteerReader, bounded_text};
 
 /// The longest revocation reason, in characters.
 const MAX_REASON_CHARS: usize = 500;
@@ -73,7 +72,7 @@ impl Benefits {
         reason: &str,
         request_id: Option<&str>,
     ) -> AppResult<EntitlementView> {
-        let reason = text("reason", reason, MAX_REASON_CHARS)?;
+        let reason = bounded_text("reason", reason, MAX_REASON_CHARS)?;
         let row = entitlement::Entity::find_by_id(id)
             .one(&self.db)
             .await?

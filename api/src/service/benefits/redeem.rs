@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use entity::{benefit_rule, entitlement, hospital, rate_limit, redemption};
+use entity::{benefit_rule, entitlement, hospital, redemption};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
@@ -149,18 +149,18 @@ impl Benefits {
             .one(&self.db)
             .await?
             .ok_or(AppError::Forbidden)?;
-        let hospital_name = &hospital_name;
+        let (hospital_name, found) = (&hospital_name, &found);
         let (view, told) = db::write!(&self.db, |txn| {
             let now = Utc::now();
             let (view, told) = call
-                .once(txn, &self.keys, now, || {
-                    self.take_on(txn, hospital, &found, (ml, uses, input.proof), hospital_name, now)
+                .once(txn, &self.keys, now, || async move {
+                    let taken = self.take_on(txn, hospital, found, (ml, uses, input.proof), hospital_name, now).await?;
+                    let entry =
+                        AuditEntry { subject: Some(("entitlement", found.id)), request_id, ..Default::default() };
+                    audit::record(txn, actor, AuditAction::EntitlementRedeemed, entry).await?;
+                    Ok(taken)
                 })
                 .await?;
-            let entry = AuditEntry { subject: Some(("entitlement", found.id)), request_id, ..Default::default() };
-            if told.is_some() {
-                audit::record(txn, actor, AuditAction::EntitlementRedeemed, entry).await?;
-            }
             Ok((view, told.unwrap_or(false)))
         })?;
         if told {
@@ -276,7 +276,7 @@ impl Benefits {
             max: self.settings.failed_checks,
             window: Duration::minutes(self.settings.failed_checks_window_minutes),
         };
-        throttled(&self.db, &throttle, limit, now).await?;
+        limits::spent(&self.db, &throttle, limit, now).await?;
         let row = entitlement::Entity::find()
             .filter(entitlement::Column::CodeIndex.eq(self.keys.blind_index.redemption_code(code)))
             .one(&self.db)
@@ -374,17 +374,6 @@ async fn take<C: ConnectionTrait>(
         field: field.into(),
         message: format!("{asked} asked, {} left: the balance does not cover it", balance.flatten().unwrap_or(0)),
     })
-}
-
-/// Refuses at once when the hospital's failed checks already passed the limit this window.
-async fn throttled<C: ConnectionTrait>(conn: &C, key: &str, limit: Limit, now: DateTime<Utc>) -> AppResult<()> {
-    let Some(row) = rate_limit::Entity::find_by_id(key.to_owned()).one(conn).await? else { return Ok(()) };
-    let reset = row.window_started_at + limit.window;
-    if reset > now && u32::try_from(row.hits).unwrap_or(u32::MAX) >= limit.max {
-        let retry_after_secs = Ord::max(u64::try_from((reset - now).num_seconds()).unwrap_or(0), 1);
-        return Err(AppError::RateLimited { retry_after_secs });
-    }
-    Ok(())
 }
 
 fn parse(

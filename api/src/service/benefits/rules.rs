@@ -14,7 +14,7 @@ use crate::domain::benefit::{BenefitKind, Holder};
 use crate::domain::calendar;
 use crate::error::{AppError, AppResult};
 use crate::service::audit::{self, AuditAction, AuditEntry};
-use crate::service::{Coordinator, Principal, VolunteerReader};
+use crate::service::{Coordinator, Principal, VolunteerReader, bounded_text};
 
 /// A rule to define, or the next version of one.
 #[derive(Clone, Debug)]
@@ -36,9 +36,9 @@ impl NewRule {
         if !key_ok {
             return Err(AppError::invalid("input.ruleKey", "must be 1 to 50 lower-case letters, digits or hyphens"));
         }
-        text("input.titleZh", &self.title_zh, 100)?;
-        text("input.titleEn", &self.title_en, 100)?;
-        text("input.legalBasis", &self.legal_basis, 2_000)?;
+        bounded_text("input.titleZh", &self.title_zh, 100)?;
+        bounded_text("input.titleEn", &self.title_en, 100)?;
+        bounded_text("input.legalBasis", &self.legal_basis, 2_000)?;
         if self.terms.holders.is_empty() {
             return Err(AppError::invalid("input.holders", "must name at least one holder"));
         }
@@ -192,13 +192,4 @@ pub(super) async fn in_force<C: ConnectionTrait>(
         .all(conn)
         .await?;
     Ok(rows.into_iter().map(Into::into).collect())
-}
-
-/// A trimmed, non-empty text of at most `max` characters.
-pub(super) fn text(field: &'static str, value: &str, max: usize) -> AppResult<String> {
-    let value = value.trim();
-    if value.is_empty() || value.chars().count() > max {
-        return Err(AppError::invalid(field, format!("must be 1 to {max} characters")));
-    }
-    Ok(value.to_owned())
 }

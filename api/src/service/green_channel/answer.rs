@@ -23,7 +23,7 @@ use crate::pii::registry;
 use crate::service::audit::{self, AuditAction, AuditEntry};
 use crate::service::idempotency::IdempotentCall;
 use crate::service::webhooks::EventType;
-use crate::service::{PartnerHospital, Principal};
+use crate::service::{PartnerHospital, Principal, bounded_text};
 
 /// The longest note or reason, in characters.
 const MAX_NOTE_CHARS: usize = 500;
@@ -83,8 +83,8 @@ impl GreenChannel {
     ) -> AppResult<AdmissionView> {
         let call = IdempotentCall::new(hospital, key, "acceptAdmission", &input)?;
         check_date("input.admittedOn", input.admitted_on, calendar::today(Utc::now()))?;
-        let department = text("input.department", &input.department, 100)?;
-        let name = text("input.contactName", &input.contact_name, 50)?;
+        let department = bounded_text("input.department", &input.department, 100)?;
+        let name = bounded_text("input.contactName", &input.contact_name, 50)?;
         let phone = Phone::parse(&input.contact_phone).map_err(AppError::field("input.contactPhone"))?;
         let contact = serde_json::to_string(&SealedContact { name, phone: phone.expose().to_owned() })
             .map_err(AppError::internal)?;
@@ -116,7 +116,7 @@ impl GreenChannel {
         request_id: Option<&str>,
     ) -> AppResult<AdmissionView> {
         let call = IdempotentCall::new(hospital, key, "declineAdmission", &input)?;
-        let note = text("input.note", &input.note, MAX_NOTE_CHARS)?;
+        let note = bounded_text("input.note", &input.note, MAX_NOTE_CHARS)?;
         let change = |row: &admission_request::Model, now| {
             waiting(row)?;
             let mut model: ActiveModel = row.clone().into();
@@ -145,7 +145,7 @@ impl GreenChannel {
     ) -> AppResult<AdmissionView> {
         let call = IdempotentCall::new(hospital, key, "rescheduleAdmission", &input)?;
         check_date("input.admittedOn", input.admitted_on, calendar::today(Utc::now()))?;
-        let reason = text("input.reason", &input.reason, MAX_NOTE_CHARS)?;
+        let reason = bounded_text("input.reason", &input.reason, MAX_NOTE_CHARS)?;
         let change = |row: &admission_request::Model, _now| {
             accepted(row)?;
             let mut model: ActiveModel = row.clone().into();
@@ -170,7 +170,7 @@ impl GreenChannel {
         request_id: Option<&str>,
     ) -> AppResult<AdmissionView> {
         let call = IdempotentCall::new(hospital, key, "cancelAdmission", &input)?;
-        let reason = text("input.reason", &input.reason, MAX_NOTE_CHARS)?;
+        let reason = bounded_text("input.reason", &input.reason, MAX_NOTE_CHARS)?;
         let change = |row: &admission_request::Model, now| {
             accepted(row)?;
             let mut model: ActiveModel = row.clone().into();
@@ -253,13 +253,4 @@ fn accepted(row: &admission_request::Model) -> AppResult<()> {
             message: format!("the request is {}: only an accepted admission changes", row.status),
         })
     }
-}
-
-/// A trimmed, non-empty text of at most `max` characters.
-fn text(field: &'static str, value: &str, max: usize) -> AppResult<String> {
-    let value = value.trim();
-    if value.is_empty() || value.chars().count() > max {
-        return Err(AppError::invalid(field, format!("must be 1 to {max} characters")));
-    }
-    Ok(value.to_owned())
 }

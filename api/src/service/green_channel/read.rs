@@ -16,7 +16,7 @@ use crate::domain::admission::{AdmissionPurpose, AdmissionStatus, DeclineReason}
 use crate::domain::calendar;
 use crate::domain::contact::masked_text;
 use crate::domain::donation::Product;
-use crate::domain::{Abo, BloodGroup, NationalId, PersonName, Phone, Rh, Sex};
+use crate::domain::{Abo, BloodGroup, PersonName, Phone, Rh, Sex};
 use crate::error::{AppError, AppResult};
 use crate::pii::registry;
 use crate::service::audit::{self, AuditAction, AuditEntry};
@@ -181,13 +181,7 @@ impl GreenChannel {
         let Some(volunteer_id) = volunteer_id else { return Ok(None) };
         let model = self.volunteers.find_model(volunteer_id).await?;
         let cipher = &self.keys.cipher;
-        let full_name =
-            cipher.decrypt(&model.name, registry::VOLUNTEER_NAME.at(model.id)).map_err(AppError::internal)?;
-        let national_id = cipher
-            .decrypt(&model.national_id, registry::VOLUNTEER_NATIONAL_ID.at(model.id))
-            .map_err(AppError::internal)?;
-        let national_id = NationalId::parse(&national_id)
-            .map_err(|_| AppError::internal(anyhow::anyhow!("stored national id unreadable")))?;
+        let (full_name, national_id) = self.volunteers.identity(&model)?;
         let phone = match current_contact(&self.db, model.id, ContactKind::PrimaryPhone).await? {
             Some(contact) => Some(
                 cipher
@@ -204,7 +198,11 @@ impl GreenChannel {
             detail: Some(format!("admission request {}", row.id)),
         };
         audit::record(&self.db, actor, AuditAction::VolunteerUnmask, entry).await?;
-        Ok(Some(DonorIdentity { full_name, national_id: national_id.expose().to_owned(), phone }))
+        Ok(Some(DonorIdentity {
+            full_name: full_name.expose().to_owned(),
+            national_id: national_id.expose().to_owned(),
+            phone,
+        }))
     }
 
     /// The request `id` if it is this hospital's: FORBIDDEN for another hospital's.

@@ -407,6 +407,24 @@ impl VolunteerService {
             .collect()
     }
 
+    /// The volunteer's name and ID number, opened from `model`. Callers mask them, or audit
+    /// the unmasking.
+    ///
+    /// # Errors
+    /// INTERNAL when a stored value does not open or no longer parses.
+    pub(crate) fn identity(&self, model: &volunteer::Model) -> AppResult<(PersonName, NationalId)> {
+        let cipher = &self.keys.cipher;
+        let name = cipher.decrypt(&model.name, registry::VOLUNTEER_NAME.at(model.id)).map_err(AppError::internal)?;
+        let national_id = cipher
+            .decrypt(&model.national_id, registry::VOLUNTEER_NATIONAL_ID.at(model.id))
+            .map_err(AppError::internal)?;
+        let stored = |what: &'static str| move |_| AppError::internal(anyhow::anyhow!("stored {what} unreadable"));
+        Ok((
+            PersonName::parse(&name).map_err(stored("name"))?,
+            NationalId::parse(&national_id).map_err(stored("national id"))?,
+        ))
+    }
+
     fn view_of(
         &self,
         model: &volunteer::Model,
@@ -435,13 +453,8 @@ impl VolunteerService {
                 _ => None,
             };
         let cipher = &self.keys.cipher;
-        let name = cipher.decrypt(&model.name, registry::VOLUNTEER_NAME.at(model.id)).map_err(AppError::internal)?;
-        let national_id = cipher
-            .decrypt(&model.national_id, registry::VOLUNTEER_NATIONAL_ID.at(model.id))
-            .map_err(AppError::internal)?;
+        let (name, national_id) = self.identity(model)?;
         let stored = |what: &'static str| move |_| AppError::internal(anyhow::anyhow!("stored {what} unreadable"));
-        let name = PersonName::parse(&name).map_err(stored("name"))?;
-        let national_id = NationalId::parse(&national_id).map_err(stored("national id"))?;
         let phone = match primary_phone {
             Some(contact) => {
                 let phone = cipher
