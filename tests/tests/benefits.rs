@@ -189,8 +189,12 @@ both_backends! {
         assert_eq!(events[0]["type"], "entitlement.redeemed");
         assert_eq!(events[0]["data"]["redemptionId"], first["redeemEntitlement"]["id"]);
         assert!(!events[0].to_string().contains("张"), "the event names no one");
-        let own = hospital.call("EntitlementRedemptions", json!({})).await;
+        let own = hospital.call("EntitlementRedemptions", json!({ "first": 100 })).await; // the largest page, within the cost limit
         assert_eq!(own["entitlementRedemptions"].as_array().unwrap().len(), 1);
+        for first in [0, 101] {
+            let refused = hospital.send("EntitlementRedemptions", json!({ "first": first })).await;
+            assert_eq!((error_codes(&refused), field_of(&refused)), (vec!["BAD_USER_INPUT".to_owned()], Some("first")));
+        }
         let others = other.call("EntitlementRedemptions", json!({})).await;
         assert_eq!(others["entitlementRedemptions"], json!([]), "another hospital cannot see a redemption it did not make");
 

@@ -29,6 +29,9 @@ use crate::service::rate_limit::{self as limits, Limit};
 use crate::service::webhooks::EventType;
 use crate::service::{PartnerHospital, Principal};
 
+/// The longest page of a hospital's redemptions.
+pub const MAX_REDEMPTIONS: u64 = 100;
+
 /// What a check tells the hospital, and nothing more.
 #[derive(Clone, Debug)]
 pub struct CheckAnswer {
@@ -248,15 +251,19 @@ impl Benefits {
         })
     }
 
-    /// The redemptions the calling hospital made, newest first; `first` up to 100.
+    /// The redemptions the calling hospital made, newest first: `first` of them, at most
+    /// [`MAX_REDEMPTIONS`].
     ///
     /// # Errors
-    /// The database failed.
+    /// BAD_USER_INPUT on `first`.
     pub async fn redemptions_by(&self, hospital: &PartnerHospital, first: u64) -> AppResult<Vec<RedemptionView>> {
+        if !(1..=MAX_REDEMPTIONS).contains(&first) {
+            return Err(AppError::invalid("first", format!("must be 1 to {MAX_REDEMPTIONS}")));
+        }
         let rows = redemption::Entity::find()
             .filter(redemption::Column::HospitalId.eq(hospital.id))
             .order_by_desc(redemption::Column::RedeemedAt)
-            .limit(first.clamp(1, 100))
+            .limit(first)
             .all(&self.db)
             .await?;
         self.redemption_views(&self.db, rows).await
