@@ -18,6 +18,7 @@ use crate::metrics::Metrics;
 use crate::pii::KeyRing;
 use crate::service::retention::CampaignReply;
 use crate::service::volunteer::StatusLog;
+use crate::service::letters::LetterFont;
 use crate::service::{Services, StaffService};
 
 /// A built service: its database pool, schema and metrics.
@@ -57,6 +58,7 @@ impl App {
             settings.auth.volunteer_codes.clone(),
             settings.volunteers.clone(),
             (settings.webhooks.clone(), settings.benefits.clone(), !settings.is_production()),
+            (LetterFont::load(&settings.letters).context("loading the leave letters' font")?, settings.letters.clone()),
         );
         let schema = graphql::build(&settings, services.clone(), Arc::clone(&metrics));
         Ok(Self { state: AppState { schema, db, services, tokens, metrics, settings: Arc::new(settings) } })

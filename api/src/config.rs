@@ -42,6 +42,43 @@ pub struct Settings {
     pub volunteers: VolunteerSettings,
     pub webhooks: WebhookSettings,
     pub benefits: BenefitSettings,
+    pub letters: LetterSettings,
+}
+
+/// Leave letters: the font they are set in, the address their QR code points to, and the
+/// limits of their links and public check.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LetterSettings {
+    /// A Simplified Chinese font file whose licence allows embedding (TrueType, OpenType or a
+    /// collection). Unset, WenQuanYi Micro Hei, shipped in `api/assets/fonts`, is used.
+    pub font_path: Option<PathBuf>,
+    /// The face in a collection (`.ttc`): 0 for WenQuanYi Micro Hei; 2 is Simplified Chinese in
+    /// Noto Sans CJK's `NotoSansCJK-Regular.ttc`.
+    pub font_index: u32,
+    /// The public address of this service, which letters print and their QR code holds:
+    /// `{public_base_url}/letters/{code}`.
+    pub public_base_url: String,
+    /// How long a download link works, once.
+    pub download_minutes: i64,
+    /// A letter reads as expired this many days after its last day of leave: long enough for
+    /// an employer's payroll to check it, short enough that it is not shown for ever.
+    pub expires_after_days: i64,
+    /// Public checks one client address may make per minute.
+    pub checks_per_minute: u32,
+}
+
+impl Default for LetterSettings {
+    fn default() -> Self {
+        Self {
+            font_path: None,
+            font_index: 0,
+            public_base_url: "http://127.0.0.1:8080".to_owned(),
+            download_minutes: 5,
+            expires_after_days: 90,
+            checks_per_minute: 30,
+        }
+    }
 }
 
 /// How hospitals' entitlement checks are throttled.

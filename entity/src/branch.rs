@@ -46,6 +46,14 @@ pub struct Model {
     pub donation_rest_days: i32,
     /// How long a partner hospital has to answer an admission request, by default.
     pub admission_answer_hours: i32,
+    /// Leave letters: the fewest and most G-CSF injection days before a PBSC collection…
+    pub letter_gcsf_days_min: i32,
+    pub letter_gcsf_days_max: i32,
+    /// …the most collection days, and the most rest days after collection.
+    pub letter_collection_days_max: i32,
+    pub letter_rest_days_max: i32,
+    /// The contact printed under the branch's letterhead.
+    pub letter_contact: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

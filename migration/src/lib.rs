@@ -23,6 +23,7 @@ mod m20261207_000012_reconnect;
 mod m20261207_000013_donation_cases;
 mod m20261207_000014_green_channel;
 mod m20261207_000015_benefits;
+mod m20261207_000016_leave_letters;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000013_donation_cases::Migration),
             Box::new(m20261207_000014_green_channel::Migration),
             Box::new(m20261207_000015_benefits::Migration),
+            Box::new(m20261207_000016_leave_letters::Migration),
         ]
     }
 }

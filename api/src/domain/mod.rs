@@ -34,8 +34,10 @@ macro_rules! stored_names {
 pub mod admission;
 pub mod benefit;
 pub mod calendar;
+pub mod checked_code;
 pub mod contact;
 pub mod donation;
+pub mod letter;
 pub mod messaging;
 mod national_id;
 mod person_name;

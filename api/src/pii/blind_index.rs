@@ -8,7 +8,7 @@
 use std::fmt;
 
 use crate::digest::hmac;
-use crate::domain::benefit::RedemptionCode;
+use crate::domain::checked_code::{CheckedCode, CodeKind};
 use crate::domain::{NationalId, Phone};
 
 #[derive(Clone)]
@@ -46,8 +46,9 @@ impl BlindIndex {
     }
 
     #[must_use]
-    pub fn redemption_code(&self, code: &RedemptionCode) -> Vec<u8> {
-        self.digest("redemption_code", code.expose())
+    /// A redemption code's or a letter's verification code, in its kind's own domain.
+    pub fn code<K: CodeKind>(&self, code: &CheckedCode<K>) -> Vec<u8> {
+        self.digest(K::INDEX_DOMAIN, code.expose())
     }
 }
 

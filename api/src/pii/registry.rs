@@ -47,6 +47,7 @@ pub const ENTITLEMENT_CODE: SealedColumn = SealedColumn::new("entitlement", "cod
 pub const ENTITLEMENT_HOLDER_NAME: SealedColumn = SealedColumn::new("entitlement", "holder_name");
 pub const ENTITLEMENT_HOLDER_NATIONAL_ID: SealedColumn = SealedColumn::new("entitlement", "holder_national_id");
 pub const ENTITLEMENT_REVOKE_REASON: SealedColumn = SealedColumn::new("entitlement", "revoke_reason");
+pub const LEAVE_LETTER_FACTS: SealedColumn = SealedColumn::new("leave_letter", "facts");
 pub const FAMILY_MEMBER_NAME: SealedColumn = SealedColumn::new("family_member", "name");
 pub const FAMILY_MEMBER_PHONE: SealedColumn = SealedColumn::new("family_member", "phone");
 pub const HOSPITAL_CONTACT: SealedColumn = SealedColumn::new("hospital", "contact");
@@ -86,6 +87,7 @@ pub const SEALED_COLUMNS: &[SealedColumn] = &[
     FAMILY_MEMBER_NAME,
     FAMILY_MEMBER_PHONE,
     HOSPITAL_CONTACT,
+    LEAVE_LETTER_FACTS,
     IDEMPOTENCY_KEY_ANSWER,
     INBOUND_REPLY_BODY,
     INBOUND_REPLY_PHONE,
@@ -136,6 +138,14 @@ pub struct VolunteerTable {
 }
 
 pub const VOLUNTEER_TABLES: &[VolunteerTable] = &[
+    VolunteerTable {
+        table: "leave_letter",
+        export: Export::Omitted(
+            "leave letters, which the donor lists and downloads in the app; their checks and download links name no \
+             one and lose their letter with it",
+        ),
+        erase: Erase::Delete,
+    },
     VolunteerTable {
         table: "entitlement",
         export: Export::Omitted(

@@ -24,6 +24,9 @@ pub enum AuditAction {
     BeneficiaryNamed,
     EntitlementRedeemed,
     EntitlementRevoked,
+    LeaveLetterIssued,
+    LeaveLetterRevoked,
+    LeaveLetterDownloaded,
     CaseOpened,
     CaseMilestone,
     CaseEnded,
@@ -82,7 +85,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [Self; 61] = [
+    pub const ALL: [Self; 64] = [
         Self::CaseOpened,
         Self::CaseMilestone,
         Self::CaseEnded,
@@ -141,6 +144,9 @@ impl AuditAction {
         Self::BeneficiaryNamed,
         Self::EntitlementRedeemed,
         Self::EntitlementRevoked,
+        Self::LeaveLetterIssued,
+        Self::LeaveLetterRevoked,
+        Self::LeaveLetterDownloaded,
         Self::WebhookEndpointRegistered,
         Self::WebhookSecretRotated,
         Self::WebhookRedelivered,
@@ -160,6 +166,9 @@ impl AuditAction {
             Self::BeneficiaryNamed => "entitlement.beneficiary_named",
             Self::EntitlementRedeemed => "entitlement.redeemed",
             Self::EntitlementRevoked => "entitlement.revoked",
+            Self::LeaveLetterIssued => "leave_letter.issued",
+            Self::LeaveLetterRevoked => "leave_letter.revoked",
+            Self::LeaveLetterDownloaded => "leave_letter.downloaded",
             Self::WebhookEndpointRegistered => "webhook.endpoint_registered",
             Self::WebhookSecretRotated => "webhook.secret_rotated",
             Self::WebhookRedelivered => "webhook.redelivered",

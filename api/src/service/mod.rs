@@ -12,6 +12,7 @@ pub mod development;
 pub mod green_channel;
 mod hospitals;
 pub mod idempotency;
+pub mod letters;
 pub mod keyset;
 mod rate_limit;
 pub mod retention;
@@ -41,7 +42,7 @@ pub use volunteer::{
 };
 
 use crate::auth::Tokens;
-use crate::config::{BenefitSettings, VolunteerCodeSettings, VolunteerSettings, WebhookSettings};
+use crate::config::{BenefitSettings, LetterSettings, VolunteerCodeSettings, VolunteerSettings, WebhookSettings};
 use crate::error::{AppError, AppResult};
 use crate::jobs::Jobs;
 use crate::messaging::Messaging;
@@ -75,6 +76,7 @@ pub struct Services {
     pub webhooks: webhooks::WebhookService,
     /// Benefit rules, entitlements and their redemption at hospitals.
     pub benefits: benefits::Benefits,
+    pub letters: letters::Letters,
     /// Status changes and their history.
     pub status: volunteer::StatusLog,
     pub search: retention::SearchService,
@@ -110,6 +112,7 @@ impl Services {
         codes: VolunteerCodeSettings,
         self_service: VolunteerSettings,
         (webhook_settings, benefit_settings, development): (WebhookSettings, BenefitSettings, bool),
+        letter_font: (letters::LetterFont, LetterSettings),
     ) -> Self {
         let sessions = SessionService::new(db.clone(), Arc::clone(&tokens));
         let volunteers = VolunteerService::new(db.clone(), Arc::clone(&keys), messaging.clone(), self_service);
@@ -160,6 +163,7 @@ impl Services {
             webhooks.clone(),
             benefit_settings,
         );
+        let letters = letters::Letters::new(db.clone(), Arc::clone(&keys), volunteers.clone(), letter_font);
         let cases = cases::CaseService::new(
             db.clone(),
             Arc::clone(&keys),
@@ -179,7 +183,8 @@ impl Services {
             .periodic(Arc::new(cases::FollowUpTask(cases.clone())))
             .periodic(Arc::new(cases::FiguresTask(cases.clone())))
             .handler(Arc::new(webhooks::WebhookDelivery::new(webhooks.clone())), Some(webhooks.wake_handle()))
-            .periodic(Arc::new(green_channel::DeadlineTask(green_channel.clone())));
+            .periodic(Arc::new(green_channel::DeadlineTask(green_channel.clone())))
+            .periodic(Arc::new(letters::LinkPurge(letters.clone())));
         Self {
             jobs,
             enrolment: EnrolmentService::new(db.clone(), Arc::clone(&keys), volunteers.clone(), sessions.clone()),
@@ -195,6 +200,7 @@ impl Services {
             cases,
             green_channel,
             benefits,
+            letters,
             webhooks,
             status: volunteer::StatusLog::new(Arc::clone(&keys)),
             exports: retention::ExportService::new(db.clone(), search.clone()),

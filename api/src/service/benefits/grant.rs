@@ -374,7 +374,7 @@ impl Benefits {
             starts_on: Set(terms.starts_on),
             expires_on: Set(terms.expires_on),
             code: Set(cipher.encrypt(code.expose(), registry::ENTITLEMENT_CODE.at(id))),
-            code_index: Set(self.keys.blind_index.redemption_code(&code)),
+            code_index: Set(self.keys.blind_index.code(&code)),
             status: Set("active".to_owned()),
             revoked_at: Set(None),
             revoked_by: Set(None),

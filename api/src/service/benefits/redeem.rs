@@ -285,7 +285,7 @@ impl Benefits {
         };
         limits::spent(&self.db, &throttle, limit, now).await?;
         let row = entitlement::Entity::find()
-            .filter(entitlement::Column::CodeIndex.eq(self.keys.blind_index.redemption_code(code)))
+            .filter(entitlement::Column::CodeIndex.eq(self.keys.blind_index.code(code)))
             .one(&self.db)
             .await?
             .filter(|row| row.holder_id_index == self.keys.blind_index.national_id(national_id));
