@@ -16,9 +16,9 @@ use crate::http::{self, AppState};
 use crate::messaging::{Messaging, ReplyHandler};
 use crate::metrics::Metrics;
 use crate::pii::KeyRing;
+use crate::service::letters::LetterFont;
 use crate::service::retention::CampaignReply;
 use crate::service::volunteer::StatusLog;
-use crate::service::letters::LetterFont;
 use crate::service::{Services, StaffService};
 
 /// A built service: its database pool, schema and metrics.

@@ -264,6 +264,12 @@ impl TestApp {
     pub async fn serve(&self) -> Server {
         Server::start((*self.app).clone()).await
     }
+
+    /// Serves on `listener`, bound before the app was built.
+    #[must_use]
+    pub fn serve_on(&self, listener: tokio::net::TcpListener) -> Server {
+        Server::start_on((*self.app).clone(), listener)
+    }
 }
 
 /// A staff caller of `role` (`national_admin`, `branch_coordinator`, …) in `branch`, for

@@ -20,6 +20,12 @@ pub const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 impl Server {
     pub(crate) async fn start(app: api::App) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        Self::start_on(app, listener)
+    }
+
+    /// Serves on a listener the test bound first, for settings that must know the address
+    /// (the public address printed on leave letters).
+    pub(crate) fn start_on(app: api::App, listener: tokio::net::TcpListener) -> Self {
         let addr = listener.local_addr().expect("bound address");
         let (stop, stopped) = oneshot::channel::<()>();
         let handle = tokio::spawn(app.serve(listener, async move {

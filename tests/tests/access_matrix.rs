@@ -418,6 +418,39 @@ const EXPECTATIONS: &[(&str, Record, &str)] = &[
         Record::Open,
         r#"mutation { revokeEntitlement(entitlementId: "018f0000-0000-7000-8000-000000000000", reason: "矩阵") { id } }"#,
     ),
+    ("Query.myLeaveLetters", Record::Open, "{ myLeaveLetters { id } }"),
+    ("Query.caseLeaveLetters", Record::Open, r#"{ caseLeaveLetters(caseId: "CASE") { id } }"#),
+    (
+        "Query.leaveLetterChecks",
+        Record::Open,
+        r#"{ leaveLetterChecks(letterId: "018f0000-0000-7000-8000-000000000000") }"#,
+    ),
+    ("Query.leaveLetterCheck", Record::Open, r#"{ leaveLetterCheck(code: "ABCD") { status } }"#),
+    (
+        "Mutation.requestLeaveLetter",
+        Record::Open,
+        r#"mutation { requestLeaveLetter(input: { periods: [{ purpose: MEDICAL_EXAM, from: "SOON", to: "SOON" }], employer: "矩阵公司", language: "both" }) { id } }"#,
+    ),
+    (
+        "Mutation.issueLeaveLetter",
+        Record::Open,
+        r#"mutation { issueLeaveLetter(caseId: "CASE", input: { periods: [{ purpose: MEDICAL_EXAM, from: "SOON", to: "SOON" }], employer: "矩阵公司", language: "both" }) { id } }"#,
+    ),
+    (
+        "Mutation.reissueLeaveLetter",
+        Record::Open,
+        r#"mutation { reissueLeaveLetter(letterId: "018f0000-0000-7000-8000-000000000000", input: { periods: [{ purpose: MEDICAL_EXAM, from: "SOON", to: "SOON" }], language: "en" }) { id } }"#,
+    ),
+    (
+        "Mutation.revokeLeaveLetter",
+        Record::Open,
+        r#"mutation { revokeLeaveLetter(letterId: "018f0000-0000-7000-8000-000000000000") { id } }"#,
+    ),
+    (
+        "Mutation.leaveLetterDownload",
+        Record::Open,
+        r#"mutation { leaveLetterDownload(letterId: "018f0000-0000-7000-8000-000000000000") { path } }"#,
+    ),
     (
         "Mutation.checkEntitlement",
         Record::Open,

@@ -5,8 +5,8 @@
 //! donating (WMDA's position): the words here and in the templates say so, and a test holds
 //! them to that.
 
-use super::checked_code::{CheckedCode, CodeKind};
 use super::Relationship;
+use super::checked_code::{CheckedCode, CodeKind};
 
 stored_names! {
     /// Who may hold an entitlement: the donor, or a relative of the kinds blood-donation law

@@ -177,7 +177,8 @@ mod tests {
                 .chain(LeavePurpose::ALL.iter().map(|purpose| purpose.words(language)))
                 .collect::<String>()
                 .to_lowercase();
-            for word in ["patient", "leukaemia", "leukemia", "hla", "diagnos", "患者", "白血病", "诊断", "配型"] {
+            for word in ["patient", "leukaemia", "leukemia", "hla", "diagnos", "患者", "白血病", "诊断", "配型"]
+            {
                 assert!(!all.contains(word), "{word}");
             }
         }

@@ -30,6 +30,9 @@ pub enum Audience {
     /// National administrators and branch coordinators (their branch): who move donation
     /// cases. Recruiters read cases but do not move them.
     Coordinators,
+    /// Volunteers for their own records, and [`Self::Coordinators`] for their branch's: who
+    /// act on a donor's leave letters.
+    DonorOrCoordinators,
     /// Auditors and national administrators.
     AuditReaders,
     /// The roles that may see personal data in clear: national administrators, and branch
@@ -54,6 +57,7 @@ impl Audience {
             }
             Self::Hospital => matches!(caller, Principal::Hospital { .. }),
             Self::Coordinators => staff(&[NationalAdmin, BranchCoordinator]),
+            Self::DonorOrCoordinators => Self::Volunteer.admits(caller) || Self::Coordinators.admits(caller),
             Self::AuditReaders => staff(&[Auditor, NationalAdmin]),
             Self::Unmaskers => matches!(caller, Principal::Staff { role, .. } if role.may_unmask()),
             Self::NationalAdmin => staff(&[NationalAdmin]),
@@ -62,8 +66,8 @@ impl Audience {
 }
 
 use Audience::{
-    AnyStaff, Anyone, AuditReaders, BranchStaff, BranchStaffOrHospital, Coordinators, Hospital, NationalAdmin,
-    Unmaskers, Volunteer,
+    AnyStaff, Anyone, AuditReaders, BranchStaff, BranchStaffOrHospital, Coordinators, DonorOrCoordinators, Hospital,
+    NationalAdmin, Unmaskers, Volunteer,
 };
 
 /// Every root field and its audience. A field missing here is refused by validation as
@@ -174,6 +178,15 @@ pub const ROOT_FIELDS: &[(OperationType, &str, Audience)] = &[
     (OperationType::Mutation, "revokeEntitlement", Coordinators),
     (OperationType::Mutation, "checkEntitlement", Hospital),
     (OperationType::Mutation, "redeemEntitlement", Hospital),
+    (OperationType::Query, "myLeaveLetters", Volunteer),
+    (OperationType::Query, "caseLeaveLetters", BranchStaff),
+    (OperationType::Query, "leaveLetterChecks", DonorOrCoordinators),
+    (OperationType::Query, "leaveLetterCheck", Anyone),
+    (OperationType::Mutation, "requestLeaveLetter", Volunteer),
+    (OperationType::Mutation, "issueLeaveLetter", Coordinators),
+    (OperationType::Mutation, "reissueLeaveLetter", DonorOrCoordinators),
+    (OperationType::Mutation, "revokeLeaveLetter", DonorOrCoordinators),
+    (OperationType::Mutation, "leaveLetterDownload", DonorOrCoordinators),
     (OperationType::Mutation, "registerWebhookEndpoint", Hospital),
     (OperationType::Mutation, "rotateWebhookSecret", Hospital),
     (OperationType::Mutation, "redeliverWebhook", Hospital),

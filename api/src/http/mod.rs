@@ -6,6 +6,7 @@ mod callbacks;
 mod client_address;
 mod graphql;
 mod health;
+mod letters;
 mod metrics;
 mod request_id;
 pub mod server;
@@ -79,6 +80,8 @@ pub fn router(state: AppState) -> Router {
         .route("/.well-known/jwks.json", get(jwks))
         .route("/callbacks/sms/reports", post(callbacks::reports))
         .route("/callbacks/sms/replies", post(callbacks::replies))
+        .route("/letters/{code}", get(letters::page))
+        .route("/letters/download/{token}", get(letters::download))
         .layer(layers)
         .with_state(state)
 }

@@ -37,9 +37,21 @@ pub fn span(request: &Request) -> tracing::Span {
     tracing::info_span!(
         "request",
         method = %request.method(),
-        path = %request.uri().path(),
+        path = %loggable(request.uri().path()),
         request_id = %of(request.headers().get(HEADER)),
     )
+}
+
+/// The path as logged: a letter's code and a download token are left out, so that the logs
+/// cannot be used to check letters or fetch them.
+fn loggable(path: &str) -> &str {
+    if path.starts_with("/letters/download/") {
+        "/letters/download/{token}"
+    } else if path.starts_with("/letters/") {
+        "/letters/{code}"
+    } else {
+        path
+    }
 }
 
 fn of(value: Option<&HeaderValue>) -> String {

@@ -4,6 +4,7 @@ mod admission;
 mod benefit;
 mod case;
 mod hospital;
+mod letter;
 mod record;
 mod recovery;
 mod retention;
@@ -27,4 +28,5 @@ pub struct Mutation(
     case::CaseMutation,
     admission::AdmissionMutation,
     benefit::BenefitMutation,
+    letter::LetterMutation,
 );

@@ -8,6 +8,7 @@ mod case;
 mod delivery;
 mod development;
 mod hospital;
+mod letter;
 mod retention;
 mod volunteer;
 
@@ -25,4 +26,5 @@ pub struct Query(
     case::CaseQuery,
     admission::AdmissionQuery,
     benefit::BenefitQuery,
+    letter::LetterQuery,
 );

@@ -85,7 +85,9 @@ impl Letters {
                 .one(&self.db)
                 .await?
                 .ok_or(AppError::NotFound { resource: "donation case" })?,
-            (Author::Staff { .. }, None) => return Err(AppError::invalid("caseId", "names the case the letter is for")),
+            (Author::Staff { .. }, None) => {
+                return Err(AppError::invalid("caseId", "names the case the letter is for"));
+            }
         };
         if !author.may_act_on(&case) {
             return Err(AppError::Forbidden);
@@ -93,7 +95,8 @@ impl Letters {
         self.write_letter(actor, &author, &case, request, None, request_id).await
     }
 
-    /// Issues a new letter in place of `letter_id`, which becomes superseded.
+    /// Issues a new letter in place of `letter_id`, which becomes superseded. Without an
+    /// employer, the new letter names the one the old letter named.
     ///
     /// # Errors
     /// As [`Self::issue`]; NOT_FOUND for an unknown letter or another volunteer's; CONFLICT on
@@ -109,6 +112,10 @@ impl Letters {
         let (letter, case) = self.letter_and_case_for(&author, letter_id).await?;
         if letter.status != LetterStatus::Valid.as_str() {
             return Err(AppError::Conflict { field: "letterId".into(), message: "is no longer valid".into() });
+        }
+        let mut request = request;
+        if request.employer.is_none() {
+            request.employer = Some(self.facts(&letter)?.employer);
         }
         self.write_letter(actor, &author, &case, request, Some(letter.id), request_id).await
     }
@@ -222,12 +229,7 @@ impl Letters {
             donor_name: self.volunteers.identity(&donor)?.0.expose().to_owned(),
             employer,
             periods: request.periods.clone(),
-            letterhead: Letterhead {
-                branch_code: branch.code.clone(),
-                name_zh: branch.name_zh.clone(),
-                name_en: branch.name_en.clone(),
-                contact: branch.letter_contact.clone(),
-            },
+            letterhead: Letterhead::of(&branch),
             issued_on: calendar::today(now),
         };
         let (id, row) = self.new_row(case, volunteer_id, &facts, &code, author.staff_id(), now)?;
@@ -241,7 +243,10 @@ impl Letters {
                     .exec(txn)
                     .await?;
                 if changed.rows_affected == 0 {
-                    return Ok(Err(AppError::Conflict { field: "letterId".into(), message: "is no longer valid".into() }));
+                    return Ok(Err(AppError::Conflict {
+                        field: "letterId".into(),
+                        message: "is no longer valid".into(),
+                    }));
                 }
             }
             leave_letter::Entity::insert(row.clone()).exec_without_returning(txn).await?;
@@ -257,9 +262,10 @@ impl Letters {
         if let Some(given) = given {
             return bounded_text("input.employer", given, MAX_EMPLOYER_CHARS);
         }
-        let stored = donor.employer.as_ref().ok_or_else(|| {
-            AppError::invalid("input.employer", "give the employer's name: the profile names none")
-        })?;
+        let stored = donor
+            .employer
+            .as_ref()
+            .ok_or_else(|| AppError::invalid("input.employer", "give the employer's name: the profile names none"))?;
         self.keys.cipher.decrypt(stored, registry::VOLUNTEER_EMPLOYER.at(donor.id)).map_err(AppError::internal)
     }
 
@@ -276,28 +282,32 @@ impl Letters {
         let id = Uuid::now_v7();
         let json = serde_json::to_string(facts).map_err(AppError::internal)?;
         let periods = serde_json::to_string(&facts.periods).map_err(AppError::internal)?;
-        let first_day = facts.periods.iter().map(|p| p.from).min().ok_or(AppError::invalid("input.periods", "is empty"))?;
+        let first_day =
+            facts.periods.iter().map(|p| p.from).min().ok_or(AppError::invalid("input.periods", "is empty"))?;
         let last_day = facts.periods.iter().map(|p| p.to).max().unwrap_or(first_day);
-        Ok((id, leave_letter::ActiveModel {
-            id: Set(id),
-            case_id: Set(case.id),
-            volunteer_id: Set(volunteer_id),
-            branch_code: Set(case.branch_code.clone()),
-            periods: Set(periods),
-            first_day: Set(first_day),
-            last_day: Set(last_day),
-            language: Set(facts.language.as_str().to_owned()),
-            facts: Set(self.keys.cipher.encrypt(&json, registry::LEAVE_LETTER_FACTS.at(id))),
-            digest: Set(digest(&json)),
-            code_index: Set(self.keys.blind_index.code(code)),
-            status: Set(LetterStatus::Valid.as_str().to_owned()),
-            superseded_by: Set(None),
-            issued_at: Set(now),
-            issued_by: Set(issued_by),
-            revoked_at: Set(None),
-            revoked_by: Set(None),
-            check_count: Set(0),
-            last_checked_at: Set(None),
-        }))
+        Ok((
+            id,
+            leave_letter::ActiveModel {
+                id: Set(id),
+                case_id: Set(case.id),
+                volunteer_id: Set(volunteer_id),
+                branch_code: Set(case.branch_code.clone()),
+                periods: Set(periods),
+                first_day: Set(first_day),
+                last_day: Set(last_day),
+                language: Set(facts.language.as_str().to_owned()),
+                facts: Set(self.keys.cipher.encrypt(&json, registry::LEAVE_LETTER_FACTS.at(id))),
+                digest: Set(digest(&json)),
+                code_index: Set(self.keys.blind_index.code(code)),
+                status: Set(LetterStatus::Valid.as_str().to_owned()),
+                superseded_by: Set(None),
+                issued_at: Set(now),
+                issued_by: Set(issued_by),
+                revoked_at: Set(None),
+                revoked_by: Set(None),
+                check_count: Set(0),
+                last_checked_at: Set(None),
+            },
+        ))
     }
 }

@@ -41,6 +41,7 @@ use uuid::Uuid;
 pub use download::{DownloadLink, LinkPurge};
 pub use issue::LetterRequest;
 pub use pdf::{LetterFont, date};
+pub use read::MAX_CHECKS_LISTED;
 pub use verify::Verification;
 
 use super::volunteer::VolunteerService;
@@ -102,6 +103,20 @@ pub struct Letterhead {
     pub name_zh: String,
     pub name_en: String,
     pub contact: Option<String>,
+}
+
+impl Letterhead {
+    /// The branch as the programme's: `中华骨髓库四川分库`, `China Marrow Donor Program, Sichuan
+    /// Branch`.
+    #[must_use]
+    pub fn of(branch: &entity::branch::Model) -> Self {
+        Self {
+            branch_code: branch.code.clone(),
+            name_zh: format!("中华骨髓库{}分库", branch.name_zh),
+            name_en: format!("China Marrow Donor Program, {} Branch", branch.name_en),
+            contact: branch.letter_contact.clone(),
+        }
+    }
 }
 
 /// Where a letter stands for whoever reads it.

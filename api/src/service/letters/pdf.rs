@@ -65,9 +65,7 @@ impl LetterFont {
         let Ok(face) = self.face() else { return 0.0 };
         let charmap = face.charmap();
         let metrics = face.glyph_metrics(Size::new(size), LocationRef::default());
-        text.chars()
-            .map(|c| charmap.map(c).and_then(|glyph| metrics.advance_width(glyph)).unwrap_or(size / 2.0))
-            .sum()
+        text.chars().map(|c| charmap.map(c).and_then(|glyph| metrics.advance_width(glyph)).unwrap_or(size / 2.0)).sum()
     }
 
     /// `text` broken into lines no wider than `width`.
@@ -254,9 +252,13 @@ fn period_line(period: &LeavePeriod, language: Language) -> String {
     let purpose = period.purpose.words(language);
     match language {
         Language::Zh if period.from == period.to => format!("{}（1天）：{purpose}", date(period.from, language)),
-        Language::Zh => format!("{}至{}（{days}天）：{purpose}", date(period.from, language), date(period.to, language)),
+        Language::Zh => {
+            format!("{}至{}（{days}天）：{purpose}", date(period.from, language), date(period.to, language))
+        }
         Language::En if period.from == period.to => format!("{} (1 day): {purpose}", date(period.from, language)),
-        Language::En => format!("{} to {} ({days} days): {purpose}", date(period.from, language), date(period.to, language)),
+        Language::En => {
+            format!("{} to {} ({days} days): {purpose}", date(period.from, language), date(period.to, language))
+        }
     }
 }
 
@@ -266,5 +268,60 @@ pub fn date(day: chrono::NaiveDate, language: Language) -> String {
     match language {
         Language::Zh => day.format("%Y年%-m月%-d日").to_string(),
         Language::En => day.format("%Y-%m-%d").to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+    use crate::config::LetterSettings;
+    use crate::domain::letter::{LeavePurpose, LetterLanguage};
+    use crate::service::letters::Letterhead;
+
+    fn facts(language: LetterLanguage) -> LetterFacts {
+        let day = |d| NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
+        LetterFacts {
+            code: "ABCD-EFGH-JKMN-PQRS-TVWX".into(),
+            verify_url: "http://127.0.0.1:8080/letters/ABCDEFGHJKMNPQRSTVWX".into(),
+            language,
+            donor_name: "张伟".into(),
+            employer: "成都某某科技有限公司".into(),
+            periods: vec![
+                LeavePeriod { purpose: LeavePurpose::Mobilisation, from: day(10), to: day(13) },
+                LeavePeriod { purpose: LeavePurpose::Collection, from: day(14), to: day(14) },
+                LeavePeriod { purpose: LeavePurpose::Rest, from: day(15), to: day(16) },
+            ],
+            letterhead: Letterhead {
+                branch_code: "51".into(),
+                name_zh: "中华骨髓库四川省分库".into(),
+                name_en: "CMDP Sichuan Branch".into(),
+                contact: Some("028-00000000".into()),
+            },
+            issued_on: day(7),
+        }
+    }
+
+    #[test]
+    fn the_same_facts_render_the_same_small_letter() {
+        let font = LetterFont::load(&LetterSettings::default()).unwrap();
+        let first = render(&font, &facts(LetterLanguage::Both)).unwrap();
+        let again = render(&font, &facts(LetterLanguage::Both)).unwrap();
+        assert_eq!(first, again);
+        assert!(first.starts_with(b"%PDF-"));
+        assert!(first.len() < 80_000, "{} bytes", first.len());
+        for language in [LetterLanguage::ZhCn, LetterLanguage::En] {
+            assert!(render(&font, &facts(language)).is_ok());
+        }
+    }
+
+    #[test]
+    fn long_lines_break_within_the_text_width() {
+        let font = LetterFont::load(&LetterSettings::default()).unwrap();
+        let text = "We ask you to grant leave on the dates below, and rest after the collection. 恳请贵单位在以下日期准予假期，并在采集后给予休息。".repeat(3);
+        let lines = font.wrap(&text, 11.0, 200.0);
+        assert!(lines.len() > 3);
+        assert!(lines.iter().all(|line| font.width(line, 11.0) <= 200.0 + 11.0));
     }
 }

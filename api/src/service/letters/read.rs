@@ -85,7 +85,11 @@ impl Letters {
 
     /// The facts a letter was made from.
     pub(super) fn facts(&self, row: &leave_letter::Model) -> AppResult<LetterFacts> {
-        let json = self.keys.cipher.decrypt(&row.facts, registry::LEAVE_LETTER_FACTS.at(row.id)).map_err(AppError::internal)?;
+        let json = self
+            .keys
+            .cipher
+            .decrypt(&row.facts, registry::LEAVE_LETTER_FACTS.at(row.id))
+            .map_err(AppError::internal)?;
         serde_json::from_str(&json).map_err(AppError::internal)
     }
 

@@ -88,9 +88,8 @@ pub fn check(periods: &[LeavePeriod], schedule: &Schedule, rules: &LeaveRules) -
             return Err(AppError::invalid(format!("input.periods.{at}.to"), "is before the period's first day"));
         }
         let collection_to = periods.iter().find(|p| p.purpose == LeavePurpose::Collection).map(|p| p.to);
-        check_one(period, collection_to, schedule, rules).map_err(|(field, message)| {
-            AppError::invalid(format!("input.periods.{at}.{field}"), message)
-        })?;
+        check_one(period, collection_to, schedule, rules)
+            .map_err(|(field, message)| AppError::invalid(format!("input.periods.{at}.{field}"), message))?;
     }
     Ok(())
 }
@@ -103,9 +102,8 @@ fn check_one(
     rules: &LeaveRules,
 ) -> Result<(), (&'static str, String)> {
     let days = period.days();
-    let collection_on = || {
-        schedule.collection_on.ok_or(("from", "the case has no collection date scheduled yet".to_owned()))
-    };
+    let collection_on =
+        || schedule.collection_on.ok_or(("from", "the case has no collection date scheduled yet".to_owned()));
     match period.purpose {
         LeavePurpose::MedicalExam => {
             let exam_on =
@@ -138,7 +136,8 @@ fn check_one(
         }
         LeavePurpose::Rest => {
             let collection_on = collection_on()?;
-            let latest_start = collection_on.checked_add_days(Days::new(rest_start_offset(rules))).unwrap_or(collection_on);
+            let latest_start =
+                collection_on.checked_add_days(Days::new(rest_start_offset(rules))).unwrap_or(collection_on);
             let follows = match collection_to {
                 Some(last) => last.checked_add_days(Days::new(1)) == Some(period.from),
                 None => period.from > collection_on && period.from <= latest_start,
