@@ -14,6 +14,26 @@ export TEST_SERVICE_LOG_DIR="$PWD/target/test-logs"
 rm -rf "$TEST_SERVICE_LOG_DIR"
 mkdir -p "$TEST_SERVICE_LOG_DIR"
 
+# What the leave-letter tests run from Debian: poppler's pdftotext and pdftoppm, zbar's zbarimg,
+# Chromium, and a Chinese font Chromium draws with (the one the service ships for its PDFs).
+# Installed when missing, so that these tests never skip.
+step "Debian packages for the letter tests"
+missing=()
+command -v pdftotext >/dev/null || missing+=(poppler-utils)
+command -v zbarimg >/dev/null || missing+=(zbar-tools)
+command -v chromium >/dev/null || missing+=(chromium)
+command -v fc-list >/dev/null || missing+=(fontconfig)
+[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing+=(fonts-wqy-microhei)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  sudo_=""
+  [ "$(id -u)" -eq 0 ] || sudo_="sudo"
+  $sudo_ apt-get update -qq || true
+  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq "${missing[@]}"
+else
+  echo "all present"
+fi
+
 step "formatting"
 cargo fmt --all -- --check
 

@@ -55,10 +55,8 @@ impl App {
             keys,
             Arc::clone(&tokens),
             messaging,
-            settings.auth.volunteer_codes.clone(),
-            settings.volunteers.clone(),
-            (settings.webhooks.clone(), settings.benefits.clone(), !settings.is_production()),
-            (LetterFont::load(&settings.letters).context("loading the leave letters' font")?, settings.letters.clone()),
+            &settings,
+            LetterFont::load(&settings.letters).context("loading the leave letters' font")?,
         );
         let schema = graphql::build(&settings, services.clone(), Arc::clone(&metrics));
         Ok(Self { state: AppState { schema, db, services, tokens, metrics, settings: Arc::new(settings) } })

@@ -21,7 +21,13 @@ fn schema_graphql_matches_the_code() {
 /// tests (which run it over HTTP on both databases and check its result).
 #[test]
 fn every_mobile_document_is_played_by_a_test() {
-    let played = [include_str!("self_service.rs"), include_str!("cases.rs"), include_str!("benefits.rs")].concat();
+    let played = [
+        include_str!("self_service.rs"),
+        include_str!("cases.rs"),
+        include_str!("benefits.rs"),
+        include_str!("letters.rs"),
+    ]
+    .concat();
     let helpers = include_str!("../src/mobile.rs");
     let mut names: Vec<String> = std::fs::read_dir(registry_tests::mobile::contract_dir())
         .unwrap()

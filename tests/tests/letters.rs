@@ -22,7 +22,9 @@ use tokio::process::Command;
 
 const EMPLOYER: &str = "成都蓝天科技有限公司";
 
-/// An app whose letters point at the server it will be served on.
+/// An app whose letters point at the server it will be served on, with a pool of one database
+/// connection, as the mobile contract is played everywhere: a request that took a second
+/// connection while holding one would wait for ever.
 async fn letters_app(
     db: &registry_tests::TestDb,
     configure: impl FnOnce(&mut api::config::Settings),
@@ -32,6 +34,7 @@ async fn letters_app(
     let app = db
         .app_with(|settings| {
             settings.letters.public_base_url = base;
+            settings.database.max_connections = 1;
             configure(settings);
         })
         .await;
@@ -70,8 +73,8 @@ async fn donor<'a>(app: &TestApp, server: &'a Server, n: u32) -> (Donor<'a>, Des
         "caseId": case, "hospitalId": hospital_id, "purpose": "COLLECTION", "proposedOn": in_days(14),
         "alternatives": [], "stayDays": 2, "answerWithinHours": 48,
     } });
-    let requested = coordinator.call("RequestAdmission", admission).await;
-    let request = requested["requestAdmission"]["id"].as_str().unwrap();
+    let asked = coordinator.call("RequestAdmission", admission).await;
+    let request = asked["requestAdmission"]["id"].as_str().unwrap();
     let accept = json!({ "idempotencyKey": format!("accept-{n}"), "input": {
         "requestId": request, "admittedOn": in_days(14), "department": "血液科",
         "contactName": "李护士", "contactPhone": "13800000021",

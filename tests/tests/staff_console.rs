@@ -63,9 +63,15 @@ async fn a_branch_at_work(app: &TestApp, server: &Server, token: &str) -> (Strin
 fn every_staff_document_is_played_by_this_test() {
     let mut played: Vec<&str> = screens("", "").into_iter().map(|(name, _)| name).collect();
     played.extend(RECONNECTING);
-    // Donation cases' and the green channel's documents are played over HTTP by `cases.rs`
-    // and `green_channel.rs`.
-    let cases = [include_str!("cases.rs"), include_str!("green_channel.rs"), include_str!("benefits.rs")].concat();
+    // Donation cases', the green channel's, benefits' and leave letters' documents are played
+    // over HTTP by their own tests.
+    let cases = [
+        include_str!("cases.rs"),
+        include_str!("green_channel.rs"),
+        include_str!("benefits.rs"),
+        include_str!("letters.rs"),
+    ]
+    .concat();
     for entry in std::fs::read_dir(client_dir("staff")).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|ext| ext == "graphql") {

@@ -172,7 +172,7 @@ fn letter_page(verification: &Verification, language: Language, code: &str, url:
         Language::Zh => ["捐献者", "请假日期", "出具单位", "出具时间", "核验码"],
         Language::En => ["Donor", "Dates of leave", "Issued by", "Issued at", "Verification code"],
     };
-    let periods: String = verification
+    let periods = verification
         .periods
         .iter()
         .map(|period| {
@@ -187,7 +187,8 @@ fn letter_page(verification: &Verification, language: Language, code: &str, url:
             };
             format!("<li><span class=\"dates\">{days}</span> {}</li>", escape(period.purpose.words(language)))
         })
-        .collect();
+        .collect::<Vec<_>>()
+        .concat();
     let branch = match language {
         Language::Zh => &verification.branch_name_zh,
         Language::En => &verification.branch_name_en,

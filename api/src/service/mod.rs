@@ -42,7 +42,7 @@ pub use volunteer::{
 };
 
 use crate::auth::Tokens;
-use crate::config::{BenefitSettings, LetterSettings, VolunteerCodeSettings, VolunteerSettings, WebhookSettings};
+use crate::config::Settings;
 use crate::error::{AppError, AppResult};
 use crate::jobs::Jobs;
 use crate::messaging::Messaging;
@@ -109,11 +109,12 @@ impl Services {
         keys: Arc<KeyRing>,
         tokens: Arc<Tokens>,
         messaging: Messaging,
-        codes: VolunteerCodeSettings,
-        self_service: VolunteerSettings,
-        (webhook_settings, benefit_settings, development): (WebhookSettings, BenefitSettings, bool),
-        letter_font: (letters::LetterFont, LetterSettings),
+        settings: &Settings,
+        letter_font: letters::LetterFont,
     ) -> Self {
+        let codes = settings.auth.volunteer_codes.clone();
+        let self_service = settings.volunteers.clone();
+        let development = !settings.is_production();
         let sessions = SessionService::new(db.clone(), Arc::clone(&tokens));
         let volunteers = VolunteerService::new(db.clone(), Arc::clone(&keys), messaging.clone(), self_service);
         let codes = volunteer::Codes::new(db.clone(), Arc::clone(&keys), messaging.clone(), codes);
@@ -149,7 +150,7 @@ impl Services {
         let webhooks = webhooks::WebhookService::new(
             db.clone(),
             Arc::clone(&keys),
-            webhook_settings,
+            settings.webhooks.clone(),
             development,
             Arc::clone(messaging.metrics()),
         );
@@ -161,9 +162,14 @@ impl Services {
             volunteers.clone(),
             messaging.clone(),
             webhooks.clone(),
-            benefit_settings,
+            settings.benefits.clone(),
         );
-        let letters = letters::Letters::new(db.clone(), Arc::clone(&keys), volunteers.clone(), letter_font);
+        let letters = letters::Letters::new(
+            db.clone(),
+            Arc::clone(&keys),
+            volunteers.clone(),
+            (letter_font, settings.letters.clone()),
+        );
         let cases = cases::CaseService::new(
             db.clone(),
             Arc::clone(&keys),

@@ -50,7 +50,7 @@ async fn main() {
         let pool = app.app.db();
         let code_index = {
             let parsed = api::domain::benefit::RedemptionCode::parse(&code).unwrap();
-            app.app.services().keys.blind_index.redemption_code(&parsed)
+            app.app.services().keys.blind_index.code(&parsed)
         };
 
         let check = measure(samples, || async {

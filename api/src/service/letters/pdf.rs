@@ -35,7 +35,10 @@ pub struct LetterFont {
 
 impl std::fmt::Debug for LetterFont {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LetterFont").field("bytes", &self.data.len()).field("index", &self.index).finish()
+        f.debug_struct("LetterFont")
+            .field("bytes", &self.data.len())
+            .field("index", &self.index)
+            .finish_non_exhaustive()
     }
 }
 
@@ -76,7 +79,7 @@ impl LetterFont {
             let candidate = format!("{line}{token}");
             if !line.is_empty() && self.width(candidate.trim_end(), size) > width {
                 lines.push(line.trim_end().to_owned());
-                line = token.trim_start().to_owned();
+                token.trim_start().clone_into(&mut line);
             } else {
                 line = candidate;
             }

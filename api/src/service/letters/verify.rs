@@ -52,8 +52,7 @@ impl Letters {
             .ok_or(AppError::NotFound { resource: "leave letter" })?;
         let facts = self.facts(&row)?;
         let periods = facts.periods.clone();
-        let masked_name =
-            PersonName::parse(&facts.donor_name).map(|name| name.masked()).unwrap_or_else(|_| "*".to_owned());
+        let masked_name = PersonName::parse(&facts.donor_name).map_or_else(|_| "*".to_owned(), |name| name.masked());
         let standing = self.standing(&row);
         let letter_id = row.id;
         db::write!(&self.db, |txn| {
