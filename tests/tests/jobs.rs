@@ -197,7 +197,7 @@ both_backends! {
         expire_leases(&app).await;
         let runs = jobs.run_periodic(Utc::now()).await.unwrap();
         let names: Vec<&str> = runs.iter().map(|(name, _)| *name).collect();
-        let tasks = ["volunteer.pauses", "retention.work_queue", "retention.attrition", "cases.deadlines", "cases.follow_ups", "cases.figures", "admissions.deadlines"];
+        let tasks = ["volunteer.pauses", "retention.work_queue", "retention.attrition", "cases.deadlines", "cases.follow_ups", "cases.figures", "admissions.deadlines", "letters.purge_links"];
         assert_eq!(names, tasks);
         assert!(runs.iter().all(|(_, run)| run.is_some()), "every task is retaken: {runs:?}");
         let held = jobs.run_periodic(Utc::now()).await.unwrap();

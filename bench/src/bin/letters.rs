@@ -133,7 +133,8 @@ async fn letter_code(app: &registry_tests::TestApp, server: &registry_tests::Ser
     for stage in stages.iter().chain(&["CLEARANCE", "GCSF_START"]) {
         desk.call("RecordCaseStep", json!({ "caseId": case, "input": { "stage": stage, "on": in_days(0) } })).await;
     }
-    let collection = json!({ "caseId": case, "input": { "stage": "COLLECTION", "on": in_days(0), "collectedMl": 400 } });
+    let collection =
+        json!({ "caseId": case, "input": { "stage": "COLLECTION", "on": in_days(0), "collectedMl": 400 } });
     desk.call("RecordCaseStep", collection).await;
     let request = LetterRequest {
         periods: vec![

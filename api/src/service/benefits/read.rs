@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use entity::entitlement::Column;
-use entity::{benefit_rule, donation_case, entitlement, hospital, redemption};
+use entity::{benefit_rule, entitlement, hospital, redemption};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
@@ -42,13 +42,7 @@ impl Benefits {
     /// # Errors
     /// NOT_FOUND for an unknown case; FORBIDDEN for another branch's.
     pub async fn for_case(&self, reader: &VolunteerReader, case_id: Uuid) -> AppResult<Vec<EntitlementView>> {
-        let case = donation_case::Entity::find_by_id(case_id)
-            .one(&self.db)
-            .await?
-            .ok_or(AppError::NotFound { resource: "donation case" })?;
-        if !reader.scope.admits(&case.branch_code) {
-            return Err(AppError::Forbidden);
-        }
+        crate::service::cases::in_scope(&self.db, &reader.scope, case_id).await?;
         let rows = entitlement::Entity::find()
             .filter(entitlement::Column::CaseId.eq(case_id))
             .order_by_asc(entitlement::Column::CreatedAt)

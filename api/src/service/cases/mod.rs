@@ -115,24 +115,6 @@ impl CaseService {
         }
     }
 
-    /// The case `id`, for a caller whose reach is `scope`.
-    ///
-    /// # Errors
-    /// NOT_FOUND for an unknown case; FORBIDDEN for another branch's.
-    async fn find_in<C: ConnectionTrait>(
-        &self,
-        conn: &C,
-        scope: &BranchScope,
-        id: Uuid,
-    ) -> AppResult<donation_case::Model> {
-        let case =
-            donation_case::Entity::find_by_id(id).one(conn).await?.ok_or(AppError::NotFound { resource: "case" })?;
-        if !scope.admits(&case.branch_code) {
-            return Err(AppError::Forbidden);
-        }
-        Ok(case)
-    }
-
     /// The view of a stored case, its note opened.
     fn view(&self, case: donation_case::Model) -> AppResult<CaseView> {
         let note = case
@@ -224,4 +206,21 @@ fn stored(stage: Option<&str>) -> Option<Stage> {
 
 fn corrupt(column: &'static str) -> AppError {
     AppError::internal(anyhow::anyhow!("donation_case.{column} holds an unknown name"))
+}
+
+/// The case `id`, for a caller whose reach is `scope`: the check every service makes before it
+/// reads or changes a case for branch staff (its steps, admissions, entitlements, letters).
+///
+/// # Errors
+/// NOT_FOUND for an unknown case; FORBIDDEN for another branch's.
+pub(crate) async fn in_scope<C: ConnectionTrait>(
+    conn: &C,
+    scope: &BranchScope,
+    id: Uuid,
+) -> AppResult<donation_case::Model> {
+    let case = donation_case::Entity::find_by_id(id).one(conn).await?.ok_or(AppError::NotFound { resource: "case" })?;
+    if !scope.admits(&case.branch_code) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(case)
 }

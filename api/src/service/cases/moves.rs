@@ -94,7 +94,7 @@ impl CaseService {
             }
             _ => {}
         }
-        let case = self.view(self.find_in(&self.db, &coordinator.scope, case_id).await?)?;
+        let case = self.view(super::in_scope(&self.db, &coordinator.scope, case_id).await?)?;
         check_move(&case, stage, on)?;
         if stage == Stage::Collection
             && collected_ml.is_none()
@@ -110,7 +110,7 @@ impl CaseService {
             let volunteer_id = case.volunteer_id.ok_or(AppError::NotFound { resource: "volunteer" })?;
             db::lock_volunteer(txn, volunteer_id).await?;
             // Read again under the lock: another coordinator may have moved the case meanwhile.
-            let current = self.view(self.find_in(txn, &coordinator.scope, case_id).await?)?;
+            let current = self.view(super::in_scope(txn, &coordinator.scope, case_id).await?)?;
             if let Err(refusal) = check_move(&current, stage, on) {
                 return Ok(Err(refusal));
             }
@@ -174,7 +174,7 @@ impl CaseService {
                 ..Default::default()
             };
             audit::record(txn, actor, AuditAction::CaseMilestone, entry).await?;
-            Ok(Ok(self.find_in(txn, &coordinator.scope, case_id).await?))
+            Ok(Ok(super::in_scope(txn, &coordinator.scope, case_id).await?))
         })??;
         self.view(updated)
     }
@@ -205,7 +205,7 @@ impl CaseService {
         if input.cause == EndCause::LostContact && input.by != EndedBy::Donor {
             return Err(AppError::invalid("input.endedBy", "a donor who cannot be reached is the donor's side"));
         }
-        let case = self.view(self.find_in(&self.db, &coordinator.scope, case_id).await?)?;
+        let case = self.view(super::in_scope(&self.db, &coordinator.scope, case_id).await?)?;
         still_active(&case)?;
         let rules = self.volunteers.branch_rules(&case.branch_code).await?;
         if input.cause == EndCause::LostContact {
@@ -226,7 +226,7 @@ impl CaseService {
         let updated = db::write!(&self.db, |txn| {
             let volunteer_id = case.volunteer_id.ok_or(AppError::NotFound { resource: "volunteer" })?;
             db::lock_volunteer(txn, volunteer_id).await?;
-            let current = self.view(self.find_in(txn, &coordinator.scope, case_id).await?)?;
+            let current = self.view(super::in_scope(txn, &coordinator.scope, case_id).await?)?;
             if let Err(refusal) = still_active(&current) {
                 return Ok(Err(refusal));
             }
@@ -285,7 +285,7 @@ impl CaseService {
                     .tell_hospital(txn, hospital_id, &case.branch_code, EventType::CaseEnded, data)
                     .await?;
             }
-            Ok(Ok((self.find_in(txn, &coordinator.scope, case_id).await?, told)))
+            Ok(Ok((super::in_scope(txn, &coordinator.scope, case_id).await?, told)))
         })??;
         self.green_channel.after_commit(updated.1);
         self.view(updated.0)

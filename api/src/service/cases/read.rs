@@ -92,7 +92,7 @@ impl CaseService {
     /// # Errors
     /// NOT_FOUND; FORBIDDEN for another branch's case.
     pub async fn page(&self, reader: &VolunteerReader, id: Uuid) -> AppResult<CasePage> {
-        let case = self.view(self.find_in(&self.db, &reader.scope, id).await?)?;
+        let case = self.view(super::in_scope(&self.db, &reader.scope, id).await?)?;
         let milestones = case_milestone::Entity::find()
             .filter(case_milestone::Column::CaseId.eq(id))
             .order_by_asc(case_milestone::Column::OccurredOn)
@@ -157,7 +157,7 @@ impl CaseService {
         request_id: Option<&str>,
     ) -> AppResult<AttemptView> {
         let note = checked_note(&attempt)?;
-        let case = self.view(self.find_in(&self.db, &coordinator.scope, case_id).await?)?;
+        let case = self.view(super::in_scope(&self.db, &coordinator.scope, case_id).await?)?;
         if case.state != CaseState::Active {
             return Err(AppError::Conflict { field: "caseId".into(), message: "the case is no longer active".into() });
         }

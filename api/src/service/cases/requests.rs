@@ -56,7 +56,7 @@ impl CaseService {
         request_id: Option<&str>,
     ) -> AppResult<RequestView> {
         let detail = checked(detail, "input.detail")?;
-        let case = self.find_in(&self.db, &coordinator.scope, case_id).await?;
+        let case = super::in_scope(&self.db, &coordinator.scope, case_id).await?;
         self.insert_request(actor, case, kind, "staff", detail, request_id).await
     }
 

@@ -16,6 +16,7 @@ use crate::domain::letter::{LeavePeriod, LetterCode, LetterLanguage, LetterStatu
 use crate::error::{AppError, AppResult};
 use crate::pii::registry;
 use crate::service::audit::{self, AuditAction, AuditEntry};
+use crate::service::cases::in_scope;
 use crate::service::{Principal, bounded_text};
 
 /// The longest employer name, in characters: a company's full registered name fits.
@@ -81,17 +82,11 @@ impl Letters {
         let author = Author::of(actor)?;
         let case = match (&author, case_id) {
             (Author::Donor(me), _) => self.active_case(*me).await?,
-            (Author::Staff { .. }, Some(id)) => donation_case::Entity::find_by_id(id)
-                .one(&self.db)
-                .await?
-                .ok_or(AppError::NotFound { resource: "donation case" })?,
+            (Author::Staff { scope, .. }, Some(id)) => in_scope(&self.db, scope, id).await?,
             (Author::Staff { .. }, None) => {
                 return Err(AppError::invalid("caseId", "names the case the letter is for"));
             }
         };
-        if !author.may_act_on(&case) {
-            return Err(AppError::Forbidden);
-        }
         self.write_letter(actor, &author, &case, request, None, request_id).await
     }
 

@@ -2,7 +2,7 @@
 //! checked.
 
 use chrono::{Duration, Utc};
-use entity::{donation_case, leave_letter, leave_letter_check};
+use entity::{leave_letter, leave_letter_check};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
@@ -36,13 +36,7 @@ impl Letters {
     /// # Errors
     /// NOT_FOUND for an unknown case; FORBIDDEN for another branch's.
     pub async fn for_case(&self, reader: &VolunteerReader, case_id: Uuid) -> AppResult<Vec<LetterView>> {
-        let case = donation_case::Entity::find_by_id(case_id)
-            .one(&self.db)
-            .await?
-            .ok_or(AppError::NotFound { resource: "donation case" })?;
-        if !reader.scope.admits(&case.branch_code) {
-            return Err(AppError::Forbidden);
-        }
+        crate::service::cases::in_scope(&self.db, &reader.scope, case_id).await?;
         let rows = leave_letter::Entity::find()
             .filter(leave_letter::Column::CaseId.eq(case_id))
             .order_by_desc(leave_letter::Column::IssuedAt)
