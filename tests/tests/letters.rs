@@ -412,5 +412,17 @@ both_backends! {
         assert!(busy.headers().contains_key("retry-after"));
         let mine = donor.phone.call("MyLeaveLetters", json!({})).await;
         assert_eq!(mine["myLeaveLetters"][0]["checkCount"], 3, "a refused check is not counted");
+
+        // Long after its last day, a letter reads as expired, and is no longer downloaded.
+        leave_letter::Entity::update_many()
+            .col_expr(leave_letter::Column::LastDay, Expr::value(in_days(-91)))
+            .exec(app.app.db())
+            .await
+            .unwrap();
+        let mine = donor.phone.call("MyLeaveLetters", json!({})).await;
+        assert_eq!(mine["myLeaveLetters"][0]["status"], "EXPIRED");
+        let id = mine["myLeaveLetters"][0]["id"].clone();
+        let refused = donor.phone.send("LeaveLetterDownload", json!({ "letterId": id })).await;
+        assert_eq!(error_codes(&refused), ["CONFLICT"]);
     }
 }
