@@ -100,7 +100,7 @@ impl Letters {
         &self,
         actor: &Principal,
         letter_id: Uuid,
-        request: LetterRequest,
+        mut request: LetterRequest,
         request_id: Option<&str>,
     ) -> AppResult<LetterView> {
         let author = Author::of(actor)?;
@@ -108,7 +108,6 @@ impl Letters {
         if letter.status != LetterStatus::Valid.as_str() {
             return Err(AppError::Conflict { field: "letterId".into(), message: "is no longer valid".into() });
         }
-        let mut request = request;
         if request.employer.is_none() {
             request.employer = Some(self.facts(&letter)?.employer);
         }
