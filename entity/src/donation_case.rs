@@ -55,6 +55,10 @@ pub struct Model {
     pub end_note: Option<Vec<u8>>,
     /// The volume collected, in ml, as the coordinator recorded it at collection.
     pub collected_ml: Option<i32>,
+    /// The dates the coordinator planned for the exam and the collection: the schedule leave
+    /// letters read where no partner hospital has accepted a date.
+    pub planned_exam_on: Option<Date>,
+    pub planned_collection_on: Option<Date>,
     /// The donor withdrew after clearance: the patient may already be in conditioning.
     pub late_regret: bool,
     pub updated_at: DateTimeUtc,

@@ -15,13 +15,16 @@
 //! `letter_download`: a short-lived, single-use link to a letter's PDF, found by a hash of its
 //! token, which is never stored.
 //!
+//! `donation_case.planned_exam_on`, `planned_collection_on`: the dates the coordinator planned
+//! for the exam and the collection, for letters where no partner hospital has accepted a date.
+//!
 //! `branch.letter_*`: the branch's rules for leave (G-CSF days 4–5, collection days up to 2,
 //! rest days up to 2, after the domain's typical PBSC absence) and the contact printed under
 //! its letterhead.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{
-    blob, date, integer, string, string_len, string_null, text, timestamp_with_time_zone,
+    blob, date, date_null, integer, string, string_len, string_null, text, timestamp_with_time_zone,
     timestamp_with_time_zone_null, uuid, uuid_null,
 };
 
@@ -70,6 +73,13 @@ enum LetterDownload {
     CreatedAt,
     ExpiresAt,
     UsedAt,
+}
+
+#[derive(DeriveIden)]
+enum DonationCase {
+    Table,
+    PlannedExamOn,
+    PlannedCollectionOn,
 }
 
 #[derive(DeriveIden)]
@@ -155,7 +165,12 @@ impl MigrationTrait for Migration {
             manager.alter_table(Table::alter().table(Branch::Table).add_column(&mut column).to_owned()).await?;
         }
         let mut contact = string_null(Branch::LetterContact);
-        manager.alter_table(Table::alter().table(Branch::Table).add_column(&mut contact).to_owned()).await
+        manager.alter_table(Table::alter().table(Branch::Table).add_column(&mut contact).to_owned()).await?;
+        for column in [DonationCase::PlannedExamOn, DonationCase::PlannedCollectionOn] {
+            let mut column = date_null(column);
+            manager.alter_table(Table::alter().table(DonationCase::Table).add_column(&mut column).to_owned()).await?;
+        }
+        Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -172,6 +187,9 @@ impl MigrationTrait for Migration {
             Branch::LetterContact,
         ] {
             manager.alter_table(Table::alter().table(Branch::Table).drop_column(column).to_owned()).await?;
+        }
+        for column in [DonationCase::PlannedExamOn, DonationCase::PlannedCollectionOn] {
+            manager.alter_table(Table::alter().table(DonationCase::Table).drop_column(column).to_owned()).await?;
         }
         Ok(())
     }

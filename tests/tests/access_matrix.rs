@@ -418,6 +418,11 @@ const EXPECTATIONS: &[(&str, Record, &str)] = &[
         Record::Open,
         r#"mutation { revokeEntitlement(entitlementId: "018f0000-0000-7000-8000-000000000000", reason: "矩阵") { id } }"#,
     ),
+    (
+        "Mutation.planCaseDates",
+        Record::Open,
+        r#"mutation { planCaseDates(caseId: "CASE", input: { examOn: "SOON" }) { id } }"#,
+    ),
     ("Query.myLeaveLetters", Record::Open, "{ myLeaveLetters { id } }"),
     ("Query.caseLeaveLetters", Record::Open, r#"{ caseLeaveLetters(caseId: "CASE") { id } }"#),
     (

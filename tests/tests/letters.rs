@@ -83,6 +83,20 @@ async fn donor<'a>(app: &TestApp, server: &'a Server, n: u32) -> (Donor<'a>, Des
     (Donor { phone, name, national_id: volunteer.national_id, case }, coordinator)
 }
 
+/// 4 G-CSF days, a collection on day `collection` from today, and 2 rest days, in both
+/// languages.
+fn scenario_6_around(collection: i64) -> Value {
+    json!({ "input": {
+        "periods": [
+            { "purpose": "MOBILISATION", "from": day(collection - 4), "to": day(collection - 1) },
+            { "purpose": "COLLECTION", "from": day(collection), "to": day(collection) },
+            { "purpose": "REST", "from": day(collection + 1), "to": day(collection + 2) },
+        ],
+        "employer": EMPLOYER,
+        "language": "both",
+    } })
+}
+
 /// Scenario 6's letter: 4 G-CSF days, the collection day and 2 rest days.
 fn scenario_6(language: &str, employer: Option<&str>) -> Value {
     json!({ "input": {
@@ -424,5 +438,45 @@ both_backends! {
         let id = mine["myLeaveLetters"][0]["id"].clone();
         let refused = donor.phone.send("LeaveLetterDownload", json!({ "letterId": id })).await;
         assert_eq!(error_codes(&refused), ["CONFLICT"]);
+    }
+
+    async fn a_case_at_another_centre_gets_letters_from_the_dates_its_coordinator_planned(db) {
+        let (app, server) = letters_app(&db, |_| {}).await;
+        let coordinator = Desk::staff(&server, app.staff_token("branch_coordinator", "51").await);
+        let volunteer = available(&app, 67).await;
+        let mut phone = Mobile::new(&server);
+        phone.sign_in(&app, &volunteer.phone).await;
+        let (case, _) = app.open_case(volunteer.id, "51", api::service::cases::Requester::Centre("华西".into())).await;
+        let exam = json!({ "input": {
+            "periods": [{ "purpose": "MEDICAL_EXAM", "from": day(5), "to": day(5) }],
+            "employer": EMPLOYER, "language": "zh-CN",
+        } });
+        let unplanned = phone.send("RequestLeaveLetter", exam.clone()).await;
+        assert_eq!(field_of(&unplanned), Some("input.periods.0.from"), "no exam day yet: {unplanned}");
+
+        // A collection before the exam, or a day before the case opened, changes nothing.
+        for (input, field) in [
+            (json!({ "examOn": day(5), "collectionOn": day(5) }), "input.collectionOn"),
+            (json!({ "examOn": day(-3) }), "input.examOn"),
+        ] {
+            let refused = coordinator.send("PlanCaseDates", json!({ "caseId": case, "input": input })).await;
+            assert_eq!((error_codes(&refused), field_of(&refused)), (vec!["BAD_USER_INPUT".to_owned()], Some(field)));
+        }
+        let recruiter = Desk::staff(&server, app.staff_token("branch_recruiter", "51").await);
+        let refused = recruiter.send("PlanCaseDates", json!({ "caseId": case, "input": { "examOn": day(5) } })).await;
+        assert_eq!(error_codes(&refused), ["FORBIDDEN"]);
+        let guangdong = Desk::staff(&server, app.staff_token("branch_coordinator", "44").await);
+        let refused = guangdong.send("PlanCaseDates", json!({ "caseId": case, "input": { "examOn": day(5) } })).await;
+        assert_eq!(error_codes(&refused), ["FORBIDDEN"]);
+
+        let planned = coordinator
+            .call("PlanCaseDates", json!({ "caseId": case, "input": { "examOn": day(5), "collectionOn": day(20) } }))
+            .await;
+        assert_eq!(planned["planCaseDates"]["plannedExamOn"], day(5));
+        assert_eq!(planned["planCaseDates"]["plannedCollectionOn"], day(20));
+        let letter = phone.call("RequestLeaveLetter", exam).await;
+        assert_eq!(letter["requestLeaveLetter"]["periods"][0]["purpose"], "MEDICAL_EXAM");
+        let collection = phone.call("RequestLeaveLetter", scenario_6_around(20)).await;
+        assert_eq!(collection["requestLeaveLetter"]["periods"][1]["from"], day(20));
     }
 }

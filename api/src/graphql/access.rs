@@ -192,6 +192,7 @@ pub const ROOT_FIELDS: &[(OperationType, &str, Audience)] = &[
     (OperationType::Mutation, "redeliverWebhook", Hospital),
     (OperationType::Mutation, "openCase", Coordinators),
     (OperationType::Mutation, "recordCaseStep", Coordinators),
+    (OperationType::Mutation, "planCaseDates", Coordinators),
     (OperationType::Mutation, "endCase", Coordinators),
     (OperationType::Mutation, "logCaseContactAttempt", Coordinators),
     (OperationType::Mutation, "raiseCaseRequest", Coordinators),

@@ -30,6 +30,7 @@ pub enum AuditAction {
     CaseOpened,
     CaseMilestone,
     CaseEnded,
+    CaseDatesPlanned,
     CaseRequestRaised,
     CaseSessionBooked,
     CaseRequestResolved,
@@ -85,10 +86,11 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [Self; 64] = [
+    pub const ALL: [Self; 65] = [
         Self::CaseOpened,
         Self::CaseMilestone,
         Self::CaseEnded,
+        Self::CaseDatesPlanned,
         Self::CaseRequestRaised,
         Self::CaseSessionBooked,
         Self::CaseRequestResolved,
@@ -175,6 +177,7 @@ impl AuditAction {
             Self::CaseOpened => "case.opened",
             Self::CaseMilestone => "case.milestone",
             Self::CaseEnded => "case.ended",
+            Self::CaseDatesPlanned => "case.dates_planned",
             Self::CaseRequestRaised => "case.request_raised",
             Self::CaseSessionBooked => "case.session_booked",
             Self::CaseRequestResolved => "case.request_resolved",

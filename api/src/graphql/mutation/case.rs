@@ -4,10 +4,10 @@ use crate::domain::donation::RequestKind;
 use crate::error::AppError;
 use crate::graphql::types::{
     CaseRequest, CaseRequestKind, CaseStepInput, CheckUp, CheckUpAnswersInput, ContactAttempt, ContactAttemptInput,
-    DonationCase, EndCaseInput, FamilySessionInput, OpenCaseInput,
+    DonationCase, EndCaseInput, FamilySessionInput, OpenCaseInput, PlanCaseDatesInput,
 };
 use crate::graphql::{parse_id, principal, request_id, services};
-use crate::service::cases::{CheckUpAnswers, EndInput, NewCase, PatientInfo, Requester};
+use crate::service::cases::{CheckUpAnswers, EndInput, NewCase, PatientInfo, PlannedDates, Requester};
 
 #[derive(Debug, Default)]
 pub struct CaseMutation;
@@ -68,6 +68,18 @@ impl CaseMutation {
             .record_step(&coordinator, &actor, id, (input.stage.into(), input.on, input.collected_ml), request_id(ctx))
             .await?
             .into())
+    }
+
+    /// Plans the exam and collection days of an active case, or clears them with null: the
+    /// schedule leave letters read where no partner hospital has accepted a date. Audited.
+    ///
+    /// Access: national administrators; coordinators of the case's branch.
+    async fn plan_case_dates(&self, ctx: &Context<'_>, case_id: ID, input: PlanCaseDatesInput) -> Result<DonationCase> {
+        let actor = principal(ctx);
+        let coordinator = actor.coordinator()?;
+        let id = parse_id("caseId", &case_id)?;
+        let plan = PlannedDates { exam_on: input.exam_on, collection_on: input.collection_on };
+        Ok(services(ctx)?.cases.plan_dates(&coordinator, &actor, id, plan, request_id(ctx)).await?.into())
     }
 
     /// Ends an active case early, keeping the stage it reached, whose side ended it and why.

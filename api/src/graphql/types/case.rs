@@ -201,6 +201,21 @@ pub struct DonationCase {
     pub stale_contact: bool,
     pub opened_at: DateTime<Utc>,
     pub ended: Option<CaseEnding>,
+    /// The exam day the coordinator planned (`planCaseDates`); a partner hospital's accepted
+    /// date takes precedence on leave letters.
+    pub planned_exam_on: Option<NaiveDate>,
+    /// The collection day the coordinator planned; the recorded collection, or a partner
+    /// hospital's accepted date, takes precedence.
+    pub planned_collection_on: Option<NaiveDate>,
+}
+
+/// The dates a coordinator plans for a case: either may be cleared with null.
+#[derive(Debug, InputObject)]
+pub struct PlanCaseDatesInput {
+    /// Not before the case opened.
+    pub exam_on: Option<NaiveDate>,
+    /// Not before the case opened, and after the exam.
+    pub collection_on: Option<NaiveDate>,
 }
 
 impl From<service::CaseView> for DonationCase {
@@ -226,6 +241,8 @@ impl From<service::CaseView> for DonationCase {
             stale_contact: view.stale_contact,
             opened_at: view.opened_at,
             ended: view.ended.map(Into::into),
+            planned_exam_on: view.planned_exam_on,
+            planned_collection_on: view.planned_collection_on,
         }
     }
 }

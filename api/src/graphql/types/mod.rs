@@ -35,7 +35,7 @@ pub use branch::Branch;
 pub use campaign::{Campaign, CampaignInput, CampaignPage};
 pub use case::{
     CaseFile, CaseFilterInput, CaseRequest, CaseRequestKind, CaseStepInput, CheckUp, CheckUpAnswersInput, DonationCase,
-    EndCaseInput, FamilySessionInput, MyDonation, OpenCaseInput, RequestedCase,
+    EndCaseInput, FamilySessionInput, MyDonation, OpenCaseInput, PlanCaseDatesInput, RequestedCase,
 };
 pub use contact::{BackupContactInput, ContactAttempt, ContactAttemptInput, ContactKind, PhoneKind, TypedContactKind};
 pub use delivery::{CampaignDelivery, MessageDelivery};

@@ -14,6 +14,7 @@
 //! - `open.rs`: opening a case on a search hit;
 //! - `read.rs`: the case page, the case list, and the requesting hospital's view;
 //! - `moves.rs`: the steps, the end, and the donor status that follows them;
+//! - `plan.rs`: the exam and collection days the coordinator plans, for leave letters;
 //! - `requests.rs`: family concerns and questions, and the family session;
 //! - `donor.rs`: what the volunteer sees and does in the app;
 //! - `follow_up.rs`: the check-ups after collection, and the scheduled work (overdue stages,
@@ -25,6 +26,7 @@ mod figures;
 mod follow_up;
 mod moves;
 mod open;
+mod plan;
 mod read;
 mod requests;
 
@@ -40,6 +42,7 @@ pub use figures::{CaseFigures, CaseMonth, CauseCount, FiguresTask, MilestoneDays
 pub use follow_up::{ANSWER_DAYS, CaseTask, FollowUpTask, FollowUpView};
 pub use moves::{EndInput, Ending, end_on_withdrawal};
 pub use open::{NewCase, PatientInfo, Requester};
+pub use plan::PlannedDates;
 pub use read::{CaseFilter, CasePage, MilestoneView, RequestOutcome, RequestedCase};
 pub use requests::RequestView;
 
@@ -92,6 +95,9 @@ pub struct CaseView {
     pub stale_contact: bool,
     pub opened_at: DateTime<Utc>,
     pub ended: Option<Ending>,
+    /// The dates the coordinator planned, for leave letters.
+    pub planned_exam_on: Option<NaiveDate>,
+    pub planned_collection_on: Option<NaiveDate>,
 }
 
 impl CaseService {
@@ -155,6 +161,8 @@ impl CaseService {
             stale_contact: case.stale_contact,
             opened_at: case.opened_at,
             ended,
+            planned_exam_on: case.planned_exam_on,
+            planned_collection_on: case.planned_collection_on,
         })
     }
 }

@@ -137,6 +137,8 @@ impl CaseService {
                 end_note: Set(None),
                 late_regret: Set(false),
                 collected_ml: Set(None),
+                planned_exam_on: Set(None),
+                planned_collection_on: Set(None),
                 updated_at: Set(now),
             }
             .insert(txn)

@@ -243,6 +243,8 @@ impl CaseHistory {
             end_note: Set(None),
             late_regret: Set(ended.is_some_and(|(stage, by, _)| by == EndedBy::Donor && stage.is_late())),
             collected_ml: Set(None),
+            planned_exam_on: Set(None),
+            planned_collection_on: Set(None),
             updated_at: Set(self.now),
         };
         Planned {

@@ -1,10 +1,11 @@
 //! Which days a letter may cover: the case's schedule gives the dates, the branch's rules the
 //! number of days.
 //!
-//! The schedule is what the registry knows for certain:
-//! - the exam day is the date a partner hospital accepted for the medical-exam admission;
+//! The schedule is what the registry knows, most certain first:
+//! - the exam day is the date a partner hospital accepted for the medical-exam admission, or
+//!   else the day the coordinator planned (`planCaseDates`);
 //! - the collection day is the recorded collection, or else the date a partner hospital
-//!   accepted for the collection admission.
+//!   accepted for the collection admission, or else the day the coordinator planned.
 //!
 //! G-CSF days end the day before collection (PBSC only), collection days start on the
 //! collection day, and rest starts the day after the last collection day.
@@ -56,7 +57,8 @@ pub async fn of<C: ConnectionTrait>(conn: &C, case: &donation_case::Model) -> Ap
             .filter(admission_request::Column::Status.eq("accepted"))
             .order_by_desc(admission_request::Column::AnsweredAt)
     };
-    let exam_on = accepted("medical_exam").one(conn).await?.and_then(|admission| admission.admitted_on);
+    let exam_on =
+        accepted("medical_exam").one(conn).await?.and_then(|admission| admission.admitted_on).or(case.planned_exam_on);
     let collected = case_milestone::Entity::find()
         .filter(case_milestone::Column::CaseId.eq(case.id))
         .filter(case_milestone::Column::Stage.eq(Stage::Collection.as_str()))
@@ -65,7 +67,11 @@ pub async fn of<C: ConnectionTrait>(conn: &C, case: &donation_case::Model) -> Ap
         .map(|milestone| milestone.occurred_on);
     let collection_on = match collected {
         Some(day) => Some(day),
-        None => accepted("collection").one(conn).await?.and_then(|admission| admission.admitted_on),
+        None => accepted("collection")
+            .one(conn)
+            .await?
+            .and_then(|admission| admission.admitted_on)
+            .or(case.planned_collection_on),
     };
     Ok(Schedule { product, exam_on, collection_on })
 }
