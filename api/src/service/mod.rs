@@ -14,6 +14,7 @@ mod hospitals;
 pub mod idempotency;
 pub mod keyset;
 pub mod letters;
+mod opaque_token;
 mod rate_limit;
 pub mod retention;
 mod second_factor;
@@ -247,6 +248,13 @@ impl ClientAddress {
                 format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
             }
         }
+    }
+
+    /// The rate-limit key for `scope`'s per-address limit: the address's keyed digest, so that
+    /// the counter table holds no address in clear.
+    #[must_use]
+    pub fn rate_key(&self, index: &crate::pii::BlindIndex, scope: &str) -> String {
+        format!("{scope}:address:{}", crate::digest::hex(&index.digest("client_address", &self.limited_part())))
     }
 }
 

@@ -4,21 +4,17 @@
 
 use std::sync::Arc;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use entity::{refresh_token, staff_account, volunteer};
-use rand::RngCore;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
     QueryFilter,
 };
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::Principal;
 use super::audit::{self, AuditAction, AuditEntry};
+use super::{Principal, opaque_token};
 use crate::auth::Tokens;
 use crate::db;
 use crate::error::{AppError, AppResult};
@@ -83,7 +79,7 @@ impl SessionService {
             family_id: Set(family_id),
             subject_kind: Set(kind.into()),
             subject_id: Set(id),
-            token_hash: Set(token_hash(&refresh)),
+            token_hash: Set(opaque_token::hash(&refresh)),
             expires_at: Set(now + Duration::days(REFRESH_LIFETIME_DAYS)),
             rotated_at: Set(None),
             revoked_at: Set(None),
@@ -108,7 +104,7 @@ impl SessionService {
         let now = Utc::now();
         db::write!(&self.db, |txn| {
             let stored = refresh_token::Entity::find()
-                .filter(refresh_token::Column::TokenHash.eq(token_hash(refresh_token)))
+                .filter(refresh_token::Column::TokenHash.eq(opaque_token::hash(refresh_token)))
                 .one(txn)
                 .await?;
             let Some(stored) = stored else { return Ok(Err(refused())) };
@@ -174,7 +170,7 @@ impl SessionService {
     /// The database failed. An unknown token is not an error: signing out twice is harmless.
     pub async fn sign_out(&self, refresh_token: &str) -> AppResult<()> {
         let stored = refresh_token::Entity::find()
-            .filter(refresh_token::Column::TokenHash.eq(token_hash(refresh_token)))
+            .filter(refresh_token::Column::TokenHash.eq(opaque_token::hash(refresh_token)))
             .one(&self.db)
             .await?;
         if let Some(stored) = stored {
@@ -221,13 +217,7 @@ pub async fn revoke<C: ConnectionTrait>(conn: &C, which: Revoke, now: DateTime<U
 }
 
 fn new_refresh_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!("{REFRESH_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
-}
-
-fn token_hash(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
+    format!("{REFRESH_PREFIX}{}", opaque_token::new())
 }
 
 /// The principal of a staff account, as its sessions carry it.

@@ -5,9 +5,8 @@
 //! `tc3_request`, so a leaked signature is useless for another day or service.
 
 use chrono::DateTime;
-use sha2::{Digest, Sha256};
 
-use crate::digest::{hex, hmac};
+use crate::digest::{hex, hmac, sha256_hex};
 
 /// What a POST to a Tencent Cloud API signs.
 #[derive(Clone, Copy, Debug)]
@@ -40,12 +39,11 @@ pub fn signature(secret_key: &str, request: &SignedRequest<'_>) -> String {
         "POST\n/\n\ncontent-type:{}\nhost:{}\n\ncontent-type;host\n{}",
         request.content_type,
         request.host,
-        hex(&Sha256::digest(request.payload))
+        sha256_hex(request.payload)
     );
     let date = utc_date(request.timestamp);
     let scope = format!("{date}/{}/tc3_request", request.service);
-    let to_sign =
-        format!("TC3-HMAC-SHA256\n{}\n{scope}\n{}", request.timestamp, hex(&Sha256::digest(canonical.as_bytes())));
+    let to_sign = format!("TC3-HMAC-SHA256\n{}\n{scope}\n{}", request.timestamp, sha256_hex(canonical.as_bytes()));
     let key = [date.as_str(), request.service, "tc3_request"]
         .into_iter()
         .fold(format!("TC3{secret_key}").into_bytes(), |key, part| hmac(&key, part.as_bytes()).to_vec());

@@ -2,22 +2,18 @@
 //! and holds nothing but a random token (no personal data in the URL). The PDF is rendered
 //! from the letter's sealed facts on the way out.
 
-use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use entity::{leave_letter, letter_download};
-use rand::RngCore;
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::{Letters, Standing};
 use crate::db;
-use crate::domain::letter::LetterStatus;
 use crate::error::{AppError, AppResult};
-use crate::service::Principal;
 use crate::service::audit::{self, AuditAction, AuditEntry};
+use crate::service::{Principal, opaque_token};
 
 /// Where the app fetches a letter's PDF, once.
 #[derive(Clone, Debug)]
@@ -46,10 +42,8 @@ impl Letters {
         if self.standing(&letter) != Standing::Valid {
             return Err(AppError::Conflict { field: "letterId".into(), message: "is not valid".into() });
         }
-        let mut token = [0u8; 32];
-        rand::thread_rng().fill_bytes(&mut token);
-        let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(token);
-        let hash = Sha256::digest(token.as_bytes()).to_vec();
+        let token = opaque_token::new();
+        let hash = opaque_token::hash(&token);
         let now = Utc::now();
         let expires_at = now + Duration::minutes(self.settings.download_minutes);
         let staff = actor.own_record().is_err();
@@ -87,7 +81,7 @@ impl Letters {
         if token.len() > 64 {
             return Ok(None);
         }
-        let hash = Sha256::digest(token.as_bytes()).to_vec();
+        let hash = opaque_token::hash(token);
         let letter_id = db::write!(&self.db, |txn| {
             let now = Utc::now();
             let Some(link) = letter_download::Entity::find_by_id(hash.clone()).one(txn).await? else {
@@ -104,11 +98,16 @@ impl Letters {
         })?;
         let Some(letter_id) = letter_id else { return Ok(None) };
         let Some(letter) = leave_letter::Entity::find_by_id(letter_id).one(&self.db).await? else { return Ok(None) };
-        if letter.status != LetterStatus::Valid.as_str() {
+        if self.standing(&letter) != Standing::Valid {
             return Ok(None);
         }
         let facts = self.facts(&letter)?;
-        let pdf = self.render(&facts).map_err(AppError::internal)?;
+        // A few milliseconds of CPU: off the request workers, so that other requests go on.
+        let font = self.font.clone();
+        let pdf = tokio::task::spawn_blocking(move || super::pdf::render(&font, &facts))
+            .await
+            .map_err(AppError::internal)?
+            .map_err(AppError::internal)?;
         Ok(Some(pdf))
     }
 

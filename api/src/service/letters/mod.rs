@@ -175,6 +175,5 @@ impl Letters {
 /// The digest of facts: hex SHA-256 of their JSON.
 #[must_use]
 pub fn digest(json: &str) -> String {
-    use sha2::Digest;
-    crate::digest::hex(&sha2::Sha256::digest(json.as_bytes()))
+    crate::digest::sha256_hex(json.as_bytes())
 }

@@ -86,6 +86,7 @@ pub fn check(periods: &[LeavePeriod], schedule: &Schedule, rules: &LeaveRules) -
     if periods.is_empty() || periods.len() > MAX_PERIODS {
         return Err(AppError::invalid("input.periods", format!("must list 1 to {MAX_PERIODS} periods")));
     }
+    let collection_to = periods.iter().find(|p| p.purpose == LeavePurpose::Collection).map(|p| p.to);
     for (at, period) in periods.iter().enumerate() {
         if periods[..at].iter().any(|earlier| earlier.purpose == period.purpose) {
             return Err(AppError::invalid(format!("input.periods.{at}.purpose"), "is listed twice"));
@@ -93,7 +94,6 @@ pub fn check(periods: &[LeavePeriod], schedule: &Schedule, rules: &LeaveRules) -
         if period.to < period.from {
             return Err(AppError::invalid(format!("input.periods.{at}.to"), "is before the period's first day"));
         }
-        let collection_to = periods.iter().find(|p| p.purpose == LeavePurpose::Collection).map(|p| p.to);
         check_one(period, collection_to, schedule, rules)
             .map_err(|(field, message)| AppError::invalid(format!("input.periods.{at}.{field}"), message))?;
     }

@@ -15,7 +15,6 @@ use uuid::Uuid;
 
 use super::{Letters, Standing};
 use crate::db;
-use crate::digest::hex;
 use crate::domain::PersonName;
 use crate::domain::letter::{LeavePeriod, LetterCode};
 use crate::error::{AppError, AppResult};
@@ -41,9 +40,8 @@ impl Letters {
     /// not a letter code; NOT_FOUND when no letter has the code (which says nothing about
     /// anyone).
     pub async fn verify(&self, raw: &str, client: ClientAddress) -> AppResult<Verification> {
-        let address = self.keys.blind_index.digest("client_address", &client.limited_part());
         let limit = Limit { max: self.settings.checks_per_minute, window: Duration::minutes(1) };
-        rate_limit::hit(&self.db, &format!("letter_check:{}", hex(&address)), limit, Utc::now()).await?;
+        rate_limit::hit(&self.db, &client.rate_key(&self.keys.blind_index, "letter_check"), limit, Utc::now()).await?;
         let code = LetterCode::parse(raw).map_err(AppError::field("code"))?;
         let row = leave_letter::Entity::find()
             .filter(leave_letter::Column::CodeIndex.eq(self.keys.blind_index.code(&code)))

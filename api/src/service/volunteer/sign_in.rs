@@ -14,7 +14,6 @@ use super::contacts::ContactService;
 use super::enrolment;
 use super::records::{self, VolunteerService};
 use crate::db;
-use crate::digest::hex;
 use crate::domain::Phone;
 use crate::error::{AppError, AppResult};
 use crate::pii::KeyRing;
@@ -123,8 +122,7 @@ impl VolunteerSignIn {
     }
 
     async fn limit_address(&self, client: ClientAddress) -> AppResult<()> {
-        let address = self.keys.blind_index.digest("client_address", &client.limited_part());
         let limit = Limit { max: self.codes.settings().per_address_per_hour, window: Duration::hours(1) };
-        rate_limit::hit(&self.db, &format!("sign_in:address:{}", hex(&address)), limit, Utc::now()).await
+        rate_limit::hit(&self.db, &client.rate_key(&self.keys.blind_index, "sign_in"), limit, Utc::now()).await
     }
 }

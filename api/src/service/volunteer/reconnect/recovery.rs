@@ -149,9 +149,8 @@ impl RecoveryService {
         if ticket_holds == 0 {
             return Err(AppError::invalid("enrolmentTicket", "is not valid for this phone; sign in with a new code"));
         }
-        let address = self.keys.blind_index.digest("client_address", &client.limited_part());
         let per_address = Limit { max: self.codes.settings().per_address_per_hour, window: Duration::hours(1) };
-        rate_limit::hit(&self.db, &format!("recovery:address:{}", hex(&address)), per_address, now).await?;
+        rate_limit::hit(&self.db, &client.rate_key(&self.keys.blind_index, "recovery"), per_address, now).await?;
         let per_phone = Limit { max: TRIES_PER_PHONE, window: Duration::hours(1) };
         rate_limit::hit(&self.db, &format!("recovery:phone:{}", hex(&phone_index)), per_phone, now).await?;
         let per_record = Limit { max: TRIES_PER_RECORD, window: Duration::days(1) };
